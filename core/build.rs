@@ -1,0 +1,87 @@
+//! Builds the container init (core/init) as a static executable and hands its path
+//! to the library, which embeds it with include_bytes!.
+//!
+//! The init is built by a nested cargo in its own target directory (so the outer
+//! build's lock is not contended) with the `init` profile and `+crt-static`.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let init_manifest = manifest_dir.join("init/Cargo.toml");
+    for watched in [
+        "init/src",
+        "init/Cargo.toml",
+        "src/protocol",
+        "../Cargo.lock",
+    ] {
+        println!("cargo:rerun-if-changed={watched}");
+    }
+    println!("cargo:rerun-if-env-changed=SCPOOL_INIT_PATH");
+
+    // An already-built init can be supplied (e.g. by packagers).
+    if let Some(prebuilt) = env::var_os("SCPOOL_INIT_PATH") {
+        println!(
+            "cargo:rustc-env=SCPOOL_INIT_PATH={}",
+            Path::new(&prebuilt).display()
+        );
+        return;
+    }
+
+    let target = env::var("TARGET").unwrap();
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap());
+    let target_dir = shared_target_dir(&out_dir);
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+
+    let mut cmd = Command::new(cargo);
+    cmd.arg("build")
+        .arg("--manifest-path")
+        .arg(&init_manifest)
+        .args(["--profile", "init", "--target", &target])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // Flags meant for the outer build (or a clippy/coverage wrapper) must not leak
+    // into the init's build.
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_BUILD_TARGET_DIR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+crt-static");
+    let status = cmd
+        .status()
+        .expect("cannot run cargo to build the container init");
+    assert!(
+        status.success(),
+        "building the container init (core/init) failed"
+    );
+
+    let binary = target_dir.join(&target).join("init").join("scpool-init");
+    assert!(
+        binary.exists(),
+        "the init build left no binary at {}",
+        binary.display()
+    );
+    println!("cargo:rustc-env=SCPOOL_INIT_PATH={}", binary.display());
+}
+
+/// `<target>/scpool-init`, shared by every profile of the outer build, found from
+/// OUT_DIR = `<target>[/<triple>]/<profile>/build/<pkg>-<hash>/out`.
+fn shared_target_dir(out_dir: &Path) -> PathBuf {
+    out_dir
+        .ancestors()
+        .find(|p| p.file_name().is_some_and(|n| n == "build"))
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .map(|target| target.join("scpool-init"))
+        .unwrap_or_else(|| out_dir.join("scpool-init"))
+}

@@ -1,0 +1,200 @@
+//! scpool-init: PID 1 of one scpool container.
+//!
+//! Started by the host library from a sealed memfd with its end of the control
+//! socket as descriptor 3. It builds the container's root filesystem, then serves
+//! requests (ping, open, execve, reset) until the host asks it to stop or goes away
+//! (socket EOF, or SIGKILL through the parent-death signal). When PID 1 of a PID
+//! namespace exits, the kernel kills everything else in it: no orphan containers.
+
+#[path = "../../src/protocol/mod.rs"]
+#[allow(dead_code, unused_imports)]
+mod protocol;
+
+mod child;
+mod mount;
+mod namespace;
+mod open;
+mod runner;
+mod sys;
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use protocol::codec::{decode_request, encode_response};
+use protocol::*;
+use std::os::fd::{FromRawFd, OwnedFd};
+
+const SOCKET_FD: i32 = 3;
+
+/// The host is gone or asked us to stop: end the container.
+pub fn host_gone() -> ! {
+    sys::kill_all_and_reap();
+    std::process::exit(0)
+}
+
+fn send(channel: &Channel, response: &Response, fds: &[i32]) {
+    if let Err(ChannelError::Closed) = channel.send(&encode_response(response), fds) {
+        host_gone();
+    }
+}
+
+fn error(kind: ErrorKind, errno: i32, message: impl Into<String>) -> Response {
+    Response::Error(ErrorReport {
+        kind,
+        errno,
+        message: message.into(),
+    })
+}
+
+fn main() {
+    // Nothing of the host but our socket: a C host may leak descriptors without
+    // close-on-exec.
+    // SAFETY: closes descriptors above the socket, none of which we use.
+    unsafe { libc::close_range(SOCKET_FD as u32 + 1, u32::MAX, 0) };
+    // SAFETY: descriptor 3 is the socket the host placed there for us.
+    let socket = unsafe { OwnedFd::from_raw_fd(SOCKET_FD) };
+    let _ = nix::fcntl::fcntl(
+        &socket,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    );
+    let mut channel = Channel::new(socket);
+
+    // SIGCHLD arrives through a signalfd while a run is waited for.
+    let mut chld = SigSet::empty();
+    chld.add(Signal::SIGCHLD);
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&chld), None);
+    let sigchld = match SignalFd::with_flags(&chld, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+    {
+        Ok(fd) => fd,
+        Err(e) => {
+            send(
+                &channel,
+                &error(
+                    ErrorKind::System,
+                    e as i32,
+                    format!("signalfd: {}", e.desc()),
+                ),
+                &[],
+            );
+            std::process::exit(1);
+        }
+    };
+
+    let setup = match channel.recv().map(|(bytes, _)| decode_request(&bytes)) {
+        Ok(Ok(Request::Setup(setup))) => setup,
+        Ok(Ok(_)) | Ok(Err(_)) => {
+            send(
+                &channel,
+                &error(ErrorKind::Protocol, 0, "the first request must be Setup"),
+                &[],
+            );
+            std::process::exit(1);
+        }
+        Err(_) => std::process::exit(1),
+    };
+    let writable =
+        match mount::build_root(&setup).and_then(|w| namespace::configure(&setup).map(|_| w)) {
+            Ok(w) => w,
+            Err(e) => {
+                send(
+                    &channel,
+                    &error(ErrorKind::System, e.errno as i32, e.to_string()),
+                    &[],
+                );
+                std::process::exit(1);
+            }
+        };
+    let creds = runner::Credentials {
+        uid: setup.uid,
+        gid: setup.gid,
+        user_namespace: setup.user_namespace,
+        last_cap: last_capability(),
+    };
+    send(
+        &channel,
+        &Response::Ready {
+            version: PROTOCOL_VERSION,
+        },
+        &[],
+    );
+    serve(&mut channel, &sigchld, &creds, &writable);
+}
+
+fn serve(
+    channel: &mut Channel,
+    sigchld: &SignalFd,
+    creds: &runner::Credentials,
+    writable: &mount::Writable,
+) -> ! {
+    loop {
+        let (bytes, fds) = match channel.recv() {
+            Ok(message) => message,
+            Err(ChannelError::Closed) => host_gone(),
+            Err(e) => {
+                send(
+                    channel,
+                    &error(ErrorKind::Protocol, 0, format!("bad message: {e}")),
+                    &[],
+                );
+                continue;
+            }
+        };
+        let request = match decode_request(&bytes) {
+            Ok(request) => request,
+            Err(e) => {
+                send(
+                    channel,
+                    &error(ErrorKind::Protocol, 0, format!("bad request: {e}")),
+                    &[],
+                );
+                continue;
+            }
+        };
+        match request {
+            Request::Ping { nonce } => send(channel, &Response::Pong { nonce }, &[]),
+            Request::Open(entries) => match open::open_all(&entries, creds.uid, creds.gid) {
+                Ok(files) => {
+                    let raw: Vec<i32> = files
+                        .iter()
+                        .map(|f| std::os::fd::AsRawFd::as_raw_fd(f))
+                        .collect();
+                    send(
+                        channel,
+                        &Response::Opened {
+                            count: raw.len() as u32,
+                        },
+                        &raw,
+                    );
+                }
+                Err(report) => send(channel, &Response::Error(report), &[]),
+            },
+            Request::Execve(req) => {
+                let response = runner::run(req, fds, channel, sigchld, creds);
+                send(channel, &response, &[]);
+            }
+            // A kill that raced with the end of its run: nothing is running now.
+            Request::Kill => {}
+            Request::Reset => {
+                sys::kill_all_and_reap();
+                let response = match writable.wipe() {
+                    Ok(()) => Response::ResetDone,
+                    Err(e) => error(ErrorKind::System, e.errno as i32, e.to_string()),
+                };
+                send(channel, &response, &[]);
+            }
+            Request::Shutdown => host_gone(),
+            Request::Setup(_) => send(
+                channel,
+                &error(ErrorKind::Protocol, 0, "already set up"),
+                &[],
+            ),
+        }
+    }
+}
+
+/// The highest capability number this kernel knows.
+fn last_capability() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(40)
+}

@@ -1,0 +1,120 @@
+//! Open: files opened by the init inside the container for the host.
+//!
+//! Paths resolve from the container's root with RESOLVE_BENEATH and without following
+//! any symlink, and the opens run with the program's filesystem ids: a link planted
+//! by a program cannot redirect an open, and the host gets nothing the program could
+//! not open itself. New files belong to the program's user.
+
+use crate::protocol::{ErrorKind, ErrorReport, OpenEntry};
+use nix::errno::Errno;
+use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
+use nix::sys::stat::Mode;
+use std::ffi::OsStr;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+
+const ALLOWED_FLAGS: i32 = libc::O_ACCMODE
+    | libc::O_CREAT
+    | libc::O_EXCL
+    | libc::O_TRUNC
+    | libc::O_APPEND
+    | libc::O_DIRECTORY
+    | libc::O_NONBLOCK
+    | libc::O_NOFOLLOW
+    | libc::O_CLOEXEC
+    | libc::O_NOCTTY;
+
+fn invalid(index: usize, path: &[u8], why: &str) -> ErrorReport {
+    ErrorReport {
+        kind: ErrorKind::InvalidArgument,
+        errno: libc::EINVAL,
+        message: format!("{index}: {}: {why}", String::from_utf8_lossy(path)),
+    }
+}
+
+/// The path below the root, or why it is refused.
+fn relative_path(path: &[u8]) -> Result<&[u8], &'static str> {
+    let rest = path.strip_prefix(b"/").ok_or("path must be absolute")?;
+    if path.contains(&0) {
+        return Err("path contains a NUL byte");
+    }
+    if rest
+        .split(|&b| b == b'/')
+        .any(|part| part == b".." || part == b".")
+    {
+        return Err("path must not contain '.' or '..'");
+    }
+    Ok(if rest.is_empty() { b"." } else { rest })
+}
+
+/// Switches the filesystem ids for the lifetime of the guard.
+struct FsIds;
+
+impl FsIds {
+    fn assume(uid: u32, gid: u32) -> Self {
+        // SAFETY: setfsgid/setfsuid only change this process's filesystem ids.
+        unsafe {
+            libc::setfsgid(gid);
+            libc::setfsuid(uid);
+        }
+        FsIds
+    }
+}
+
+impl Drop for FsIds {
+    fn drop(&mut self) {
+        // SAFETY: back to the init's own ids (root in the container).
+        unsafe {
+            libc::setfsuid(0);
+            libc::setfsgid(0);
+        }
+    }
+}
+
+pub fn open_all(entries: &[OpenEntry], uid: u32, gid: u32) -> Result<Vec<OwnedFd>, ErrorReport> {
+    let root = nix::fcntl::open(
+        "/",
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| ErrorReport {
+        kind: ErrorKind::System,
+        errno: e as i32,
+        message: format!("0: opening /: {}", e.desc()),
+    })?;
+    let _ids = FsIds::assume(uid, gid);
+    let mut files = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        let relative =
+            relative_path(&entry.path).map_err(|why| invalid(index, &entry.path, why))?;
+        if entry.flags & !ALLOWED_FLAGS != 0 || entry.flags & libc::O_ACCMODE == libc::O_ACCMODE {
+            return Err(invalid(index, &entry.path, "unsupported open flags"));
+        }
+        let how = OpenHow::new()
+            .flags(OFlag::from_bits_truncate(entry.flags) | OFlag::O_CLOEXEC | OFlag::O_NOCTTY)
+            .mode(Mode::from_bits_truncate(entry.mode & 0o7777))
+            .resolve(
+                ResolveFlag::RESOLVE_BENEATH
+                    | ResolveFlag::RESOLVE_NO_SYMLINKS
+                    | ResolveFlag::RESOLVE_NO_MAGICLINKS,
+            );
+        match openat2(&root, OsStr::from_bytes(relative), how) {
+            Ok(fd) => files.push(fd),
+            Err(errno) => {
+                let why = match errno {
+                    Errno::ELOOP => {
+                        "the path goes through a symlink, which open never follows".to_string()
+                    }
+                    Errno::EXDEV => "the path leaves the container's root".to_string(),
+                    other => other.desc().to_string(),
+                };
+                return Err(ErrorReport {
+                    kind: ErrorKind::System,
+                    errno: errno as i32,
+                    message: format!("{index}: {}: {why}", String::from_utf8_lossy(&entry.path)),
+                });
+            }
+        }
+    }
+    Ok(files)
+}

@@ -1,0 +1,197 @@
+//! Execve: fork a runner, turn it into the program, wait, account, clean up.
+
+use crate::child::{self, Prepared};
+use crate::protocol::codec::{decode_request, encode_response};
+use crate::protocol::*;
+use crate::sys::{self, cstring};
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::resource::{getrusage, UsageWho};
+use nix::sys::signalfd::SignalFd;
+use nix::unistd::{fork, pipe2, ForkResult};
+use std::os::fd::{AsFd, OwnedFd};
+
+/// Who the program runs as.
+pub struct Credentials {
+    pub uid: u32,
+    pub gid: u32,
+    pub user_namespace: bool,
+    pub last_cap: u32,
+}
+
+fn invalid(message: impl Into<String>) -> Response {
+    Response::Error(ErrorReport {
+        kind: ErrorKind::InvalidArgument,
+        errno: libc::EINVAL,
+        message: message.into(),
+    })
+}
+
+fn system(context: &str, errno: Errno) -> Response {
+    Response::Error(ErrorReport {
+        kind: ErrorKind::System,
+        errno: errno as i32,
+        message: format!("{context}: {}", errno.desc()),
+    })
+}
+
+/// Checks the request and turns it into what the forked child needs, so the child
+/// does no work that can fail for reasons other than the system's.
+fn prepare(req: ExecRequest, mut fds: Vec<OwnedFd>) -> Result<Prepared, Response> {
+    let expected = req.fd_count as usize + usize::from(req.exec_fd);
+    if fds.len() != expected {
+        return Err(invalid(format!(
+            "expected {expected} descriptors, received {}",
+            fds.len()
+        )));
+    }
+    let exec_file = if req.exec_fd { fds.pop() } else { None };
+    let args = req
+        .args
+        .iter()
+        .map(|a| cstring(a))
+        .collect::<Option<Vec<_>>>();
+    let env = req
+        .env
+        .iter()
+        .map(|e| cstring(e))
+        .collect::<Option<Vec<_>>>();
+    let (Some(args), Some(env), Some(cwd)) = (args, env, cstring(&req.cwd)) else {
+        return Err(invalid(
+            "arguments, environment and working directory must not contain NUL",
+        ));
+    };
+    if args.is_empty() {
+        return Err(invalid("args must not be empty"));
+    }
+    let seccomp = match req.seccomp {
+        None => None,
+        Some(bytes) => Some(
+            child::filter_from_bytes(&bytes).ok_or_else(|| invalid("malformed seccomp program"))?,
+        ),
+    };
+    Ok(Prepared::new(
+        args,
+        env,
+        cwd,
+        fds,
+        exec_file,
+        req.rlimits,
+        seccomp,
+    ))
+}
+
+/// Runs one program; answers with its report (or an error) once every process of
+/// the run is gone.
+pub fn run(
+    req: ExecRequest,
+    fds: Vec<OwnedFd>,
+    channel: &mut Channel,
+    sigchld: &SignalFd,
+    creds: &Credentials,
+) -> Response {
+    let received_ns = sys::monotonic_ns();
+    let prepared = match prepare(req, fds) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let before = match getrusage(UsageWho::RUSAGE_CHILDREN) {
+        Ok(r) => r,
+        Err(e) => return system("getrusage", e),
+    };
+    let (report_read, report_write) = match pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
+        Ok(p) => p,
+        Err(e) => return system("pipe", e),
+    };
+    // SAFETY: the init is single-threaded, so the child may run any code; it only
+    // sets itself up and execs (child::exec never returns).
+    let pid = match unsafe { fork() } {
+        Ok(ForkResult::Child) => child::exec(&prepared, report_write, creds),
+        Ok(ForkResult::Parent { child }) => child.as_raw(),
+        Err(e) => return system("fork", e),
+    };
+    drop(report_write);
+    drop(prepared);
+    // EOF: the exec succeeded (the pipe closed with it). Otherwise stage + errno.
+    let failure = child::read_failure(&report_read);
+    let started_ns = sys::monotonic_ns();
+
+    let (status, maxrss_kib, ended_ns) = wait_for_main(pid, channel, sigchld);
+    sys::kill_all_and_reap();
+    let after = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap_or(before);
+
+    let micros = |t: nix::sys::time::TimeVal| t.tv_sec() as u64 * 1_000_000 + t.tv_usec() as u64;
+    let outcome = match failure {
+        Some((stage, errno)) => Outcome::ExecFailed { stage, errno },
+        None if libc::WIFSIGNALED(status) => Outcome::Signaled(libc::WTERMSIG(status)),
+        None => Outcome::Exited(libc::WEXITSTATUS(status)),
+    };
+    Response::Exited(ExecReport {
+        outcome,
+        received_ns,
+        started_ns,
+        ended_ns,
+        user_us: micros(after.user_time()).saturating_sub(micros(before.user_time())),
+        system_us: micros(after.system_time()).saturating_sub(micros(before.system_time())),
+        maxrss_kib: maxrss_kib.max(0) as u64,
+    })
+}
+
+/// Waits until the main process ends, reaping every other process of the run as it
+/// dies (zombies would otherwise count against process limits) and obeying Kill.
+/// Returns its wait status, ru_maxrss and the instant it was reaped.
+fn wait_for_main(main: i32, channel: &mut Channel, sigchld: &SignalFd) -> (i32, i64, u64) {
+    loop {
+        loop {
+            let mut status = 0;
+            // SAFETY: a zeroed rusage is a valid out-parameter.
+            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+            // SAFETY: valid pointers to status and usage.
+            let pid =
+                unsafe { libc::wait4(-1, &mut status, libc::WNOHANG | libc::__WALL, &mut usage) };
+            if pid == main {
+                return (status, usage.ru_maxrss, sys::monotonic_ns());
+            }
+            if pid == 0 || (pid < 0 && Errno::last() != Errno::EINTR) {
+                break;
+            }
+        }
+        let mut fds = [
+            PollFd::new(channel.fd(), PollFlags::POLLIN),
+            PollFd::new(sigchld.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(_) => continue,
+        }
+        if fds[1].any().unwrap_or(false) {
+            // Drain the pending SIGCHLDs; the reaping loop above does the work.
+            while let Ok(Some(_)) = sigchld.read_signal() {}
+        }
+        if fds[0].any().unwrap_or(false) {
+            handle_request_during_run(channel);
+        }
+    }
+}
+
+fn handle_request_during_run(channel: &mut Channel) {
+    match channel.recv() {
+        Err(ChannelError::Closed) => crate::host_gone(),
+        Err(_) => {}
+        Ok((bytes, _fds)) => match decode_request(&bytes) {
+            Ok(Request::Kill) => {
+                // SAFETY: kill(-1) from PID 1 reaches every process of the container.
+                unsafe { libc::kill(-1, libc::SIGKILL) };
+            }
+            Ok(Request::Shutdown) => crate::host_gone(),
+            _ => {
+                let busy = Response::Error(ErrorReport {
+                    kind: ErrorKind::Protocol,
+                    errno: libc::EBUSY,
+                    message: "a run is in progress".into(),
+                });
+                let _ = channel.send(&encode_response(&busy), &[]);
+            }
+        },
+    }
+}

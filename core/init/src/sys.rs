@@ -1,0 +1,100 @@
+//! Small system-call helpers of the init.
+
+use nix::errno::Errno;
+use std::ffi::CString;
+
+/// A failed step of the init, with the errno that explains it.
+#[derive(Debug)]
+pub struct SysError {
+    pub context: String,
+    pub errno: Errno,
+}
+
+impl SysError {
+    pub fn new(context: impl Into<String>, errno: Errno) -> Self {
+        Self {
+            context: context.into(),
+            errno,
+        }
+    }
+}
+
+impl std::fmt::Display for SysError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.context, self.errno.desc())
+    }
+}
+
+pub type SysResult<T> = Result<T, SysError>;
+
+/// Attaches a context to a nix result.
+pub trait Context<T> {
+    fn context(self, what: impl FnOnce() -> String) -> SysResult<T>;
+}
+
+impl<T> Context<T> for nix::Result<T> {
+    fn context(self, what: impl FnOnce() -> String) -> SysResult<T> {
+        self.map_err(|errno| SysError::new(what(), errno))
+    }
+}
+
+pub fn monotonic_ns() -> u64 {
+    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .expect("CLOCK_MONOTONIC is always available");
+    now.tv_sec() as u64 * 1_000_000_000 + now.tv_nsec() as u64
+}
+
+pub fn cstring(bytes: &[u8]) -> Option<CString> {
+    CString::new(bytes).ok()
+}
+
+/// Kills every process of the container but the init (PID 1 may signal the whole
+/// namespace with kill(-1)) and reaps them all. Every process of a PID namespace
+/// descends from its init, so waiting until ECHILD leaves nothing behind.
+pub fn kill_all_and_reap() {
+    // SAFETY: kill(-1) from PID 1 of our namespace reaches only the container.
+    unsafe { libc::kill(-1, libc::SIGKILL) };
+    loop {
+        // SAFETY: waitpid with a null status pointer is allowed.
+        let pid = unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::__WALL) };
+        if pid < 0 && Errno::last() != Errno::EINTR {
+            break;
+        }
+    }
+}
+
+/// mount_setattr(2) attributes (not in the libc crate).
+pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
+pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
+pub const MOUNT_ATTR_NODEV: u64 = 0x4;
+
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// Sets mount attributes on `path`, on every mount below it too when `recursive`.
+pub fn mount_setattr(path: &CString, attrs: u64, recursive: bool) -> nix::Result<()> {
+    let attr = MountAttr {
+        attr_set: attrs,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let flags = if recursive { libc::AT_RECURSIVE } else { 0 };
+    // SAFETY: path is NUL-terminated and attr is a valid mount_attr of the given size.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            flags as libc::c_uint,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    Errno::result(rc).map(drop)
+}

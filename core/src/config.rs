@@ -1,0 +1,95 @@
+//! How a container is built.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A host path bound into the container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// Host path.
+    pub source: PathBuf,
+    /// Absolute path inside the container.
+    pub target: PathBuf,
+    /// Read-write when true. Binds are read-only by default.
+    pub writable: bool,
+    /// Skip the bind when the source does not exist instead of failing set-up.
+    pub optional: bool,
+}
+
+impl Mount {
+    /// A read-only bind of `path` at the same path inside the container.
+    pub fn read_only(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        Self {
+            source: path.clone(),
+            target: path,
+            writable: false,
+            optional: false,
+        }
+    }
+
+    /// Like [`Mount::read_only`], skipped when the host lacks the path.
+    pub fn optional(path: impl Into<PathBuf>) -> Self {
+        Self {
+            optional: true,
+            ..Self::read_only(path)
+        }
+    }
+}
+
+/// The host directories bound read-only by default: enough for /bin/sh, coreutils,
+/// gcc/g++ and python3 from the host. Missing ones are skipped.
+pub const DEFAULT_MOUNTS: &[&str] = &[
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/usr",
+    "/etc/alternatives",
+    "/etc/ld.so.cache",
+];
+
+/// Everything that shapes a container. Plain fields; `Default` gives a working box.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerConfig {
+    /// Read-only (unless marked writable) binds of host paths.
+    pub mounts: Vec<Mount>,
+    /// An unpacked image used as the root instead of the host binds: its top-level
+    /// entries are bound read-only; `mounts` are added on top.
+    pub rootfs: Option<PathBuf>,
+    pub hostname: String,
+    pub domainname: String,
+    /// Size cap of the writable work directory `/w`, bytes.
+    pub work_size: u64,
+    /// Size cap of `/tmp`, bytes.
+    pub tmp_size: u64,
+    /// Credentials of the program. With `user_namespace` only id 0 exists inside,
+    /// so these must be 0 there (the program still has no capabilities).
+    pub uid: u32,
+    pub gid: u32,
+    /// Put the container in a new user namespace too (rootless mode): a non-root
+    /// host can create containers; the host user is mapped to root inside.
+    pub user_namespace: bool,
+    /// How long creating the container may take before it is abandoned.
+    pub setup_timeout: Duration,
+}
+
+impl Default for ContainerConfig {
+    fn default() -> Self {
+        let rootless = !nix::unistd::geteuid().is_root();
+        Self {
+            mounts: DEFAULT_MOUNTS.iter().map(|p| Mount::optional(*p)).collect(),
+            rootfs: None,
+            hostname: "scpool".into(),
+            domainname: "scpool".into(),
+            work_size: 256 << 20,
+            tmp_size: 64 << 20,
+            uid: if rootless { 0 } else { 65534 },
+            gid: if rootless { 0 } else { 65534 },
+            user_namespace: rootless,
+            setup_timeout: Duration::from_secs(10),
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! One container, seen from the host: create, ping, open, execve, run, reset, destroy.
+
+use crate::config::ContainerConfig;
+use crate::error::{Error, Result};
+use crate::execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
+use crate::limits::Limits;
+use crate::namespace::{self, InitProcess};
+use crate::protocol::codec::{decode_response, encode_request};
+use crate::protocol::{self, Channel, ChannelError, ErrorKind, ErrorReport, Request, Response};
+use crate::result::RunResult;
+use crate::{init_image, memfile, validate};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long a control request (ping, open, reset) may take before the container is
+/// declared broken.
+const CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the init may take to stop a run after the host asked it to.
+const KILL_GRACE: Duration = Duration::from_secs(5);
+
+/// One file to open inside the container (the seed's `OpenCmd`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenCmd {
+    /// Absolute path inside the container, without `..` or symlinks.
+    pub path: PathBuf,
+    /// open(2) flags: access mode plus O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY,
+    /// O_NONBLOCK, O_NOFOLLOW.
+    pub flags: i32,
+    /// Permission bits for O_CREAT.
+    pub mode: u32,
+}
+
+impl OpenCmd {
+    pub fn new(path: impl Into<PathBuf>, flags: i32, mode: u32) -> Self {
+        Self {
+            path: path.into(),
+            flags,
+            mode,
+        }
+    }
+}
+
+/// A running container: its init process and the socket to it.
+///
+/// Methods take `&mut self`: one conversation at a time. Dropping the container
+/// destroys it.
+pub struct Container {
+    channel: Channel,
+    init: InitProcess,
+    broken: Option<String>,
+    next_nonce: u64,
+}
+
+impl Container {
+    /// Creates a container: new namespaces, its root filesystem, its init.
+    pub fn new(config: &ContainerConfig) -> Result<Self> {
+        let setup = validate::setup(config)?;
+        let image = init_image::memfd().map_err(|e| Error::Setup(e.to_string()))?;
+        let (host_end, init_end) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .map_err(|e| Error::io("socketpair", e))?;
+        let init = namespace::spawn_init(image, init_end, config.user_namespace)
+            .map_err(|e| Error::Setup(e.to_string()))?;
+        let mut container = Container {
+            channel: Channel::new(host_end),
+            init,
+            broken: None,
+            next_nonce: 1,
+        };
+        match container.call(&Request::Setup(setup), &[], config.setup_timeout) {
+            Ok((Response::Ready { version }, _)) if version == protocol::PROTOCOL_VERSION => {
+                Ok(container)
+            }
+            Ok((Response::Ready { version }, _)) => Err(Error::Setup(format!(
+                "init speaks protocol {version}, library speaks {}",
+                protocol::PROTOCOL_VERSION
+            ))),
+            Ok((Response::Error(e), _)) => Err(Error::Setup(e.message)),
+            Ok((other, _)) => Err(Error::Setup(format!("unexpected reply {other:?}"))),
+            Err(e) => Err(Error::Setup(e.to_string())),
+        }
+        // On any error `container` drops here, which kills and reaps the init.
+    }
+
+    /// Host pid of the container's init.
+    pub fn init_pid(&self) -> i32 {
+        self.init.pid
+    }
+
+    /// True once the container can no longer be used (its init died or misbehaved).
+    pub fn is_broken(&self) -> bool {
+        self.broken.is_some()
+    }
+
+    /// Checks that the init answers.
+    pub fn ping(&mut self) -> Result<()> {
+        let nonce = self.next_nonce;
+        self.next_nonce += 1;
+        match self.call(&Request::Ping { nonce }, &[], CONTROL_TIMEOUT)? {
+            (Response::Pong { nonce: got }, _) if got == nonce => Ok(()),
+            (other, _) => Err(self.break_with(format!("bad reply to ping: {other:?}"))),
+        }
+    }
+
+    /// Opens files inside the container (by the init, within the container's mount
+    /// namespace) and returns them in order. All or nothing.
+    pub fn open(&mut self, cmds: &[OpenCmd]) -> Result<Vec<File>> {
+        let entries = validate::open_entries(cmds)?;
+        let (reply, fds) = self.call(&Request::Open(entries), &[], CONTROL_TIMEOUT)?;
+        match reply {
+            Response::Opened { count }
+                if count as usize == cmds.len() && fds.len() == cmds.len() =>
+            {
+                Ok(fds.into_iter().map(File::from).collect())
+            }
+            Response::Error(e) => Err(open_error(cmds, e)),
+            other => Err(self.break_with(format!("bad reply to open: {other:?}"))),
+        }
+    }
+
+    /// Writes `data` to a file inside the container (created or truncated, mode 0644).
+    pub fn write_file(&mut self, path: impl AsRef<Path>, data: &[u8]) -> Result<()> {
+        let path = path.as_ref();
+        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+        let mut file = self.open(&[OpenCmd::new(path, flags, 0o644)])?.remove(0);
+        file.write_all(data)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    }
+
+    /// Reads a whole file from inside the container.
+    pub fn read_file(&mut self, path: impl AsRef<Path>) -> Result<Vec<u8>> {
+        let path = path.as_ref();
+        let mut file = self
+            .open(&[OpenCmd::new(path, libc::O_RDONLY, 0)])?
+            .remove(0);
+        let mut data = Vec::new();
+        file.read_to_end(&mut data)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        Ok(data)
+    }
+
+    /// Runs one program and waits for it. The program's failure is a `RunResult`
+    /// status; an `Err` means the run could not be attempted or the container broke.
+    pub fn execve(&mut self, param: &ExecveParam<'_>) -> Result<RunResult> {
+        let request = validate::execve(param)?;
+        let mut fds: Vec<RawFd> = param.files.iter().map(|f| f.as_raw_fd()).collect();
+        fds.extend(param.exec_file.map(|f| f.as_raw_fd()));
+
+        let called_ns = monotonic_ns();
+        self.ensure_usable()?;
+        self.send(&Request::Execve(request), &fds)?;
+        let mut deadline = param.limits.wall_time.map(|limit| Instant::now() + limit);
+        let mut killed_for_wall_time = false;
+        let reply = loop {
+            match self.wait_for_message(deadline)? {
+                Some(reply) => break reply,
+                None if !killed_for_wall_time => {
+                    killed_for_wall_time = true;
+                    self.send(&Request::Kill, &[])?;
+                    deadline = Some(Instant::now() + KILL_GRACE);
+                }
+                None => {
+                    return Err(self.break_with("the init did not stop a run it was told to kill"))
+                }
+            }
+        };
+        match reply {
+            (Response::Exited(report), _) => Ok(crate::verdict::judge(
+                &report,
+                called_ns,
+                &param.limits,
+                killed_for_wall_time,
+            )),
+            (Response::Error(e), _) if e.kind == ErrorKind::InvalidArgument => {
+                Err(Error::InvalidArgument(e.message))
+            }
+            (Response::Error(e), _) => Ok(RunResult::runner_error(e.message)),
+            (other, _) => Err(self.break_with(format!("bad reply to execve: {other:?}"))),
+        }
+    }
+
+    /// Runs one program with `stdin` as its input and its stdout and stderr captured,
+    /// each capped at the output limit (or [`DEFAULT_CAPTURE_LIMIT`]).
+    pub fn run(&mut self, param: &RunParam) -> Result<RunResult> {
+        let capture_limit = param.limits.output.unwrap_or(DEFAULT_CAPTURE_LIMIT);
+        let memfd = |name: &str, data: &[u8]| {
+            memfile::with_contents(name, data).map_err(|e| Error::io("creating a memfd", e))
+        };
+        let stdin = memfd("scpool-stdin", &param.stdin)?;
+        let stdout = memfd("scpool-stdout", b"")?;
+        let stderr = memfd("scpool-stderr", b"")?;
+        let execve = ExecveParam {
+            args: param.args.clone(),
+            env: param.env.clone(),
+            cwd: param.cwd.clone(),
+            files: vec![stdin.as_fd(), stdout.as_fd(), stderr.as_fd()],
+            exec_file: None,
+            limits: Limits {
+                output: Some(capture_limit),
+                ..param.limits.clone()
+            },
+        };
+        let mut result = self.execve(&execve)?;
+        result.stdout = read_capped(&stdout, capture_limit)?;
+        result.stderr = read_capped(&stderr, capture_limit)?;
+        Ok(result)
+    }
+
+    /// Kills every process but the init, empties /w and /tmp, and checks the init
+    /// still answers.
+    pub fn reset(&mut self) -> Result<()> {
+        match self.call(&Request::Reset, &[], CONTROL_TIMEOUT)? {
+            (Response::ResetDone, _) => self.ping(),
+            (Response::Error(e), _) => Err(self.break_with(format!("reset failed: {}", e.message))),
+            (other, _) => Err(self.break_with(format!("bad reply to reset: {other:?}"))),
+        }
+    }
+
+    /// Kills the container and everything in it. Dropping does the same.
+    pub fn destroy(self) {}
+
+    // -----------------------------------------------------------------------------
+
+    fn ensure_usable(&self) -> Result<()> {
+        match &self.broken {
+            Some(why) => Err(Error::ContainerBroken(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Marks the container broken, kills its init, and returns the error to report.
+    fn break_with(&mut self, why: impl Into<String>) -> Error {
+        let why = why.into();
+        if self.broken.is_none() {
+            self.init.kill_and_reap();
+            self.broken = Some(why.clone());
+        }
+        Error::ContainerBroken(why)
+    }
+
+    fn send(&mut self, request: &Request, fds: &[RawFd]) -> Result<()> {
+        let bytes = encode_request(request);
+        match self.channel.send(&bytes, fds) {
+            Ok(()) => Ok(()),
+            Err(ChannelError::TooManyFds(n)) => Err(Error::invalid(format!(
+                "{n} descriptors exceed the limit of {}",
+                protocol::MAX_FDS
+            ))),
+            Err(e) => Err(self.break_with(format!("sending to the init: {e}"))),
+        }
+    }
+
+    fn call(
+        &mut self,
+        request: &Request,
+        fds: &[RawFd],
+        timeout: Duration,
+    ) -> Result<(Response, Vec<OwnedFd>)> {
+        self.ensure_usable()?;
+        self.send(request, fds)?;
+        match self.wait_for_message(Some(Instant::now() + timeout))? {
+            Some(reply) => Ok(reply),
+            None => Err(self.break_with(format!("the init did not answer within {timeout:?}"))),
+        }
+    }
+
+    /// Waits for the next message from the init, or `None` at the deadline. The
+    /// init's death is noticed through its pidfd, so this never hangs on a dead box.
+    fn wait_for_message(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> Result<Option<(Response, Vec<OwnedFd>)>> {
+        loop {
+            let timeout = match deadline {
+                None => PollTimeout::NONE,
+                Some(at) => {
+                    let left = at.saturating_duration_since(Instant::now());
+                    // Round up so we never wake just before the deadline and spin.
+                    let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+                    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
+                }
+            };
+            let mut fds = [
+                PollFd::new(self.channel.fd(), PollFlags::POLLIN),
+                PollFd::new(self.init.pidfd.as_fd(), PollFlags::POLLIN),
+            ];
+            match poll(&mut fds, timeout) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(Error::io("poll", e)),
+                Ok(0) => {
+                    if deadline.is_some_and(|at| Instant::now() >= at) {
+                        return Ok(None);
+                    }
+                    continue;
+                }
+                Ok(_) => {}
+            }
+            let socket_ready = fds[0].any().unwrap_or(false);
+            let init_exited = fds[1].any().unwrap_or(false);
+            if !socket_ready && init_exited {
+                return Err(self.break_with("the container init exited"));
+            }
+            let (bytes, received) = match self.channel.recv() {
+                Ok(message) => message,
+                Err(e) => return Err(self.break_with(format!("receiving from the init: {e}"))),
+            };
+            return match decode_response(&bytes) {
+                Ok(response) => Ok(Some((response, received))),
+                Err(e) => Err(self.break_with(format!("undecodable reply from the init: {e}"))),
+            };
+        }
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        if self.broken.is_none() {
+            self.init.kill_and_reap();
+        }
+    }
+}
+
+fn open_error(cmds: &[OpenCmd], e: ErrorReport) -> Error {
+    match e.kind {
+        ErrorKind::InvalidArgument => Error::InvalidArgument(e.message),
+        _ => {
+            // The init names the failing entry's index at the start of its message.
+            let path = e
+                .message
+                .split_once(':')
+                .and_then(|(index, _)| index.trim().parse::<usize>().ok())
+                .and_then(|i| cmds.get(i))
+                .map(|c| c.path.display().to_string())
+                .unwrap_or_default();
+            Error::Open {
+                path,
+                errno: e.errno,
+                message: e.message,
+            }
+        }
+    }
+}
+
+fn read_capped(file: &File, limit: u64) -> Result<Vec<u8>> {
+    let size = file
+        .metadata()
+        .map_err(|e| Error::io("reading captured output", e))?
+        .len();
+    let mut data = vec![0; size.min(limit) as usize];
+    file.read_exact_at(&mut data, 0)
+        .map_err(|e| Error::io("reading captured output", e))?;
+    Ok(data)
+}
+
+pub(crate) fn monotonic_ns() -> u64 {
+    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .expect("CLOCK_MONOTONIC is always available");
+    now.tv_sec() as u64 * 1_000_000_000 + now.tv_nsec() as u64
+}

@@ -1,0 +1,38 @@
+//! scpool-core: Linux sandbox containers, created once and reused, that run untrusted
+//! programs with hard limits and exact accounting.
+//!
+//! ```no_run
+//! use scpool_core::{Container, ContainerConfig, RunParam, Status};
+//! let mut c = Container::new(&ContainerConfig::default())?;
+//! let mut run = RunParam::new(["/bin/echo", "hi"]);
+//! run.env = vec!["PATH=/usr/bin:/bin".into()];
+//! let r = c.run(&run)?;
+//! assert_eq!(r.status, Status::Ok);
+//! assert_eq!(r.stdout, b"hi\n");
+//! c.reset()?;
+//! # Ok::<(), scpool_core::Error>(())
+//! ```
+
+pub mod config;
+pub mod container;
+pub mod error;
+pub mod execve;
+pub mod limits;
+pub mod result;
+
+mod init_image;
+mod memfile;
+mod namespace;
+#[doc(hidden)]
+pub mod protocol;
+mod spawner;
+mod validate;
+mod verdict;
+
+pub use config::{ContainerConfig, Mount, DEFAULT_MOUNTS};
+pub use container::{Container, OpenCmd};
+pub use error::{Error, Result};
+pub use execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
+pub use limits::Limits;
+pub use memfile::memfd_copy_of;
+pub use result::{RunResult, Status};

@@ -1,0 +1,249 @@
+//! Starting the container init as PID 1 of new namespaces.
+//!
+//! The host may be multithreaded (Python, Go), so the child of clone runs only raw
+//! system calls on its own small stack until it execs the init image: no allocator, no
+//! locks. The clone uses CLONE_VM|CLONE_VFORK (the posix_spawn trick): no page tables
+//! are copied, so creating a container costs the same from a 10 GiB host as from a
+//! small one.
+//!
+//! The init's exit signal is 0, so the host's own `waitpid(-1)` or SIGCHLD handler
+//! never sees or reaps it; we wait for it through its pidfd.
+
+use std::ffi::{c_int, c_void, CString};
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use crate::spawner;
+
+/// The running init process of one container.
+pub(crate) struct InitProcess {
+    pub pid: i32,
+    pub pidfd: OwnedFd,
+}
+
+impl InitProcess {
+    /// Kills the init (which takes every process of its PID namespace with it) and
+    /// reaps it.
+    pub fn kill_and_reap(&self) {
+        // SAFETY: pidfd is a valid pidfd we own; signal 0 flags / null siginfo are allowed.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.pidfd.as_raw_fd(),
+                libc::SIGKILL,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            );
+        }
+        self.reap();
+    }
+
+    fn reap(&self) {
+        loop {
+            // SAFETY: zeroed siginfo is a valid out-parameter for waitid.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            // SAFETY: P_PIDFD with our pidfd; `info` is a valid pointer.
+            let rc = unsafe {
+                libc::waitid(
+                    libc::P_PIDFD,
+                    self.pidfd.as_raw_fd() as libc::id_t,
+                    &mut info,
+                    libc::WEXITED | libc::__WALL,
+                )
+            };
+            if rc == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+                return;
+            }
+        }
+    }
+}
+
+const STACK_BYTES: usize = 64 * 1024;
+
+/// Everything the clone child needs, prepared before the clone.
+struct ChildArgs {
+    image: RawFd,
+    socket: RawFd,
+    devnull: RawFd,
+    argv: [*const libc::c_char; 2],
+    envp: [*const libc::c_char; 1],
+    user_ns: bool,
+    uid_map: CString,
+    gid_map: CString,
+    /// Set by the child when it fails before exec: (step << 16) | errno.
+    failure: AtomicI32,
+}
+
+const STEP_USERNS: i32 = 1;
+const STEP_PDEATHSIG: i32 = 2;
+const STEP_FDS: i32 = 3;
+const STEP_EXEC: i32 = 4;
+
+fn step_name(step: i32) -> &'static str {
+    match step {
+        STEP_USERNS => "writing the user namespace id maps",
+        STEP_PDEATHSIG => "setting the parent-death signal",
+        STEP_FDS => "placing descriptors",
+        _ => "executing the init image",
+    }
+}
+
+/// Runs in the clone child, sharing the parent's memory: raw syscalls only.
+extern "C" fn child_main(arg: *mut c_void) -> c_int {
+    // SAFETY: `arg` points to the ChildArgs the parent keeps alive until we exec or
+    // exit (CLONE_VFORK suspends it until then).
+    let a = unsafe { &*(arg as *const ChildArgs) };
+    let fail = |step: i32| -> c_int {
+        // SAFETY: reading errno and exiting are async-signal-safe.
+        unsafe {
+            let errno = *libc::__errno_location();
+            a.failure
+                .store((step << 16) | (errno & 0xffff), Ordering::SeqCst);
+            libc::_exit(127)
+        }
+    };
+    // SAFETY: each call below is a plain system call on valid, NUL-terminated strings
+    // and descriptors prepared by the parent.
+    unsafe {
+        if a.user_ns
+            && !(write_proc_file(c"/proc/self/setgroups", b"deny")
+                && write_proc_file(c"/proc/self/uid_map", a.uid_map.as_bytes())
+                && write_proc_file(c"/proc/self/gid_map", a.gid_map.as_bytes()))
+        {
+            return fail(STEP_USERNS);
+        }
+        // The parent here is the spawner thread, which lives as long as the host.
+        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+            return fail(STEP_PDEATHSIG);
+        }
+        for target in 0..3 {
+            if libc::dup2(a.devnull, target) < 0 {
+                return fail(STEP_FDS);
+            }
+        }
+        if libc::dup2(a.socket, 3) < 0 {
+            return fail(STEP_FDS);
+        }
+        libc::syscall(
+            libc::SYS_execveat,
+            a.image,
+            c"".as_ptr(),
+            a.argv.as_ptr(),
+            a.envp.as_ptr(),
+            libc::AT_EMPTY_PATH,
+        );
+    }
+    fail(STEP_EXEC)
+}
+
+/// open + write + close of a /proc file, with raw syscalls.
+///
+/// SAFETY (for callers): async-signal-safe; `path` must be NUL-terminated.
+unsafe fn write_proc_file(path: &std::ffi::CStr, data: &[u8]) -> bool {
+    // SAFETY: path is NUL-terminated; data is a valid buffer of data.len() bytes.
+    unsafe {
+        let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return false;
+        }
+        let written = libc::write(fd, data.as_ptr().cast(), data.len());
+        libc::close(fd);
+        written == data.len() as isize
+    }
+}
+
+/// A duplicate of `fd` numbered 10 or above, so that the child's dup2 onto 0-3 can
+/// never overwrite it.
+fn high_dup(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    let raw = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))?;
+    // SAFETY: F_DUPFD_CLOEXEC returned a fresh descriptor that we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+/// Starts the init image with `socket` as its descriptor 3, as PID 1 of new mount,
+/// PID, UTS, IPC, network and cgroup namespaces (and a user namespace if asked).
+pub(crate) fn spawn_init(
+    image: BorrowedFd<'static>,
+    socket: OwnedFd,
+    user_ns: bool,
+) -> io::Result<InitProcess> {
+    let image = image.as_raw_fd();
+    spawner::run(move || {
+        // SAFETY: the image memfd lives in a static for the whole process.
+        let image = unsafe { BorrowedFd::borrow_raw(image) };
+        clone_init(image, socket, user_ns)
+    })?
+}
+
+fn clone_init(image: BorrowedFd<'_>, socket: OwnedFd, user_ns: bool) -> io::Result<InitProcess> {
+    let socket = high_dup(std::os::fd::AsFd::as_fd(&socket))?;
+    let devnull = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
+    let devnull = high_dup(std::os::fd::AsFd::as_fd(&devnull))?;
+    let argv0 = c"scpool-init";
+    let uid = nix::unistd::geteuid().as_raw();
+    let gid = nix::unistd::getegid().as_raw();
+    let args = ChildArgs {
+        image: image.as_raw_fd(),
+        socket: socket.as_raw_fd(),
+        devnull: devnull.as_raw_fd(),
+        argv: [argv0.as_ptr(), std::ptr::null()],
+        envp: [std::ptr::null()],
+        user_ns,
+        uid_map: CString::new(format!("0 {uid} 1\n")).expect("digits only"),
+        gid_map: CString::new(format!("0 {gid} 1\n")).expect("digits only"),
+        failure: AtomicI32::new(0),
+    };
+    let mut stack = vec![0u8; STACK_BYTES];
+    // The stack grows down: pass its 16-byte aligned top.
+    let top = (stack.as_mut_ptr() as usize + STACK_BYTES) & !15;
+
+    let mut flags = libc::CLONE_VM
+        | libc::CLONE_VFORK
+        | libc::CLONE_PIDFD
+        | libc::CLONE_NEWNS
+        | libc::CLONE_NEWPID
+        | libc::CLONE_NEWUTS
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWNET
+        | libc::CLONE_NEWCGROUP;
+    if user_ns {
+        flags |= libc::CLONE_NEWUSER;
+    }
+    let mut pidfd: c_int = -1;
+    // SAFETY: child_main only makes raw syscalls; `args` and `stack` outlive the
+    // child's use of them because CLONE_VFORK blocks us until it execs or exits.
+    // Exit signal 0 (low byte of flags) keeps the init out of the host's SIGCHLD.
+    let pid = unsafe {
+        libc::clone(
+            child_main,
+            top as *mut c_void,
+            flags,
+            &args as *const ChildArgs as *mut c_void,
+            &mut pidfd as *mut c_int,
+        )
+    };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: with CLONE_PIDFD the kernel stored a new pidfd (close-on-exec) here.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    let init = InitProcess { pid, pidfd };
+    let failure = args.failure.load(Ordering::SeqCst);
+    if failure != 0 {
+        init.reap();
+        let errno = io::Error::from_raw_os_error(failure & 0xffff);
+        return Err(io::Error::new(
+            errno.kind(),
+            format!(
+                "starting the container init failed while {}: {errno}",
+                step_name(failure >> 16)
+            ),
+        ));
+    }
+    drop(stack);
+    Ok(init)
+}

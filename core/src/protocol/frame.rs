@@ -1,0 +1,72 @@
+//! Splitting encoded messages into SOCK_SEQPACKET datagrams and joining them again.
+//!
+//! A datagram is one flag byte then up to [`FRAME_PAYLOAD`] bytes of the message. The
+//! flag says whether more datagrams of the same message follow. Small datagrams keep
+//! every message within the default socket buffer, so no SO_SNDBUF tuning (which needs
+//! privilege past wmem_max) is required, and rootless hosts work too.
+
+use super::MAX_MESSAGE_BYTES;
+
+/// Payload bytes per datagram.
+pub const FRAME_PAYLOAD: usize = 32 * 1024;
+/// Whole datagram size, payload plus the flag byte.
+pub const FRAME_BYTES: usize = FRAME_PAYLOAD + 1;
+
+const FLAG_LAST: u8 = 0;
+const FLAG_MORE: u8 = 1;
+
+/// The datagrams of one message, in order (an empty message is one empty frame).
+pub fn frames(message: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
+    let count = message.len().div_ceil(FRAME_PAYLOAD).max(1);
+    (0..count).map(move |i| {
+        let start = i * FRAME_PAYLOAD;
+        let end = (start + FRAME_PAYLOAD).min(message.len());
+        let mut frame = Vec::with_capacity(end - start + 1);
+        frame.push(if i + 1 == count { FLAG_LAST } else { FLAG_MORE });
+        frame.extend_from_slice(&message[start..end]);
+        frame
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameError {
+    Empty,
+    BadFlag(u8),
+    TooLarge,
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Empty => write!(f, "empty datagram"),
+            Self::BadFlag(b) => write!(f, "bad frame flag {b}"),
+            Self::TooLarge => write!(f, "message exceeds {MAX_MESSAGE_BYTES} bytes"),
+        }
+    }
+}
+
+/// Collects datagrams until a message is whole.
+#[derive(Default)]
+pub struct Reassembler {
+    message: Vec<u8>,
+}
+
+impl Reassembler {
+    /// Adds one datagram; returns the whole message once its last frame arrived.
+    pub fn push(&mut self, datagram: &[u8]) -> Result<Option<Vec<u8>>, FrameError> {
+        let (&flag, payload) = datagram.split_first().ok_or(FrameError::Empty)?;
+        if self.message.len() + payload.len() > MAX_MESSAGE_BYTES {
+            self.message.clear();
+            return Err(FrameError::TooLarge);
+        }
+        self.message.extend_from_slice(payload);
+        match flag {
+            FLAG_LAST => Ok(Some(std::mem::take(&mut self.message))),
+            FLAG_MORE => Ok(None),
+            other => {
+                self.message.clear();
+                Err(FrameError::BadFlag(other))
+            }
+        }
+    }
+}

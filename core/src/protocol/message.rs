@@ -1,0 +1,192 @@
+//! Message types exchanged between host and init. Paths, arguments and environment
+//! entries travel as raw bytes: Unix paths need not be UTF-8.
+
+/// One bind mount of the container's root filesystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountSpec {
+    /// Host path (resolved by the init before it builds the new root).
+    pub source: Vec<u8>,
+    /// Absolute path inside the container.
+    pub target: Vec<u8>,
+    /// Mounted read-write when true; read-only otherwise.
+    pub writable: bool,
+    /// A missing source is skipped instead of failing the set-up.
+    pub optional: bool,
+}
+
+/// The first message: how the init builds the container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setup {
+    pub hostname: Vec<u8>,
+    pub domainname: Vec<u8>,
+    pub mounts: Vec<MountSpec>,
+    /// An unpacked image whose top-level entries are bound read-only as the root.
+    pub rootfs: Option<Vec<u8>>,
+    /// Size caps of the writable tmpfs mounts, in bytes.
+    pub work_size: u64,
+    pub tmp_size: u64,
+    /// Credentials the program runs with (inside the container's user namespace when
+    /// `user_namespace` is set, where only 0 is mapped).
+    pub uid: u32,
+    pub gid: u32,
+    pub user_namespace: bool,
+}
+
+/// One file to open inside the container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenEntry {
+    pub path: Vec<u8>,
+    pub flags: i32,
+    pub mode: u32,
+}
+
+/// A resource limit applied with setrlimit in the runner before exec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rlimit {
+    pub resource: u32,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// Run one program. Its descriptors travel with the message: the first `fd_count`
+/// become 0, 1, 2, ... and, when `exec_fd` is set, one more follows: the executable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecRequest {
+    pub args: Vec<Vec<u8>>,
+    pub env: Vec<Vec<u8>>,
+    pub cwd: Vec<u8>,
+    pub fd_count: u32,
+    pub exec_fd: bool,
+    pub rlimits: Vec<Rlimit>,
+    /// A classic BPF program (struct sock_filter array, native byte order).
+    pub seccomp: Option<Vec<u8>>,
+}
+
+/// Host to init.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    Setup(Setup),
+    Ping {
+        nonce: u64,
+    },
+    Open(Vec<OpenEntry>),
+    Execve(ExecRequest),
+    /// Kill every process of the current run (sent when the wall-time limit expires).
+    Kill,
+    Reset,
+    Shutdown,
+}
+
+/// Where in the runner a failed exec stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExecStage {
+    Files = 1,
+    Chdir = 2,
+    Rlimit = 3,
+    Credentials = 4,
+    NoNewPrivs = 5,
+    Seccomp = 6,
+    Exec = 7,
+}
+
+impl ExecStage {
+    pub fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            1 => Self::Files,
+            2 => Self::Chdir,
+            3 => Self::Rlimit,
+            4 => Self::Credentials,
+            5 => Self::NoNewPrivs,
+            6 => Self::Seccomp,
+            7 => Self::Exec,
+            _ => return None,
+        })
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Files => "setting up file descriptors",
+            Self::Chdir => "changing to the working directory",
+            Self::Rlimit => "applying resource limits",
+            Self::Credentials => "dropping privileges",
+            Self::NoNewPrivs => "setting no_new_privs",
+            Self::Seccomp => "installing the seccomp filter",
+            Self::Exec => "executing the program",
+        }
+    }
+}
+
+/// How the program's main process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Exited(i32),
+    Signaled(i32),
+    ExecFailed { stage: ExecStage, errno: i32 },
+}
+
+/// What the init measured for one run. Instants are CLOCK_MONOTONIC nanoseconds,
+/// which host and init share (no time namespace is used).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecReport {
+    pub outcome: Outcome,
+    /// When the request arrived at the init.
+    pub received_ns: u64,
+    /// When the exec succeeded (or failed).
+    pub started_ns: u64,
+    /// When the main process was reaped.
+    pub ended_ns: u64,
+    /// user and system CPU of every process of the run, microseconds.
+    pub user_us: u64,
+    pub system_us: u64,
+    /// ru_maxrss of the main process tree, KiB.
+    pub maxrss_kib: u64,
+}
+
+/// Why the init refused or failed a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ErrorKind {
+    /// The request itself is wrong (bad path, bad flags, bad descriptor count).
+    InvalidArgument = 1,
+    /// A system call failed; `errno` says which error.
+    System = 2,
+    /// The request does not fit the init's state (e.g. Setup twice).
+    Protocol = 3,
+}
+
+impl ErrorKind {
+    pub fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            1 => Self::InvalidArgument,
+            2 => Self::System,
+            3 => Self::Protocol,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorReport {
+    pub kind: ErrorKind,
+    pub errno: i32,
+    pub message: String,
+}
+
+/// Init to host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Response {
+    Ready {
+        version: u32,
+    },
+    Pong {
+        nonce: u64,
+    },
+    /// The opened descriptors travel with this message, in request order.
+    Opened {
+        count: u32,
+    },
+    Exited(ExecReport),
+    ResetDone,
+    Error(ErrorReport),
+}

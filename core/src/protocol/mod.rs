@@ -1,0 +1,27 @@
+//! The wire protocol between the host library and the container init.
+//!
+//! This module is compiled into both sides: the host library (`scpool-core`) and the
+//! init binary (`core/init`, which includes it by path). It depends only on std, libc
+//! and nix so that the small static init can carry it.
+//!
+//! A message is encoded by [`codec`] into bytes, split by [`frame`] into
+//! SOCK_SEQPACKET datagrams, and carried with its file descriptors by [`channel`].
+
+pub mod channel;
+pub mod codec;
+pub mod frame;
+pub mod message;
+
+pub use channel::{Channel, ChannelError};
+pub use codec::DecodeError;
+pub use message::*;
+
+/// Bumped whenever a message layout changes; the init reports it in `Ready` and the
+/// host refuses an init that speaks another version.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest encoded message accepted by either side (args + env + paths).
+pub const MAX_MESSAGE_BYTES: usize = 8 << 20;
+
+/// Largest number of file descriptors in one message (the kernel's SCM_MAX_FD is 253).
+pub const MAX_FDS: usize = 250;

@@ -1,0 +1,88 @@
+//! The verdict and figures of one run.
+
+use std::fmt;
+use std::time::Duration;
+
+/// How a run ended. When several apply, the first in this order wins: RUNNER_ERROR,
+/// WALL_TIME_LIMIT_EXCEEDED, OUTPUT_LIMIT_EXCEEDED, SIGNALLED, NONZERO_EXIT, OK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Status {
+    /// Exited with code 0.
+    Ok = 0,
+    /// Exited with a non-zero code.
+    NonzeroExit = 1,
+    /// Killed by a signal it did not catch.
+    Signalled = 2,
+    /// Used more CPU time than allowed.
+    TimeLimitExceeded = 3,
+    /// Ran longer (wall clock) than allowed; the host killed it.
+    WallTimeLimitExceeded = 4,
+    /// Needed more memory than allowed.
+    MemoryLimitExceeded = 5,
+    /// Wrote more than allowed to a file or to captured output.
+    OutputLimitExceeded = 6,
+    /// Made a system call the seccomp policy kills on.
+    DisallowedSyscall = 7,
+    /// The sandbox could not start the program (exec failed, bad working directory...);
+    /// `RunResult::message` says why.
+    RunnerError = 8,
+}
+
+impl Status {
+    pub const ALL: [Status; 9] = [
+        Status::Ok,
+        Status::NonzeroExit,
+        Status::Signalled,
+        Status::TimeLimitExceeded,
+        Status::WallTimeLimitExceeded,
+        Status::MemoryLimitExceeded,
+        Status::OutputLimitExceeded,
+        Status::DisallowedSyscall,
+        Status::RunnerError,
+    ];
+
+    /// The name used in every language and in the CLI's JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::NonzeroExit => "NONZERO_EXIT",
+            Status::Signalled => "SIGNALLED",
+            Status::TimeLimitExceeded => "TIME_LIMIT_EXCEEDED",
+            Status::WallTimeLimitExceeded => "WALL_TIME_LIMIT_EXCEEDED",
+            Status::MemoryLimitExceeded => "MEMORY_LIMIT_EXCEEDED",
+            Status::OutputLimitExceeded => "OUTPUT_LIMIT_EXCEEDED",
+            Status::DisallowedSyscall => "DISALLOWED_SYSCALL",
+            Status::RunnerError => "RUNNER_ERROR",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunResult {
+    pub status: Status,
+    /// Exit code of the main process, when it exited normally.
+    pub exit_code: Option<i32>,
+    /// Signal that killed the main process, when one did.
+    pub signal: Option<i32>,
+    /// User + system CPU time of every process of the run.
+    pub cpu_time: Duration,
+    /// From the successful exec to the end of the main process.
+    pub wall_time: Duration,
+    /// Peak resident memory of the main process tree, bytes (ru_maxrss).
+    pub memory: u64,
+    /// From the call to the program's exec: the sandbox's own cost.
+    pub setup_time: Duration,
+    /// Captured output (only filled by `Container::run`).
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// Why, for RUNNER_ERROR and limit statuses; empty otherwise.
+    pub message: String,
+}

@@ -1,0 +1,200 @@
+//! Turns caller input into protocol messages, rejecting bad input with a clear
+//! `InvalidArgument` before anything reaches the container.
+
+use crate::config::ContainerConfig;
+use crate::container::OpenCmd;
+use crate::error::{Error, Result};
+use crate::execve::ExecveParam;
+use crate::protocol::{self, ExecRequest, MountSpec, OpenEntry, Setup};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path};
+
+/// open(2) flags a caller may pass to `Container::open` (the access mode is the low
+/// two bits, checked separately).
+pub const ALLOWED_OPEN_FLAGS: i32 = libc::O_CREAT
+    | libc::O_EXCL
+    | libc::O_TRUNC
+    | libc::O_APPEND
+    | libc::O_DIRECTORY
+    | libc::O_NONBLOCK
+    | libc::O_NOFOLLOW
+    | libc::O_CLOEXEC
+    | libc::O_NOCTTY;
+
+fn no_nul<'a>(what: &str, value: &'a OsStr) -> Result<&'a [u8]> {
+    let bytes = value.as_bytes();
+    if bytes.contains(&0) {
+        return Err(Error::invalid(format!(
+            "{what} contains a NUL byte: {value:?}"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// An absolute path with no `.`/`..` components and no NUL.
+pub(crate) fn container_path<'a>(what: &str, path: &'a Path) -> Result<&'a [u8]> {
+    let bytes = no_nul(what, path.as_os_str())?;
+    if !path.is_absolute() {
+        return Err(Error::invalid(format!(
+            "{what} must be an absolute path: {}",
+            path.display()
+        )));
+    }
+    if path
+        .components()
+        .any(|c| matches!(c, Component::ParentDir | Component::CurDir))
+        || bytes.split(|&b| b == b'/').any(|part| part == b".")
+    {
+        return Err(Error::invalid(format!(
+            "{what} must not contain '.' or '..' components: {}",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+pub(crate) fn setup(config: &ContainerConfig) -> Result<Setup> {
+    for (what, name) in [
+        ("hostname", &config.hostname),
+        ("domainname", &config.domainname),
+    ] {
+        if name.is_empty() || name.len() > 64 || name.contains('\0') {
+            return Err(Error::invalid(format!(
+                "{what} must be 1 to 64 bytes without NUL"
+            )));
+        }
+    }
+    if config.user_namespace && (config.uid != 0 || config.gid != 0) {
+        return Err(Error::invalid(
+            "with a user namespace only id 0 is mapped: uid and gid must be 0",
+        ));
+    }
+    if config.work_size == 0 || config.tmp_size == 0 {
+        return Err(Error::invalid("work_size and tmp_size must be positive"));
+    }
+    let mut mounts = Vec::with_capacity(config.mounts.len());
+    for m in &config.mounts {
+        let source = no_nul("mount source", m.source.as_os_str())?;
+        if !m.source.is_absolute() {
+            return Err(Error::invalid(format!(
+                "mount source must be absolute: {}",
+                m.source.display()
+            )));
+        }
+        let target = container_path("mount target", &m.target)?;
+        if ["/", "/w", "/tmp", "/proc", "/dev"]
+            .iter()
+            .any(|r| Path::new(r) == m.target)
+        {
+            return Err(Error::invalid(format!(
+                "mount target {} is reserved by the container",
+                m.target.display()
+            )));
+        }
+        mounts.push(MountSpec {
+            source: source.to_vec(),
+            target: target.to_vec(),
+            writable: m.writable,
+            optional: m.optional,
+        });
+    }
+    let rootfs = match &config.rootfs {
+        Some(root) if !root.is_absolute() => {
+            return Err(Error::invalid(format!(
+                "rootfs must be absolute: {}",
+                root.display()
+            )))
+        }
+        Some(root) => Some(no_nul("rootfs", root.as_os_str())?.to_vec()),
+        None => None,
+    };
+    Ok(Setup {
+        hostname: config.hostname.as_bytes().to_vec(),
+        domainname: config.domainname.as_bytes().to_vec(),
+        mounts,
+        rootfs,
+        work_size: config.work_size,
+        tmp_size: config.tmp_size,
+        uid: config.uid,
+        gid: config.gid,
+        user_namespace: config.user_namespace,
+    })
+}
+
+pub(crate) fn open_entries(cmds: &[OpenCmd]) -> Result<Vec<OpenEntry>> {
+    if cmds.is_empty() {
+        return Err(Error::invalid("open needs at least one file"));
+    }
+    if cmds.len() > protocol::MAX_FDS {
+        return Err(Error::invalid(format!(
+            "at most {} files per open",
+            protocol::MAX_FDS
+        )));
+    }
+    cmds.iter()
+        .map(|c| {
+            let path = container_path("open path", &c.path)?;
+            let access = c.flags & libc::O_ACCMODE;
+            if access == libc::O_ACCMODE || c.flags & !(ALLOWED_OPEN_FLAGS | libc::O_ACCMODE) != 0 {
+                return Err(Error::invalid(format!(
+                    "unsupported open flags {:#o} for {}",
+                    c.flags,
+                    c.path.display()
+                )));
+            }
+            if c.mode & !0o7777 != 0 {
+                return Err(Error::invalid(format!(
+                    "bad mode {:#o} for {}",
+                    c.mode,
+                    c.path.display()
+                )));
+            }
+            Ok(OpenEntry {
+                path: path.to_vec(),
+                flags: c.flags,
+                mode: c.mode,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn execve(param: &ExecveParam<'_>) -> Result<ExecRequest> {
+    if param.args.is_empty() {
+        return Err(Error::invalid("args must not be empty"));
+    }
+    let args = param
+        .args
+        .iter()
+        .map(|a| no_nul("argument", a).map(<[u8]>::to_vec))
+        .collect::<Result<Vec<_>>>()?;
+    let env = param
+        .env
+        .iter()
+        .map(|e| no_nul("environment entry", e).map(<[u8]>::to_vec))
+        .collect::<Result<Vec<_>>>()?;
+    let cwd = no_nul("working directory", param.cwd.as_os_str())?;
+    if !param.cwd.is_absolute() {
+        return Err(Error::invalid(format!(
+            "working directory must be absolute: {}",
+            param.cwd.display()
+        )));
+    }
+    let fd_count = param.files.len() + usize::from(param.exec_file.is_some());
+    if fd_count > protocol::MAX_FDS {
+        return Err(Error::invalid(format!(
+            "at most {} descriptors per run",
+            protocol::MAX_FDS - 1
+        )));
+    }
+    param.limits.validate()?;
+    Ok(ExecRequest {
+        args,
+        env,
+        cwd: cwd.to_vec(),
+        fd_count: param.files.len() as u32,
+        exec_fd: param.exec_file.is_some(),
+        rlimits: param.limits.rlimits(),
+        seccomp: None,
+    })
+}
