@@ -1,22 +1,31 @@
+//! Manual smoke run: `cargo run --example smoke [-- --userns]`.
 use scpool_core::*;
 fn main() {
+    let userns = std::env::args().any(|a| a == "--userns");
+    let config = ContainerConfig {
+        user_namespace: userns,
+        uid: if userns { 0 } else { 65534 },
+        gid: if userns { 0 } else { 65534 },
+        ..Default::default()
+    };
     let t = std::time::Instant::now();
-    let mut c = Container::new(&ContainerConfig::default()).expect("create");
+    let mut c = Container::new(&config).expect("create");
     eprintln!("created in {:?}", t.elapsed());
-    c.ping().expect("ping");
     let mut p = RunParam::new([
         "/bin/sh",
         "-c",
-        "echo hi; hostname; id; ls /; ls -la /proc/self/fd; cat /etc/shadow; echo $$",
+        "id; grep -E 'Cap|NoNew' /proc/self/status; ls /proc; touch /x; touch /w/x && echo w-ok",
     ]);
     p.env = vec!["PATH=/usr/bin:/bin".into()];
     let r = c.run(&p).expect("run");
-    eprintln!(
-        "{:?}\nstdout:\n{}\nstderr:\n{}",
-        r.status,
+    println!(
+        "{}{}",
         String::from_utf8_lossy(&r.stdout),
         String::from_utf8_lossy(&r.stderr)
     );
-    eprintln!("{r:?}");
+    println!(
+        "status={} cpu={:?} wall={:?} mem={} setup={:?}",
+        r.status, r.cpu_time, r.wall_time, r.memory, r.setup_time
+    );
     c.reset().expect("reset");
 }

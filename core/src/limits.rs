@@ -54,7 +54,7 @@ impl Limits {
     /// The rlimits the runner applies before exec. Core dumps are always off.
     pub(crate) fn rlimits(&self) -> Vec<Rlimit> {
         let fixed = |resource: libc::__rlimit_resource_t, value: u64| Rlimit {
-            resource: resource as u32,
+            resource,
             soft: value,
             hard: value,
         };

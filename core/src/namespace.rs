@@ -227,7 +227,16 @@ fn clone_init(image: BorrowedFd<'_>, socket: OwnedFd, user_ns: bool) -> io::Resu
         )
     };
     if pid < 0 {
-        return Err(io::Error::last_os_error());
+        let err = io::Error::last_os_error();
+        let hint = if err.raw_os_error() == Some(libc::EPERM) && !user_ns {
+            " (new namespaces need root; a non-root host must set user_namespace)"
+        } else {
+            ""
+        };
+        return Err(io::Error::new(
+            err.kind(),
+            format!("clone into new namespaces: {err}{hint}"),
+        ));
     }
     // SAFETY: with CLONE_PIDFD the kernel stored a new pidfd (close-on-exec) here.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };

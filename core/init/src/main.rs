@@ -153,10 +153,7 @@ fn serve(
             Request::Ping { nonce } => send(channel, &Response::Pong { nonce }, &[]),
             Request::Open(entries) => match open::open_all(&entries, creds.uid, creds.gid) {
                 Ok(files) => {
-                    let raw: Vec<i32> = files
-                        .iter()
-                        .map(|f| std::os::fd::AsRawFd::as_raw_fd(f))
-                        .collect();
+                    let raw: Vec<i32> = files.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
                     send(
                         channel,
                         &Response::Opened {

@@ -12,6 +12,9 @@ pub mod codec;
 pub mod frame;
 pub mod message;
 
+#[cfg(test)]
+mod tests;
+
 pub use channel::{Channel, ChannelError};
 pub use codec::DecodeError;
 pub use message::*;
