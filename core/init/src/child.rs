@@ -2,6 +2,7 @@
 //! decided before the fork (see `Prepared`); here only system calls remain, and the
 //! first failure is reported to the init through a close-on-exec pipe.
 
+use crate::privileges;
 use crate::protocol::{ExecStage, Rlimit};
 use crate::runner::Credentials;
 use std::ffi::CString;
@@ -134,7 +135,7 @@ pub fn exec(p: &Prepared, report: OwnedFd, creds: &Credentials) -> ! {
                 fail(report, ExecStage::Rlimit, errno());
             }
         }
-        if let Err(e) = drop_privileges(creds) {
+        if let Err(e) = privileges::become_program(creds) {
             fail(report, ExecStage::Credentials, e);
         }
         if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
@@ -223,70 +224,5 @@ unsafe fn place_files(p: &Prepared, report: i32) -> Result<(i32, Option<i32>), i
             return Err(errno());
         }
         Ok((report, exec_fd))
-    }
-}
-
-const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-
-#[repr(C)]
-struct CapHeader {
-    version: u32,
-    pid: i32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct CapData {
-    effective: u32,
-    permitted: u32,
-    inheritable: u32,
-}
-
-/// No capabilities in any set, no way back to them, then the program's ids.
-///
-/// SAFETY (for callers): only in the forked child.
-unsafe fn drop_privileges(creds: &Credentials) -> Result<(), i32> {
-    let check = |rc: libc::c_int| if rc != 0 { Err(errno()) } else { Ok(()) };
-    // SAFETY: prctl/setgroups/setres[ug]id/capset change only this process.
-    unsafe {
-        // Root (uid 0 in a user namespace) must not regain capabilities at exec.
-        check(libc::prctl(
-            libc::PR_SET_SECUREBITS,
-            (libc::SECBIT_NOROOT | libc::SECBIT_NOROOT_LOCKED) as libc::c_ulong,
-            0,
-            0,
-            0,
-        ))?;
-        for cap in 0..=creds.last_cap {
-            check(libc::prctl(
-                libc::PR_CAPBSET_DROP,
-                cap as libc::c_ulong,
-                0,
-                0,
-                0,
-            ))?;
-        }
-        check(libc::prctl(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
-            0,
-            0,
-            0,
-        ))?;
-        if !creds.user_namespace {
-            check(libc::setgroups(0, std::ptr::null()))?;
-        }
-        check(libc::setresgid(creds.gid, creds.gid, creds.gid))?;
-        check(libc::setresuid(creds.uid, creds.uid, creds.uid))?;
-        let header = CapHeader {
-            version: LINUX_CAPABILITY_VERSION_3,
-            pid: 0,
-        };
-        let data = [CapData {
-            effective: 0,
-            permitted: 0,
-            inheritable: 0,
-        }; 2];
-        check(libc::syscall(libc::SYS_capset, &header, data.as_ptr()) as libc::c_int)
     }
 }

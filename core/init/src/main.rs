@@ -14,6 +14,7 @@ mod child;
 mod mount;
 mod namespace;
 mod open;
+mod privileges;
 mod runner;
 mod sys;
 
@@ -103,11 +104,18 @@ fn main() {
                 std::process::exit(1);
             }
         };
+    if let Err(e) = privileges::restrict_future_execs(last_capability()) {
+        send(
+            &channel,
+            &error(ErrorKind::System, e.errno as i32, e.to_string()),
+            &[],
+        );
+        std::process::exit(1);
+    }
     let creds = runner::Credentials {
         uid: setup.uid,
         gid: setup.gid,
         user_namespace: setup.user_namespace,
-        last_cap: last_capability(),
     };
     send(
         &channel,

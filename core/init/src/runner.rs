@@ -16,7 +16,6 @@ pub struct Credentials {
     pub uid: u32,
     pub gid: u32,
     pub user_namespace: bool,
-    pub last_cap: u32,
 }
 
 fn invalid(message: impl Into<String>) -> Response {
