@@ -250,6 +250,13 @@ impl Container {
 
     fn send(&mut self, request: &Request, fds: &[RawFd]) -> Result<()> {
         let bytes = encode_request(request);
+        if bytes.len() > protocol::MAX_MESSAGE_BYTES {
+            return Err(Error::invalid(format!(
+                "the request takes {} bytes; the protocol allows {} (arguments and environment too large)",
+                bytes.len(),
+                protocol::MAX_MESSAGE_BYTES
+            )));
+        }
         match self.channel.send(&bytes, fds) {
             Ok(()) => Ok(()),
             Err(ChannelError::TooManyFds(n)) => Err(Error::invalid(format!(
@@ -367,3 +374,7 @@ pub(crate) fn monotonic_ns() -> u64 {
         .expect("CLOCK_MONOTONIC is always available");
     now.tv_sec() as u64 * 1_000_000_000 + now.tv_nsec() as u64
 }
+
+#[cfg(test)]
+#[path = "container_tests.rs"]
+mod tests;

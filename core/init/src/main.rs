@@ -47,6 +47,12 @@ fn error(kind: ErrorKind, errno: i32, message: impl Into<String>) -> Response {
 }
 
 fn main() {
+    // Everything below assumes fresh namespaces (it mounts over /tmp, kills with
+    // kill(-1)): started any other way, refuse to act.
+    if std::process::id() != 1 {
+        eprintln!("scpool-init is started by the scpool library as PID 1 of a new PID namespace");
+        std::process::exit(2);
+    }
     // Nothing of the host but our socket: a C host may leak descriptors without
     // close-on-exec.
     // SAFETY: closes descriptors above the socket, none of which we use.

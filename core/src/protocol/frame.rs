@@ -46,27 +46,38 @@ impl std::fmt::Display for FrameError {
 }
 
 /// Collects datagrams until a message is whole.
+///
+/// An oversized message is skipped up to its last frame and reported once, so the
+/// conversation stays in step: one request, one answer.
 #[derive(Default)]
 pub struct Reassembler {
     message: Vec<u8>,
+    discarding: bool,
 }
 
 impl Reassembler {
     /// Adds one datagram; returns the whole message once its last frame arrived.
     pub fn push(&mut self, datagram: &[u8]) -> Result<Option<Vec<u8>>, FrameError> {
         let (&flag, payload) = datagram.split_first().ok_or(FrameError::Empty)?;
-        if self.message.len() + payload.len() > MAX_MESSAGE_BYTES {
+        if flag != FLAG_LAST && flag != FLAG_MORE {
             self.message.clear();
-            return Err(FrameError::TooLarge);
+            self.discarding = false;
+            return Err(FrameError::BadFlag(flag));
         }
-        self.message.extend_from_slice(payload);
-        match flag {
-            FLAG_LAST => Ok(Some(std::mem::take(&mut self.message))),
-            FLAG_MORE => Ok(None),
-            other => {
-                self.message.clear();
-                Err(FrameError::BadFlag(other))
+        if !self.discarding && self.message.len() + payload.len() > MAX_MESSAGE_BYTES {
+            self.message = Vec::new();
+            self.discarding = true;
+        }
+        if !self.discarding {
+            self.message.extend_from_slice(payload);
+        }
+        match (flag, self.discarding) {
+            (FLAG_MORE, _) => Ok(None),
+            (_, true) => {
+                self.discarding = false;
+                Err(FrameError::TooLarge)
             }
+            _ => Ok(Some(std::mem::take(&mut self.message))),
         }
     }
 }

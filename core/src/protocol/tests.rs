@@ -260,13 +260,19 @@ fn bad_frames_are_errors() {
     let mut joiner = Reassembler::default();
     assert_eq!(joiner.push(&[]), Err(FrameError::Empty));
     assert_eq!(joiner.push(&[7, 1, 2]), Err(FrameError::BadFlag(7)));
-    let chunk = vec![1u8; FRAME_PAYLOAD + 1];
-    let mut result = Ok(None);
-    for _ in 0..=MAX_MESSAGE_BYTES / FRAME_PAYLOAD {
-        result = joiner.push(&chunk);
-        if result.is_err() {
-            break;
-        }
-    }
-    assert_eq!(result, Err(FrameError::TooLarge));
+}
+
+#[test]
+fn an_oversized_message_is_one_error_and_the_next_message_arrives_whole() {
+    let huge = vec![1u8; MAX_MESSAGE_BYTES + 1];
+    let mut joiner = Reassembler::default();
+    let mut outcomes: Vec<_> = frames(&huge).map(|d| joiner.push(&d)).collect();
+    assert_eq!(outcomes.pop(), Some(Err(FrameError::TooLarge)));
+    assert!(
+        outcomes.iter().all(|o| *o == Ok(None)),
+        "only the last frame reports"
+    );
+    let next = encode_request(&Request::Ping { nonce: 9 });
+    let datagrams: Vec<_> = frames(&next).collect();
+    assert_eq!(joiner.push(&datagrams[0]), Ok(Some(next)));
 }
