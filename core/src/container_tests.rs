@@ -46,7 +46,10 @@ fn an_oversized_message_is_refused_by_the_init_too() {
 #[test]
 fn an_oversized_request_is_an_invalid_argument() {
     let mut c = container();
-    let param = ExecveParam::new(["/bin/true".to_string(), "x".repeat(protocol::MAX_MESSAGE_BYTES)]);
+    let param = ExecveParam::new([
+        "/bin/true".to_string(),
+        "x".repeat(protocol::MAX_MESSAGE_BYTES),
+    ]);
     assert!(matches!(c.execve(&param), Err(Error::InvalidArgument(_))));
     c.ping().expect("the container still works");
 }

@@ -119,6 +119,7 @@ pub(crate) fn setup(config: &ContainerConfig) -> Result<Setup> {
         uid: config.uid,
         gid: config.gid,
         user_namespace: config.user_namespace,
+        cgroup_procs: 0,
     })
 }
 

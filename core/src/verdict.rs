@@ -22,8 +22,8 @@ impl RunResult {
     }
 }
 
-fn errno_text(errno: i32) -> String {
-    std::io::Error::from_raw_os_error(errno).to_string()
+fn errno_text(errno: i32) -> &'static str {
+    nix::errno::Errno::from_raw(errno).desc()
 }
 
 /// Status precedence: RUNNER_ERROR, WALL_TIME_LIMIT_EXCEEDED, OUTPUT_LIMIT_EXCEEDED,
@@ -55,7 +55,7 @@ pub(crate) fn judge(
                 limits.wall_time.unwrap_or_default()
             ),
         ),
-        Outcome::Signaled(libc::SIGXFSZ) if limits.output.is_some() => (
+        _ if report.file_size_exceeded && limits.output.is_some() => (
             Status::OutputLimitExceeded,
             format!(
                 "output limit of {} bytes exceeded",

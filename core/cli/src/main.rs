@@ -1,1 +1,53 @@
-fn main() {}
+//! `scpool`: run a program in a sandbox container, or benchmark what a run costs.
+
+mod args;
+mod bench;
+mod copy;
+mod error;
+mod json;
+mod noop;
+mod program;
+mod pump;
+mod report;
+mod run_cmd;
+mod seconds;
+mod size;
+mod stats;
+mod stdin;
+mod usage;
+
+use args::Command;
+use error::CliError;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let status = match args::parse(std::env::args_os().skip(1)).and_then(dispatch) {
+        Ok(status) => status,
+        Err(error) => {
+            eprintln!("{error}");
+            error.exit_code
+        }
+    };
+    ExitCode::from(status)
+}
+
+/// Carries out a parsed command and returns the exit status.
+fn dispatch(command: Command) -> Result<u8, CliError> {
+    match command {
+        Command::Help(topic) => print(usage::help_text(topic)),
+        Command::Version => print(&format!("scpool {}\n", env!("CARGO_PKG_VERSION"))),
+        Command::Run(options) => run_cmd::run(&options),
+        Command::Bench(options) => bench::run(&options).map(|()| 0),
+    }
+}
+
+/// Writes to stdout; a closed stdout (`scpool --help | head -1`) is not worth a panic.
+fn print(text: &str) -> Result<u8, CliError> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(0),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(CliError::runtime(format!("writing to stdout: {e}"))),
+    }
+}

@@ -114,12 +114,19 @@ pub fn exec(p: &Prepared, report: OwnedFd, creds: &Credentials) -> ! {
     // to buffers that `p` keeps alive.
     unsafe {
         // The init blocks SIGCHLD and Rust ignores SIGPIPE: give the program the
-        // defaults.
+        // defaults (the init reset every other disposition at start-up).
         let mut none: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut none);
         libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         libc::setsid();
+        // Into the container's cgroup before anything is allocated, so every byte
+        // and every tick of the run is counted.
+        for procs in &creds.cgroup_procs {
+            if libc::write(procs.as_raw_fd(), b"0".as_ptr().cast(), 1) != 1 {
+                fail(report, ExecStage::Cgroup, errno());
+            }
+        }
 
         let (report, exec_fd) =
             place_files(p, report).unwrap_or_else(|e| fail(report, ExecStage::Files, e));

@@ -65,6 +65,9 @@ fn main() {
     );
     let mut channel = Channel::new(socket);
 
+    // Dispositions the host ignored survive exec; runners must start from the
+    // defaults.
+    reset_signal_dispositions();
     // SIGCHLD arrives through a signalfd while a run is waited for.
     let mut chld = SigSet::empty();
     chld.add(Signal::SIGCHLD);
@@ -86,14 +89,16 @@ fn main() {
         }
     };
 
-    let setup = match channel.recv().map(|(bytes, _)| decode_request(&bytes)) {
-        Ok(Ok(Request::Setup(setup))) => setup,
-        Ok(Ok(_)) | Ok(Err(_)) => {
-            send(
-                &channel,
-                &error(ErrorKind::Protocol, 0, "the first request must be Setup"),
-                &[],
-            );
+    let (setup, cgroup_procs) = match channel
+        .recv()
+        .map(|(bytes, fds)| (decode_request(&bytes), fds))
+    {
+        Ok((Ok(Request::Setup(setup)), fds)) if fds.len() == setup.cgroup_procs as usize => {
+            (setup, fds)
+        }
+        Ok(_) => {
+            let message = "the first request must be Setup, with its cgroup descriptors";
+            send(&channel, &error(ErrorKind::Protocol, 0, message), &[]);
             std::process::exit(1);
         }
         Err(_) => std::process::exit(1),
@@ -122,6 +127,7 @@ fn main() {
         uid: setup.uid,
         gid: setup.gid,
         user_namespace: setup.user_namespace,
+        cgroup_procs,
     };
     send(
         &channel,
@@ -208,4 +214,13 @@ fn last_capability() -> u32 {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(40)
+}
+
+fn reset_signal_dispositions() {
+    for signal in 1..libc::SIGRTMAX() {
+        if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+            // SAFETY: SIG_DFL needs no handler; invalid numbers only return EINVAL.
+            unsafe { libc::signal(signal, libc::SIG_DFL) };
+        }
+    }
 }

@@ -16,6 +16,8 @@ pub struct Credentials {
     pub uid: u32,
     pub gid: u32,
     pub user_namespace: bool,
+    /// `cgroup.procs` of the container's cgroup, one per hierarchy.
+    pub cgroup_procs: Vec<OwnedFd>,
 }
 
 fn invalid(message: impl Into<String>) -> Response {
@@ -115,7 +117,9 @@ pub fn run(
     let failure = child::read_failure(&report_read);
     let started_ns = sys::monotonic_ns();
 
-    let (status, maxrss_kib, ended_ns) = wait_for_main(pid, channel, sigchld);
+    let mut file_size_exceeded = false;
+    let (status, maxrss_kib, ended_ns) =
+        wait_for_main(pid, channel, sigchld, &mut file_size_exceeded);
     sys::kill_all_and_reap();
     let after = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap_or(before);
 
@@ -133,13 +137,20 @@ pub fn run(
         user_us: micros(after.user_time()).saturating_sub(micros(before.user_time())),
         system_us: micros(after.system_time()).saturating_sub(micros(before.system_time())),
         maxrss_kib: maxrss_kib.max(0) as u64,
+        file_size_exceeded,
     })
 }
 
 /// Waits until the main process ends, reaping every other process of the run as it
 /// dies (zombies would otherwise count against process limits) and obeying Kill.
-/// Returns its wait status, ru_maxrss and the instant it was reaped.
-fn wait_for_main(main: i32, channel: &mut Channel, sigchld: &SignalFd) -> (i32, i64, u64) {
+/// Returns its wait status, ru_maxrss and the instant it was reaped; notes whether
+/// any process of the run died of SIGXFSZ.
+fn wait_for_main(
+    main: i32,
+    channel: &mut Channel,
+    sigchld: &SignalFd,
+    file_size_exceeded: &mut bool,
+) -> (i32, i64, u64) {
     loop {
         loop {
             let mut status = 0;
@@ -148,6 +159,9 @@ fn wait_for_main(main: i32, channel: &mut Channel, sigchld: &SignalFd) -> (i32, 
             // SAFETY: valid pointers to status and usage.
             let pid =
                 unsafe { libc::wait4(-1, &mut status, libc::WNOHANG | libc::__WALL, &mut usage) };
+            if pid > 0 && libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGXFSZ {
+                *file_size_exceeded = true;
+            }
             if pid == main {
                 return (status, usage.ru_maxrss, sys::monotonic_ns());
             }

@@ -189,6 +189,7 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
             w.u32(s.uid);
             w.u32(s.gid);
             w.bool(s.user_namespace);
+            w.u32(s.cgroup_procs);
         }
         Request::Ping { nonce } => {
             w.u8(REQ_PING);
@@ -253,6 +254,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
             uid: r.u32()?,
             gid: r.u32()?,
             user_namespace: r.bool()?,
+            cgroup_procs: r.u32()?,
         }),
         REQ_PING => Request::Ping { nonce: r.u64()? },
         REQ_OPEN => Request::Open(r.list("open entries", 12, |r| {
@@ -347,6 +349,7 @@ pub fn encode_response(resp: &Response) -> Vec<u8> {
             w.u64(x.user_us);
             w.u64(x.system_us);
             w.u64(x.maxrss_kib);
+            w.bool(x.file_size_exceeded);
         }
         Response::ResetDone => w.u8(RESP_RESET_DONE),
         Response::Error(e) => {
@@ -395,6 +398,7 @@ pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
                 user_us: r.u64()?,
                 system_us: r.u64()?,
                 maxrss_kib: r.u64()?,
+                file_size_exceeded: r.bool()?,
             })
         }
         RESP_RESET_DONE => Response::ResetDone,

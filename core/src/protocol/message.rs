@@ -30,6 +30,9 @@ pub struct Setup {
     pub uid: u32,
     pub gid: u32,
     pub user_namespace: bool,
+    /// How many descriptors of `cgroup.procs` files travel with this message: every
+    /// runner writes "0" to each to join the container's cgroup before exec.
+    pub cgroup_procs: u32,
 }
 
 /// One file to open inside the container.
@@ -88,6 +91,7 @@ pub enum ExecStage {
     NoNewPrivs = 5,
     Seccomp = 6,
     Exec = 7,
+    Cgroup = 8,
 }
 
 impl ExecStage {
@@ -100,6 +104,7 @@ impl ExecStage {
             5 => Self::NoNewPrivs,
             6 => Self::Seccomp,
             7 => Self::Exec,
+            8 => Self::Cgroup,
             _ => return None,
         })
     }
@@ -113,6 +118,7 @@ impl ExecStage {
             Self::NoNewPrivs => "setting no_new_privs",
             Self::Seccomp => "installing the seccomp filter",
             Self::Exec => "executing the program",
+            Self::Cgroup => "joining the container's cgroup",
         }
     }
 }
@@ -141,6 +147,8 @@ pub struct ExecReport {
     pub system_us: u64,
     /// ru_maxrss of the main process tree, KiB.
     pub maxrss_kib: u64,
+    /// Some process of the run was killed by SIGXFSZ (it hit RLIMIT_FSIZE).
+    pub file_size_exceeded: bool,
 }
 
 /// Why the init refused or failed a request.

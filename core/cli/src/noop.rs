@@ -1,0 +1,103 @@
+//! The static no-op program the benchmark runs, compiled into a fresh temporary
+//! directory that is removed again when the value is dropped.
+
+use crate::error::CliError;
+use std::fs::{self, DirBuilder};
+use std::io::ErrorKind;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const SOURCE: &str = "int main(void){return 0;}\n";
+
+pub struct NoopProgram {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl NoopProgram {
+    /// Compiles the no-op with `cc -static -O2`.
+    pub fn build() -> Result<Self, CliError> {
+        let dir = create_temp_dir()?;
+        // From here on, dropping `program` removes the directory, on error too.
+        let program = Self {
+            path: dir.join("noop"),
+            dir,
+        };
+        let source = program.dir.join("noop.c");
+        fs::write(&source, SOURCE)
+            .map_err(|e| CliError::runtime(format!("writing {}: {e}", source.display())))?;
+        let output = Command::new("cc")
+            .args(["-static", "-O2", "-o"])
+            .arg(&program.path)
+            .arg(&source)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| CliError::runtime(format!("cannot run cc to build the no-op: {e}")))?;
+        if !output.status.success() {
+            return Err(CliError::runtime(format!(
+                "cc -static failed to build the no-op ({}); a static C library is needed \
+                 (e.g. libc6-dev or glibc-static):\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim_end()
+            )));
+        }
+        Ok(program)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for NoopProgram {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A new directory only we can use, under the system's temporary directory.
+fn create_temp_dir() -> Result<PathBuf, CliError> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let base = std::env::temp_dir();
+    for attempt in 0..100u32 {
+        let dir = base.join(format!(
+            "scpool-bench-{}-{nanos}-{attempt}",
+            std::process::id()
+        ));
+        match DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(CliError::runtime(format!(
+                    "creating a directory in {}: {e}",
+                    base.display()
+                )))
+            }
+        }
+    }
+    Err(CliError::runtime(format!(
+        "no unused directory name in {}",
+        base.display()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_dirs_are_fresh_and_private() {
+        let a = create_temp_dir().unwrap();
+        let b = create_temp_dir().unwrap();
+        assert_ne!(a, b);
+        let mode = std::os::unix::fs::PermissionsExt::mode(&a.metadata().unwrap().permissions());
+        assert_eq!(mode & 0o777, 0o700);
+        fs::remove_dir(&a).unwrap();
+        fs::remove_dir(&b).unwrap();
+    }
+}

@@ -1,0 +1,152 @@
+//! How a run's result reaches the user: an exit status and a note on stderr, or a
+//! JSON object.
+
+use crate::json::JsonObject;
+use scpool_core::{RunResult, Status};
+
+/// Exit status when a limit was exceeded (as timeout(1) uses for its limit).
+pub const EXIT_LIMIT_EXCEEDED: u8 = 124;
+/// Exit status when the sandbox could not run the program, or killed it for a
+/// disallowed system call.
+pub const EXIT_NOT_RUN: u8 = 125;
+
+/// Records that a captured or passed-through stream hit the output limit (the pump
+/// dropped the excess), unless a status that takes precedence already applies.
+pub fn note_output_over_limit(result: &mut RunResult, limit: u64) {
+    if matches!(
+        result.status,
+        Status::Ok | Status::NonzeroExit | Status::Signalled
+    ) {
+        result.status = Status::OutputLimitExceeded;
+        result.message = format!("output limit of {limit} bytes exceeded");
+    }
+}
+
+/// The exit status of `scpool run` without --json (documented in `scpool run --help`).
+pub fn exit_status(result: &RunResult) -> u8 {
+    match result.status {
+        // Exit codes are 0-255 already; the mask only makes that explicit.
+        Status::Ok | Status::NonzeroExit => (result.exit_code.unwrap_or(0) & 0xff) as u8,
+        Status::Signalled => match result.signal {
+            Some(signal) => 128u8.saturating_add(signal.clamp(0, 127) as u8),
+            None => EXIT_NOT_RUN,
+        },
+        Status::TimeLimitExceeded
+        | Status::WallTimeLimitExceeded
+        | Status::MemoryLimitExceeded
+        | Status::OutputLimitExceeded => EXIT_LIMIT_EXCEEDED,
+        Status::RunnerError | Status::DisallowedSyscall => EXIT_NOT_RUN,
+    }
+}
+
+/// The line printed on stderr for statuses the exit status alone does not explain.
+pub fn status_note(result: &RunResult) -> Option<String> {
+    match result.status {
+        Status::Ok | Status::NonzeroExit | Status::Signalled => None,
+        status if result.message.is_empty() => Some(format!("scpool: {status}")),
+        status => Some(format!("scpool: {status}: {}", result.message)),
+    }
+}
+
+/// The result as one line of JSON.
+pub fn to_json(result: &RunResult) -> String {
+    let mut json = JsonObject::new();
+    json.string("status", result.status.name())
+        .int_or_null("exit_code", result.exit_code)
+        .int_or_null("signal", result.signal)
+        .seconds("cpu_time", result.cpu_time)
+        .seconds("wall_time", result.wall_time)
+        .uint("memory", result.memory)
+        .seconds("setup_time", result.setup_time)
+        .bytes("stdout", &result.stdout)
+        .bytes("stderr", &result.stderr);
+    if !result.message.is_empty() {
+        json.string("message", &result.message);
+    }
+    json.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn result(status: Status, exit_code: Option<i32>, signal: Option<i32>) -> RunResult {
+        RunResult {
+            status,
+            exit_code,
+            signal,
+            cpu_time: Duration::from_millis(3),
+            wall_time: Duration::from_micros(4500),
+            memory: 2 << 20,
+            setup_time: Duration::from_micros(250),
+            stdout: b"hi\n".to_vec(),
+            stderr: b"\"oops\"\xff".to_vec(),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn exit_status_follows_the_program() {
+        assert_eq!(exit_status(&result(Status::Ok, Some(0), None)), 0);
+        assert_eq!(exit_status(&result(Status::NonzeroExit, Some(3), None)), 3);
+        assert_eq!(
+            exit_status(&result(Status::NonzeroExit, Some(255), None)),
+            255
+        );
+        assert_eq!(exit_status(&result(Status::Signalled, None, Some(9))), 137);
+        assert_eq!(exit_status(&result(Status::Signalled, None, Some(11))), 139);
+    }
+
+    #[test]
+    fn exit_status_of_sandbox_verdicts() {
+        let killed = result(Status::WallTimeLimitExceeded, None, Some(9));
+        assert_eq!(exit_status(&killed), EXIT_LIMIT_EXCEEDED);
+        let not_run = result(Status::RunnerError, None, None);
+        assert_eq!(exit_status(&not_run), EXIT_NOT_RUN);
+        let syscall = result(Status::DisallowedSyscall, None, Some(31));
+        assert_eq!(exit_status(&syscall), EXIT_NOT_RUN);
+    }
+
+    #[test]
+    fn notes_only_for_sandbox_verdicts() {
+        assert_eq!(
+            status_note(&result(Status::NonzeroExit, Some(1), None)),
+            None
+        );
+        assert_eq!(status_note(&result(Status::Signalled, None, Some(9))), None);
+        let mut failed = result(Status::RunnerError, None, None);
+        failed.message = "execve failed".into();
+        assert_eq!(
+            status_note(&failed).as_deref(),
+            Some("scpool: RUNNER_ERROR: execve failed")
+        );
+    }
+
+    #[test]
+    fn output_over_limit_overrides_program_outcomes_only() {
+        let mut piped = result(Status::Signalled, None, Some(13));
+        note_output_over_limit(&mut piped, 1024);
+        assert_eq!(piped.status, Status::OutputLimitExceeded);
+        assert_eq!(piped.message, "output limit of 1024 bytes exceeded");
+
+        let mut timed_out = result(Status::WallTimeLimitExceeded, None, Some(9));
+        timed_out.message = "wall time".into();
+        note_output_over_limit(&mut timed_out, 1024);
+        assert_eq!(timed_out.status, Status::WallTimeLimitExceeded);
+        assert_eq!(timed_out.message, "wall time");
+    }
+
+    #[test]
+    fn json_has_every_field() {
+        assert_eq!(
+            to_json(&result(Status::Ok, Some(0), None)),
+            r#"{"status":"OK","exit_code":0,"signal":null,"cpu_time":0.003000000,"wall_time":0.004500000,"memory":2097152,"setup_time":0.000250000,"stdout":"hi\n","stderr":"\"oops\"�"}"#
+        );
+        let mut killed = result(Status::WallTimeLimitExceeded, None, Some(9));
+        killed.message = "wall time limit of 500ms exceeded".into();
+        let json = to_json(&killed);
+        assert!(json.contains(r#""exit_code":null,"signal":9,"#), "{json}");
+        assert!(json.ends_with(r#","message":"wall time limit of 500ms exceeded"}"#));
+    }
+}
