@@ -1,39 +1,62 @@
-//! Quick per-run latency probe: `cargo run --release --example latency -- /path/to/static-noop`.
+//! Per-run latency probe: `cargo run --release --example latency -- /path/to/static-noop`.
+//! Compares fork+exec from the host with execve in a container, with and without
+//! cgroup accounting and seccomp, in one run.
 use scpool_core::*;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
 }
+
+fn measure(runs: usize, mut f: impl FnMut() -> Duration) -> (Duration, Duration) {
+    let mut setup = Vec::with_capacity(runs);
+    let total: Vec<_> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            setup.push(f());
+            t.elapsed()
+        })
+        .collect();
+    (median(total), median(setup))
+}
+
 fn main() {
     let noop = std::env::args().nth(1).expect("path to a static no-op");
-    let runs = 2000;
-    let floor: Vec<_> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            std::process::Command::new(&noop).status().unwrap();
-            t.elapsed()
-        })
-        .collect();
-    let mut c = Container::new(&ContainerConfig::default()).unwrap();
+    let runs = 1000;
+    let (floor, _) = measure(runs, || {
+        std::process::Command::new(&noop).status().unwrap();
+        Duration::ZERO
+    });
     let exe = memfd_copy_of(&noop).unwrap();
-    let mut p = ExecveParam::new(["noop"]);
-    p.exec_file = Some(exe.as_fd());
-    let mut setup = Vec::new();
-    let runs_in_box: Vec<_> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
+    for (label, mode, seccomp) in [
+        ("bare", CgroupMode::Off, SeccompPolicy::Disabled),
+        ("cgroup", CgroupMode::Required, SeccompPolicy::Disabled),
+        ("seccomp", CgroupMode::Off, SeccompPolicy::Default),
+        (
+            "cgroup+seccomp",
+            CgroupMode::Required,
+            SeccompPolicy::Default,
+        ),
+    ] {
+        let config = ContainerConfig {
+            cgroup: CgroupConfig { mode, parent: None },
+            ..Default::default()
+        };
+        let mut c = Container::new(&config).unwrap();
+        let mut p = ExecveParam::new(["noop"]);
+        p.exec_file = Some(exe.as_fd());
+        p.seccomp = seccomp;
+        let (total, setup) = measure(runs, || {
             let r = c.execve(&p).unwrap();
             assert_eq!(r.status, Status::Ok);
-            setup.push(r.setup_time);
-            t.elapsed()
-        })
-        .collect();
-    println!(
-        "floor {:?}  execve {:?}  setup {:?}",
-        median(floor),
-        median(runs_in_box),
-        median(setup)
-    );
+            r.setup_time
+        });
+        println!(
+            "{label:>15}: execve {total:>10.1?}  setup {setup:>10.1?}  ({:.2} x floor)",
+            total.as_secs_f64() / floor.as_secs_f64()
+        );
+    }
+    println!("{:>15}: {floor:>10.1?}", "floor");
 }

@@ -1,5 +1,6 @@
 //! How a container is built.
 
+use crate::cgroup::CgroupConfig;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -74,6 +75,8 @@ pub struct ContainerConfig {
     pub user_namespace: bool,
     /// How long creating the container may take before it is abandoned.
     pub setup_timeout: Duration,
+    /// The container's cgroup (accounting, CPU/memory/process limits).
+    pub cgroup: CgroupConfig,
 }
 
 impl Default for ContainerConfig {
@@ -90,6 +93,7 @@ impl Default for ContainerConfig {
             gid: if rootless { 0 } else { 65534 },
             user_namespace: rootless,
             setup_timeout: Duration::from_secs(10),
+            cgroup: CgroupConfig::default(),
         }
     }
 }

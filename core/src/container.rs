@@ -1,5 +1,6 @@
 //! One container, seen from the host: create, ping, open, execve, run, reset, destroy.
 
+use crate::cgroup::{self, CgroupMode, CgroupVersion, ContainerCgroup};
 use crate::config::ContainerConfig;
 use crate::error::{Error, Result};
 use crate::execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
@@ -53,6 +54,10 @@ impl OpenCmd {
 pub struct Container {
     channel: Channel,
     init: InitProcess,
+    /// Dropped after the init is killed (field order), so its directories are empty.
+    cgroup: Option<ContainerCgroup>,
+    /// Why there is no cgroup, when there is none.
+    no_cgroup: Option<String>,
     broken: Option<String>,
     next_nonce: u64,
 }
@@ -60,7 +65,13 @@ pub struct Container {
 impl Container {
     /// Creates a container: new namespaces, its root filesystem, its init.
     pub fn new(config: &ContainerConfig) -> Result<Self> {
-        let setup = validate::setup(config)?;
+        let mut setup = validate::setup(config)?;
+        let (cgroup, no_cgroup) = create_cgroup(config)?;
+        let cgroup_fds = cgroup
+            .as_ref()
+            .map(ContainerCgroup::procs_fds)
+            .unwrap_or_default();
+        setup.cgroup_procs = cgroup_fds.len() as u32;
         let image = init_image::memfd().map_err(|e| Error::Setup(e.to_string()))?;
         let (host_end, init_end) = socketpair(
             AddressFamily::Unix,
@@ -74,10 +85,12 @@ impl Container {
         let mut container = Container {
             channel: Channel::new(host_end),
             init,
+            cgroup,
+            no_cgroup,
             broken: None,
             next_nonce: 1,
         };
-        match container.call(&Request::Setup(setup), &[], config.setup_timeout) {
+        match container.call(&Request::Setup(setup), &cgroup_fds, config.setup_timeout) {
             Ok((Response::Ready { version }, _)) if version == protocol::PROTOCOL_VERSION => {
                 Ok(container)
             }
@@ -95,6 +108,11 @@ impl Container {
     /// Host pid of the container's init.
     pub fn init_pid(&self) -> i32 {
         self.init.pid
+    }
+
+    /// The cgroup version accounting this container's runs, if it has a cgroup.
+    pub fn cgroup_version(&self) -> Option<CgroupVersion> {
+        self.cgroup.as_ref().map(ContainerCgroup::version)
     }
 
     /// True once the container can no longer be used (its init died or misbehaved).
@@ -152,35 +170,56 @@ impl Container {
     /// Runs one program and waits for it. The program's failure is a `RunResult`
     /// status; an `Err` means the run could not be attempted or the container broke.
     pub fn execve(&mut self, param: &ExecveParam<'_>) -> Result<RunResult> {
-        let request = validate::execve(param)?;
+        let request = validate::execve(param, self.no_cgroup.as_deref())?;
         let mut fds: Vec<RawFd> = param.files.iter().map(|f| f.as_raw_fd()).collect();
         fds.extend(param.exec_file.map(|f| f.as_raw_fd()));
+        self.ensure_usable()?;
 
         let called_ns = monotonic_ns();
-        self.ensure_usable()?;
+        let baseline = match &mut self.cgroup {
+            Some(cgroup) => Some(
+                cgroup
+                    .begin_run(param.limits.cgroup_limits())
+                    .map_err(|e| Error::io("preparing the container's cgroup", e))?,
+            ),
+            None => None,
+        };
         self.send(&Request::Execve(request), &fds)?;
-        let mut deadline = param.limits.wall_time.map(|limit| Instant::now() + limit);
-        let mut killed_for_wall_time = false;
+        let mut watch = RunWatch::new(&param.limits, baseline.is_some());
         let reply = loop {
-            match self.wait_for_message(deadline)? {
-                Some(reply) => break reply,
-                None if !killed_for_wall_time => {
-                    killed_for_wall_time = true;
-                    self.send(&Request::Kill, &[])?;
-                    deadline = Some(Instant::now() + KILL_GRACE);
-                }
-                None => {
+            if let Some(reply) = self.wait_for_message(watch.next_wake())? {
+                break reply;
+            }
+            let cpu_used = match (&self.cgroup, &baseline) {
+                (Some(cgroup), Some(base)) => cgroup.cpu_used(base).ok(),
+                _ => None,
+            };
+            match watch.tick(cpu_used) {
+                Tick::Continue => {}
+                Tick::Kill => self.send(&Request::Kill, &[])?,
+                Tick::Unresponsive => {
                     return Err(self.break_with("the init did not stop a run it was told to kill"))
                 }
             }
         };
+        let usage = match (&self.cgroup, &baseline) {
+            (Some(cgroup), Some(base)) => Some(
+                cgroup
+                    .end_run(base)
+                    .map_err(|e| Error::io("reading the container's cgroup", e))?,
+            ),
+            _ => None,
+        };
         match reply {
-            (Response::Exited(report), _) => Ok(crate::verdict::judge(
-                &report,
+            (Response::Exited(report), _) => Ok(crate::verdict::judge(&crate::verdict::Evidence {
+                report: &report,
+                usage,
                 called_ns,
-                &param.limits,
-                killed_for_wall_time,
-            )),
+                limits: &param.limits,
+                seccomp_kills: param.seccomp.kills(),
+                killed_for_wall_time: watch.killed == Some(KillReason::WallTime),
+                killed_for_cpu_time: watch.killed == Some(KillReason::CpuTime),
+            })),
             (Response::Error(e), _) if e.kind == ErrorKind::InvalidArgument => {
                 Err(Error::InvalidArgument(e.message))
             }
@@ -209,6 +248,7 @@ impl Container {
                 output: Some(capture_limit),
                 ..param.limits.clone()
             },
+            seccomp: param.seccomp.clone(),
         };
         let mut result = self.execve(&execve)?;
         result.stdout = read_capped(&stdout, capture_limit)?;
@@ -334,6 +374,108 @@ impl Drop for Container {
         if self.broken.is_none() {
             self.init.kill_and_reap();
         }
+    }
+}
+
+/// The container's cgroup as its config asks, or why it has none.
+fn create_cgroup(config: &ContainerConfig) -> Result<(Option<ContainerCgroup>, Option<String>)> {
+    let mode = &config.cgroup.mode;
+    if *mode == CgroupMode::Off {
+        return Ok((
+            None,
+            Some("cgroups are turned off in the container config".into()),
+        ));
+    }
+    let made = match cgroup::host_layout() {
+        None => Err("this host offers no usable cgroup hierarchy".to_string()),
+        Some(layout) => ContainerCgroup::create(layout, &config.cgroup).map_err(|e| e.to_string()),
+    };
+    match (made, mode) {
+        (Ok(cgroup), _) => Ok((Some(cgroup), None)),
+        (Err(why), CgroupMode::Required) => Err(Error::Setup(format!("cgroup: {why}"))),
+        (Err(why), _) => Ok((None, Some(why))),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KillReason {
+    WallTime,
+    CpuTime,
+}
+
+enum Tick {
+    Continue,
+    Kill,
+    Unresponsive,
+}
+
+/// The host's side of a run's time limits: when to wake, when to kill.
+struct RunWatch {
+    wall_deadline: Option<Instant>,
+    cpu_limit: Option<Duration>,
+    cores: u32,
+    next_cpu_check: Option<Instant>,
+    killed: Option<KillReason>,
+    kill_deadline: Option<Instant>,
+}
+
+/// CPU usage is read at least this often while a CPU limit is set.
+const CPU_POLL: Duration = Duration::from_millis(10);
+
+impl RunWatch {
+    fn new(limits: &Limits, has_cgroup: bool) -> Self {
+        let cpu_limit = limits.cpu_time.filter(|_| has_cgroup);
+        let now = Instant::now();
+        Self {
+            wall_deadline: limits.wall_time.map(|limit| now + limit),
+            cpu_limit,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+            next_cpu_check: cpu_limit.map(|limit| now + limit.min(CPU_POLL)),
+            killed: None,
+            kill_deadline: None,
+        }
+    }
+
+    fn next_wake(&self) -> Option<Instant> {
+        if self.killed.is_some() {
+            return self.kill_deadline;
+        }
+        [self.wall_deadline, self.next_cpu_check]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Called when `next_wake` passed; `cpu_used` is the run's CPU time so far (ns).
+    fn tick(&mut self, cpu_used: Option<u64>) -> Tick {
+        let now = Instant::now();
+        if self.killed.is_some() {
+            let overdue = self.kill_deadline.is_some_and(|at| now >= at);
+            return if overdue {
+                Tick::Unresponsive
+            } else {
+                Tick::Continue
+            };
+        }
+        if self.wall_deadline.is_some_and(|at| now >= at) {
+            return self.kill(KillReason::WallTime, now);
+        }
+        if let (Some(limit), Some(used)) = (self.cpu_limit, cpu_used) {
+            let left = limit.saturating_sub(Duration::from_nanos(used));
+            if left.is_zero() {
+                return self.kill(KillReason::CpuTime, now);
+            }
+            // Every core may be burning it: look again before it can run out.
+            let wait = (left / self.cores).clamp(Duration::from_millis(1), CPU_POLL);
+            self.next_cpu_check = Some(now + wait);
+        }
+        Tick::Continue
+    }
+
+    fn kill(&mut self, reason: KillReason, now: Instant) -> Tick {
+        self.killed = Some(reason);
+        self.kill_deadline = Some(now + KILL_GRACE);
+        Tick::Kill
     }
 }
 

@@ -1,6 +1,7 @@
 //! Parameters of one program run.
 
 use crate::limits::Limits;
+use crate::seccomp::SeccompPolicy;
 use std::ffi::OsString;
 use std::os::fd::BorrowedFd;
 use std::path::PathBuf;
@@ -22,6 +23,8 @@ pub struct ExecveParam<'fd> {
     /// `args[0]`.
     pub exec_file: Option<BorrowedFd<'fd>>,
     pub limits: Limits,
+    /// System call policy; the default denies the escape channels with EPERM.
+    pub seccomp: SeccompPolicy,
 }
 
 impl<'fd> ExecveParam<'fd> {
@@ -37,6 +40,7 @@ impl<'fd> ExecveParam<'fd> {
             files: Vec::new(),
             exec_file: None,
             limits: Limits::default(),
+            seccomp: SeccompPolicy::default(),
         }
     }
 }
@@ -49,6 +53,7 @@ pub struct RunParam {
     pub cwd: PathBuf,
     pub stdin: Vec<u8>,
     pub limits: Limits,
+    pub seccomp: SeccompPolicy,
 }
 
 /// Captured streams are capped at this size when no output limit is given.
@@ -66,6 +71,7 @@ impl RunParam {
             cwd: PathBuf::from("/w"),
             stdin: Vec::new(),
             limits: Limits::default(),
+            seccomp: SeccompPolicy::default(),
         }
     }
 }

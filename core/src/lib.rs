@@ -13,6 +13,7 @@
 //! # Ok::<(), scpool_core::Error>(())
 //! ```
 
+pub mod cgroup;
 pub mod config;
 pub mod container;
 pub mod error;
@@ -25,10 +26,13 @@ mod memfile;
 mod namespace;
 #[doc(hidden)]
 pub mod protocol;
+pub mod seccomp;
+mod seccomp_bpf;
 mod spawner;
 mod validate;
 mod verdict;
 
+pub use cgroup::{CgroupConfig, CgroupMode, CgroupVersion};
 pub use config::{ContainerConfig, Mount, DEFAULT_MOUNTS};
 pub use container::{Container, OpenCmd};
 pub use error::{Error, Result};
@@ -36,3 +40,4 @@ pub use execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
 pub use limits::Limits;
 pub use memfile::memfd_copy_of;
 pub use result::{RunResult, Status};
+pub use seccomp::SeccompPolicy;

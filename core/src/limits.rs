@@ -1,24 +1,31 @@
-//! Limits of one run and how they become rlimits.
+//! Limits of one run: which the cgroup enforces, which become rlimits.
 
+use crate::cgroup::RunLimits;
 use crate::error::{Error, Result};
 use crate::protocol::Rlimit;
 use std::time::Duration;
 
 /// Limits of one run. `None` means unlimited.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Limits {
-    /// CPU time of all processes of the run (needs cgroup accounting; not yet
-    /// enforced: setting it is an `Unsupported` error rather than a silent no-op).
+    /// CPU time (user + system) of all processes and threads of the run. Watched in
+    /// the cgroup by the host (every 10 ms or sooner), with RLIMIT_CPU as a backstop;
+    /// without a cgroup, RLIMIT_CPU alone (whole seconds, per process).
     pub cpu_time: Option<Duration>,
     /// Wall-clock time, enforced by the host, which kills the whole run.
     pub wall_time: Option<Duration>,
-    /// Memory of all processes (needs the memory cgroup; not yet enforced).
+    /// Memory of all processes of the run (cgroup limit, no swap). Without a memory
+    /// cgroup it becomes RLIMIT_AS of each process (address space, not resident
+    /// memory, and no MEMORY_LIMIT_EXCEEDED verdict: allocations simply fail).
     pub memory: Option<u64>,
     /// Bytes the program may write to any one file (RLIMIT_FSIZE) and, for
     /// `Container::run`, to each captured stream.
     pub output: Option<u64>,
-    /// Processes and threads (needs the pids cgroup; not yet enforced).
+    /// Processes and threads alive at once (pids cgroup): fork and clone fail with
+    /// EAGAIN beyond it.
     pub processes: Option<u32>,
+    /// CPU rate in cores (0.5 = half of one core), a CFS quota: slower, never killed.
+    pub cpu_rate: Option<f64>,
     /// Open file descriptors (RLIMIT_NOFILE).
     pub open_files: Option<u64>,
     /// Stack size in bytes (RLIMIT_STACK).
@@ -26,47 +33,83 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Rejects what cannot be enforced and values that make no sense.
-    pub(crate) fn validate(&self) -> Result<()> {
-        let pending = |what: &str| {
-            Err(Error::Unsupported(format!(
-                "{what} limit needs cgroup accounting, which this build does not have yet"
-            )))
+    /// Rejects values that make no sense and limits this container cannot enforce.
+    /// `no_cgroup` says why the container has no cgroup, when it has none.
+    pub(crate) fn validate(&self, no_cgroup: Option<&str>) -> Result<()> {
+        let positive = |what: &str, d: Option<Duration>| match d {
+            Some(d) if d.is_zero() => Err(Error::invalid(format!("{what} limit must be positive"))),
+            _ => Ok(()),
         };
-        if self.cpu_time.is_some() {
-            return pending("CPU time");
+        positive("wall time", self.wall_time)?;
+        positive("CPU time", self.cpu_time)?;
+        if self.memory == Some(0) || self.processes == Some(0) || self.open_files == Some(0) {
+            return Err(Error::invalid(
+                "memory, process and open-file limits must be positive",
+            ));
         }
-        if self.memory.is_some() {
-            return pending("memory");
+        if let Some(rate) = self.cpu_rate {
+            if !(rate.is_finite() && rate >= 0.01) {
+                return Err(Error::invalid(format!(
+                    "CPU rate {rate} must be at least 0.01 cores"
+                )));
+            }
         }
-        if self.processes.is_some() {
-            return pending("process");
-        }
-        if self.wall_time.is_some_and(|t| t.is_zero()) {
-            return Err(Error::invalid("wall time limit must be positive"));
-        }
-        if self.open_files == Some(0) {
-            return Err(Error::invalid("open files limit must be at least 1"));
+        if let Some(why) = no_cgroup {
+            let needs = |what: &str| {
+                Err(Error::Unsupported(format!(
+                    "a {what} limit needs the container's cgroup, which it does not have: {why}"
+                )))
+            };
+            if self.processes.is_some() {
+                return needs("process");
+            }
+            if self.cpu_rate.is_some() {
+                return needs("CPU rate");
+            }
         }
         Ok(())
     }
 
+    /// The limits the cgroup applies.
+    pub(crate) fn cgroup_limits(&self) -> RunLimits {
+        RunLimits {
+            memory: self.memory,
+            processes: self.processes,
+            cpu_rate: self.cpu_rate,
+        }
+    }
+
     /// The rlimits the runner applies before exec. Core dumps are always off.
-    pub(crate) fn rlimits(&self) -> Vec<Rlimit> {
-        let fixed = |resource: libc::__rlimit_resource_t, value: u64| Rlimit {
+    pub(crate) fn rlimits(&self, has_cgroup: bool) -> Vec<Rlimit> {
+        let limit = |resource: libc::__rlimit_resource_t, soft: u64, hard: u64| Rlimit {
             resource,
-            soft: value,
-            hard: value,
+            soft,
+            hard,
         };
-        let mut out = vec![fixed(libc::RLIMIT_CORE, 0)];
+        let mut out = vec![limit(libc::RLIMIT_CORE, 0, 0)];
+        if let Some(cpu) = self.cpu_time {
+            // The host kills at the limit; this backstop (SIGXCPU, then SIGKILL a
+            // second later) only acts if the host cannot. Without a cgroup it is the
+            // enforcement, rounded up to whole seconds.
+            let seconds = cpu.as_secs() + u64::from(cpu.subsec_nanos() > 0);
+            let soft = if has_cgroup {
+                seconds + 1
+            } else {
+                seconds.max(1)
+            };
+            out.push(limit(libc::RLIMIT_CPU, soft, soft + 1));
+        }
+        if let (Some(bytes), false) = (self.memory, has_cgroup) {
+            out.push(limit(libc::RLIMIT_AS, bytes, bytes));
+        }
         if let Some(bytes) = self.output {
-            out.push(fixed(libc::RLIMIT_FSIZE, bytes));
+            out.push(limit(libc::RLIMIT_FSIZE, bytes, bytes));
         }
         if let Some(n) = self.open_files {
-            out.push(fixed(libc::RLIMIT_NOFILE, n));
+            out.push(limit(libc::RLIMIT_NOFILE, n, n));
         }
         if let Some(bytes) = self.stack {
-            out.push(fixed(libc::RLIMIT_STACK, bytes));
+            out.push(limit(libc::RLIMIT_STACK, bytes, bytes));
         }
         out
     }

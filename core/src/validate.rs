@@ -160,7 +160,8 @@ pub(crate) fn open_entries(cmds: &[OpenCmd]) -> Result<Vec<OpenEntry>> {
         .collect()
 }
 
-pub(crate) fn execve(param: &ExecveParam<'_>) -> Result<ExecRequest> {
+/// `no_cgroup` says why the container has no cgroup, when it has none.
+pub(crate) fn execve(param: &ExecveParam<'_>, no_cgroup: Option<&str>) -> Result<ExecRequest> {
     if param.args.is_empty() {
         return Err(Error::invalid("args must not be empty"));
     }
@@ -188,14 +189,14 @@ pub(crate) fn execve(param: &ExecveParam<'_>) -> Result<ExecRequest> {
             protocol::MAX_FDS - 1
         )));
     }
-    param.limits.validate()?;
+    param.limits.validate(no_cgroup)?;
     Ok(ExecRequest {
         args,
         env,
         cwd: cwd.to_vec(),
         fd_count: param.files.len() as u32,
         exec_fd: param.exec_file.is_some(),
-        rlimits: param.limits.rlimits(),
-        seccomp: None,
+        rlimits: param.limits.rlimits(no_cgroup.is_none()),
+        seccomp: param.seccomp.program_bytes(),
     })
 }

@@ -1,5 +1,6 @@
-//! From what the init measured to a `RunResult` with its status.
+//! From what the init and the cgroup measured to a `RunResult` with its status.
 
+use crate::cgroup::Usage;
 use crate::limits::Limits;
 use crate::protocol::{ExecReport, Outcome};
 use crate::result::{RunResult, Status};
@@ -22,44 +23,82 @@ impl RunResult {
     }
 }
 
-fn errno_text(errno: i32) -> &'static str {
-    nix::errno::Errno::from_raw(errno).desc()
+/// Everything known about a finished run.
+pub(crate) struct Evidence<'a> {
+    pub report: &'a ExecReport,
+    /// The cgroup's figures, when the container has a cgroup.
+    pub usage: Option<Usage>,
+    pub called_ns: u64,
+    pub limits: &'a Limits,
+    /// The seccomp policy kills (so SIGSYS means a disallowed call).
+    pub seccomp_kills: bool,
+    pub killed_for_wall_time: bool,
+    pub killed_for_cpu_time: bool,
 }
 
-/// Status precedence: RUNNER_ERROR, WALL_TIME_LIMIT_EXCEEDED, OUTPUT_LIMIT_EXCEEDED,
-/// SIGNALLED, NONZERO_EXIT, OK.
-pub(crate) fn judge(
-    report: &ExecReport,
-    called_ns: u64,
-    limits: &Limits,
-    killed_for_wall_time: bool,
-) -> RunResult {
+fn describe(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+/// Status precedence, first match wins: RUNNER_ERROR, DISALLOWED_SYSCALL,
+/// MEMORY_LIMIT_EXCEEDED, TIME_LIMIT_EXCEEDED, WALL_TIME_LIMIT_EXCEEDED,
+/// OUTPUT_LIMIT_EXCEEDED, SIGNALLED, NONZERO_EXIT, OK.
+pub(crate) fn judge(e: &Evidence<'_>) -> RunResult {
+    let report = e.report;
+    let cpu_time = match e.usage {
+        Some(usage) => Duration::from_nanos(usage.cpu_ns),
+        None => Duration::from_micros(report.user_us + report.system_us),
+    };
+    let memory = match e.usage {
+        Some(usage) => usage.peak_memory,
+        None => report.maxrss_kib * 1024,
+    };
     let (exit_code, signal) = match report.outcome {
         Outcome::Exited(code) => (Some(code), None),
         Outcome::Signaled(sig) => (None, Some(sig)),
         Outcome::ExecFailed { .. } => (None, None),
     };
+    let over_cpu = e.limits.cpu_time.is_some_and(|limit| cpu_time > limit);
+    let oom_killed = e.limits.memory.is_some() && e.usage.is_some_and(|u| u.oom_killed);
     let (status, message) = match report.outcome {
         Outcome::ExecFailed { stage, errno } => (
             Status::RunnerError,
             format!(
                 "{} failed: {} (errno {errno})",
                 stage.describe(),
-                errno_text(errno)
+                nix::errno::Errno::from_raw(errno).desc()
             ),
         ),
-        _ if killed_for_wall_time => (
+        Outcome::Signaled(libc::SIGSYS) if e.seccomp_kills => (
+            Status::DisallowedSyscall,
+            "killed by the seccomp policy for a disallowed system call".to_string(),
+        ),
+        _ if oom_killed => (
+            Status::MemoryLimitExceeded,
+            format!(
+                "memory limit of {} bytes exceeded",
+                e.limits.memory.unwrap_or_default()
+            ),
+        ),
+        _ if e.killed_for_cpu_time || over_cpu => (
+            Status::TimeLimitExceeded,
+            format!(
+                "CPU time limit of {} exceeded",
+                describe(e.limits.cpu_time.unwrap_or_default())
+            ),
+        ),
+        _ if e.killed_for_wall_time => (
             Status::WallTimeLimitExceeded,
             format!(
-                "wall time limit of {:?} exceeded",
-                limits.wall_time.unwrap_or_default()
+                "wall time limit of {} exceeded",
+                describe(e.limits.wall_time.unwrap_or_default())
             ),
         ),
-        _ if report.file_size_exceeded && limits.output.is_some() => (
+        _ if report.file_size_exceeded && e.limits.output.is_some() => (
             Status::OutputLimitExceeded,
             format!(
                 "output limit of {} bytes exceeded",
-                limits.output.unwrap_or_default()
+                e.limits.output.unwrap_or_default()
             ),
         ),
         Outcome::Signaled(_) => (Status::Signalled, String::new()),
@@ -70,10 +109,10 @@ pub(crate) fn judge(
         status,
         exit_code,
         signal,
-        cpu_time: Duration::from_micros(report.user_us + report.system_us),
+        cpu_time,
         wall_time: Duration::from_nanos(report.ended_ns.saturating_sub(report.started_ns)),
-        memory: report.maxrss_kib * 1024,
-        setup_time: Duration::from_nanos(report.started_ns.saturating_sub(called_ns)),
+        memory,
+        setup_time: Duration::from_nanos(report.started_ns.saturating_sub(e.called_ns)),
         stdout: Vec::new(),
         stderr: Vec::new(),
         message,

@@ -1,0 +1,290 @@
+//! One cgroup per container, for exact per-run accounting and limits.
+//!
+//! Created inside the cgroup the host process lives in (or a configured parent), in
+//! the v2 unified hierarchy or in the v1 cpu, cpuacct, memory and pids hierarchies.
+//! Only the processes of runs enter it: each runner moves itself in (by writing "0"
+//! to descriptors of `cgroup.procs` the init holds) before it execs, so the init's own
+//! CPU and memory never count. The host keeps the counter files open, resets them at
+//! the start of each run and reads them during and after it. The directories are
+//! removed when the container is destroyed.
+
+mod detect;
+mod knob;
+mod v1;
+mod v2;
+
+pub use detect::Layout;
+
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Which cgroup version this host gives us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CgroupVersion {
+    V1,
+    V2,
+}
+
+/// Whether containers use cgroups.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CgroupMode {
+    /// Use cgroups when the host offers them; without them, the limits that need
+    /// them are refused (CPU time, memory unless in RLIMIT_AS mode, processes).
+    #[default]
+    Auto,
+    /// Fail container creation when cgroups cannot be used.
+    Required,
+    /// Never use cgroups.
+    Off,
+}
+
+/// Where and whether containers get their cgroup.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CgroupConfig {
+    pub mode: CgroupMode,
+    /// The cgroup to create container cgroups in, as a path of the hierarchy (like
+    /// the paths of /proc/self/cgroup, e.g. "/judge"). Default: our own cgroup.
+    pub parent: Option<PathBuf>,
+}
+
+/// Limits that live in the cgroup, applied at the start of each run.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct RunLimits {
+    pub memory: Option<u64>,
+    pub processes: Option<u32>,
+    pub cpu_rate: Option<f64>,
+}
+
+/// Counters read when a run starts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Baseline {
+    cpu_ns: u64,
+    oom_kills: u64,
+}
+
+/// What one run used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Usage {
+    pub cpu_ns: u64,
+    pub peak_memory: u64,
+    pub oom_killed: bool,
+}
+
+/// The version-specific files behind one container cgroup.
+trait Controllers: Send {
+    fn apply_memory(&self, limit: Option<u64>) -> io::Result<()>;
+    fn apply_processes(&self, limit: Option<u32>) -> io::Result<()>;
+    fn apply_cpu_rate(&self, cores: Option<f64>) -> io::Result<()>;
+    /// Starts a run's figures afresh where the kernel allows it.
+    fn reset_counters(&self) -> io::Result<()>;
+    /// CPU time of the cgroup, a counter that only grows (ns).
+    fn cpu_ns(&self) -> io::Result<u64>;
+    fn peak_memory(&self) -> io::Result<u64>;
+    /// OOM kills in the cgroup, a counter that only grows.
+    fn oom_kills(&self) -> io::Result<u64>;
+}
+
+pub(crate) struct ContainerCgroup {
+    version: CgroupVersion,
+    controllers: Box<dyn Controllers>,
+    /// cgroup.procs of each distinct directory, handed to the init.
+    procs: Vec<File>,
+    /// Removed on drop, in order.
+    dirs: Vec<PathBuf>,
+    applied: Option<RunLimits>,
+}
+
+/// The host's layout, detected once per process.
+pub(crate) fn host_layout() -> Option<&'static Layout> {
+    static LAYOUT: OnceLock<Option<Layout>> = OnceLock::new();
+    LAYOUT
+        .get_or_init(|| {
+            let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+            let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+            detect::detect(&mountinfo, &own, |dir| {
+                std::fs::read_to_string(dir.join("cgroup.controllers")).ok()
+            })
+        })
+        .as_ref()
+}
+
+/// The parent directory for container cgroups: our own cgroup's directory, or the
+/// configured cgroup path under the hierarchy's mount point.
+fn parent_dir(own: &Path, configured: Option<&Path>, mount: &Path) -> PathBuf {
+    match configured {
+        Some(path) => mount.join(path.strip_prefix("/").unwrap_or(path)),
+        None => own.to_path_buf(),
+    }
+}
+
+fn unique_name() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "scpool-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn mkdir(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("creating {}: {e}", dir.display())))
+}
+
+/// Removes a cgroup directory, waiting briefly for the last processes to be freed
+/// (rmdir is EBUSY until every task has fully exited).
+fn remove_dir(dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        match std::fs::remove_dir(dir) {
+            Ok(()) => return,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(1)),
+            Err(_) => return,
+        }
+    }
+}
+
+impl ContainerCgroup {
+    /// Creates the cgroup of one container.
+    pub fn create(layout: &Layout, config: &CgroupConfig) -> io::Result<Self> {
+        let name = unique_name();
+        let mut made = Cleanup(Vec::new());
+        let configured = config.parent.as_deref();
+        let (version, controllers): (_, Box<dyn Controllers>) = match layout {
+            Layout::V2 { mount, own } => {
+                let parent = parent_dir(own, configured, mount);
+                v2_enable_controllers(&parent)?;
+                let dir = parent.join(&name);
+                mkdir(&dir)?;
+                made.0.push(dir.clone());
+                (CgroupVersion::V2, Box::new(v2::V2::open(&dir)?))
+            }
+            Layout::V1 { mounts, own } => {
+                let mut dirs = std::collections::BTreeMap::new();
+                for (controller, own_dir) in own {
+                    let dir = parent_dir(own_dir, configured, &mounts[controller]).join(&name);
+                    if !made.0.contains(&dir) {
+                        mkdir(&dir)?;
+                        made.0.push(dir.clone());
+                    }
+                    dirs.insert(*controller, dir);
+                }
+                let v1 = v1::V1::open(
+                    &dirs["cpu"],
+                    &dirs["cpuacct"],
+                    &dirs["memory"],
+                    &dirs["pids"],
+                )?;
+                (CgroupVersion::V1, Box::new(v1))
+            }
+        };
+        let procs = made
+            .0
+            .iter()
+            .map(|dir| File::options().write(true).open(dir.join("cgroup.procs")))
+            .collect::<io::Result<_>>()?;
+        Ok(Self {
+            version,
+            controllers,
+            procs,
+            dirs: std::mem::take(&mut made.0),
+            applied: None,
+        })
+    }
+
+    pub fn version(&self) -> CgroupVersion {
+        self.version
+    }
+
+    /// Descriptors of cgroup.procs for the init to hand to each runner.
+    pub fn procs_fds(&self) -> Vec<RawFd> {
+        self.procs.iter().map(AsRawFd::as_raw_fd).collect()
+    }
+
+    /// Applies the run's limits (only those that changed) and resets the counters.
+    pub fn begin_run(&mut self, limits: RunLimits) -> io::Result<Baseline> {
+        let previous = self.applied.take();
+        let c = &self.controllers;
+        if previous.map(|p| p.memory) != Some(limits.memory) {
+            c.apply_memory(limits.memory)?;
+        }
+        if previous.map(|p| p.processes) != Some(limits.processes) {
+            c.apply_processes(limits.processes)?;
+        }
+        if previous.map(|p| p.cpu_rate) != Some(limits.cpu_rate) {
+            c.apply_cpu_rate(limits.cpu_rate)?;
+        }
+        c.reset_counters()?;
+        self.applied = Some(limits);
+        Ok(Baseline {
+            cpu_ns: c.cpu_ns()?,
+            oom_kills: c.oom_kills()?,
+        })
+    }
+
+    /// CPU time used by the run so far.
+    pub fn cpu_used(&self, base: &Baseline) -> io::Result<u64> {
+        Ok(self.controllers.cpu_ns()?.saturating_sub(base.cpu_ns))
+    }
+
+    /// The run's totals, once its processes are gone.
+    pub fn end_run(&self, base: &Baseline) -> io::Result<Usage> {
+        Ok(Usage {
+            cpu_ns: self.cpu_used(base)?,
+            peak_memory: self.controllers.peak_memory()?,
+            oom_killed: self.controllers.oom_kills()? > base.oom_kills,
+        })
+    }
+}
+
+impl Drop for ContainerCgroup {
+    fn drop(&mut self) {
+        for dir in self.dirs.iter().rev() {
+            remove_dir(dir);
+        }
+    }
+}
+
+/// Removes directories made so far if creation fails half-way.
+struct Cleanup(Vec<PathBuf>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for dir in self.0.iter().rev() {
+            remove_dir(dir);
+        }
+    }
+}
+
+/// In v2 a cgroup's children get a controller only when the cgroup enables it in
+/// cgroup.subtree_control, which the kernel refuses while the cgroup itself holds
+/// processes (unless it is the root).
+fn v2_enable_controllers(parent: &Path) -> io::Result<()> {
+    let control = parent.join("cgroup.subtree_control");
+    let enabled = std::fs::read_to_string(&control)?;
+    let missing: Vec<String> = detect::V2_CONTROLLERS
+        .iter()
+        .filter(|c| !enabled.split_whitespace().any(|e| e == **c))
+        .map(|c| format!("+{c}"))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    std::fs::write(&control, missing.join(" ")).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "cannot enable {} in {}: {e} (a cgroup holding processes cannot delegate \
+                 controllers; configure a parent cgroup without processes)",
+                missing.join(" "),
+                control.display()
+            ),
+        )
+    })
+}

@@ -1,0 +1,81 @@
+//! cgroup v2: cpu.stat, memory.max / swap.max / peak / events, pids.max, cpu.max.
+
+use super::knob::Knob;
+use super::Controllers;
+use std::io;
+use std::path::Path;
+
+pub(crate) struct V2 {
+    cpu_stat: Knob,
+    memory_max: Knob,
+    /// Per-descriptor peak: writing to it resets what this descriptor reads (6.12+).
+    memory_peak: Knob,
+    peak_resettable: bool,
+    memory_events: Knob,
+    pids_max: Knob,
+    cpu_max: Knob,
+}
+
+const PERIOD_US: u64 = 100_000;
+
+impl V2 {
+    pub fn open(dir: &Path) -> io::Result<Self> {
+        // No swap: a memory limit must mean a memory limit.
+        if let Some(swap) = Knob::open_optional(dir, "memory.swap.max", true)? {
+            swap.write("0")?;
+        }
+        let memory_peak = Knob::open(dir, "memory.peak", true)?;
+        let peak_resettable = memory_peak.write("reset").is_ok();
+        Ok(Self {
+            cpu_stat: Knob::open(dir, "cpu.stat", false)?,
+            memory_max: Knob::open(dir, "memory.max", true)?,
+            memory_peak,
+            peak_resettable,
+            memory_events: Knob::open(dir, "memory.events", false)?,
+            pids_max: Knob::open(dir, "pids.max", true)?,
+            cpu_max: Knob::open(dir, "cpu.max", true)?,
+        })
+    }
+}
+
+impl Controllers for V2 {
+    fn apply_memory(&self, limit: Option<u64>) -> io::Result<()> {
+        self.memory_max
+            .write(&limit.map_or("max".to_string(), |v| v.to_string()))
+    }
+
+    fn apply_processes(&self, limit: Option<u32>) -> io::Result<()> {
+        self.pids_max
+            .write(&limit.map_or("max".to_string(), |v| v.to_string()))
+    }
+
+    fn apply_cpu_rate(&self, cores: Option<f64>) -> io::Result<()> {
+        let quota = match cores {
+            Some(cores) => ((cores * PERIOD_US as f64) as u64).max(1000).to_string(),
+            None => "max".to_string(),
+        };
+        self.cpu_max.write(&format!("{quota} {PERIOD_US}"))
+    }
+
+    /// cpu.stat cannot be reset: runs use deltas. memory.peak is reset through our
+    /// descriptor where the kernel allows it (6.12+); before that it is the peak
+    /// since the container was created.
+    fn reset_counters(&self) -> io::Result<()> {
+        if self.peak_resettable {
+            self.memory_peak.write("reset")?;
+        }
+        Ok(())
+    }
+
+    fn cpu_ns(&self) -> io::Result<u64> {
+        Ok(self.cpu_stat.field("usage_usec")? * 1000)
+    }
+
+    fn peak_memory(&self) -> io::Result<u64> {
+        self.memory_peak.number()
+    }
+
+    fn oom_kills(&self) -> io::Result<u64> {
+        self.memory_events.field("oom_kill")
+    }
+}
