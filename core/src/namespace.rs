@@ -68,9 +68,15 @@ struct ChildArgs {
     devnull: RawFd,
     argv: [*const libc::c_char; 2],
     envp: [*const libc::c_char; 1],
-    user_ns: bool,
+    /// Write our own id maps (a non-root host maps itself)...
+    self_map: bool,
     uid_map: CString,
     gid_map: CString,
+    /// ...or wait for the parent to write them (a root host maps the container's root
+    /// to an unprivileged id, which only the parent namespace may do): a read that
+    /// returns when the parent writes a byte (not at EOF: the child holds a copy of
+    /// the write end itself). -1 when not waiting.
+    map_wait: RawFd,
     /// Set by the child when it fails before exec: (step << 16) | errno.
     failure: AtomicI32,
 }
@@ -79,12 +85,14 @@ const STEP_USERNS: i32 = 1;
 const STEP_PDEATHSIG: i32 = 2;
 const STEP_FDS: i32 = 3;
 const STEP_EXEC: i32 = 4;
+const STEP_IDS: i32 = 5;
 
 fn step_name(step: i32) -> &'static str {
     match step {
         STEP_USERNS => "writing the user namespace id maps",
         STEP_PDEATHSIG => "setting the parent-death signal",
         STEP_FDS => "placing descriptors",
+        STEP_IDS => "taking the mapped root ids",
         _ => "executing the init image",
     }
 }
@@ -106,7 +114,22 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
     // SAFETY: each call below is a plain system call on valid, NUL-terminated strings
     // and descriptors prepared by the parent.
     unsafe {
-        if a.user_ns
+        if a.map_wait >= 0 {
+            let mut byte = 0u8;
+            if libc::read(a.map_wait, (&mut byte as *mut u8).cast(), 1) != 1 {
+                return fail(STEP_USERNS);
+            }
+            // We still carry the host's root ids, which the map does not cover:
+            // become the mapped root (or exec would drop our capabilities), without
+            // the host root's supplementary groups.
+            if libc::setgroups(0, std::ptr::null()) != 0
+                || libc::setresgid(0, 0, 0) != 0
+                || libc::setresuid(0, 0, 0) != 0
+            {
+                return fail(STEP_IDS);
+            }
+        }
+        if a.self_map
             && !(write_proc_file(c"/proc/self/setgroups", b"deny")
                 && write_proc_file(c"/proc/self/uid_map", a.uid_map.as_bytes())
                 && write_proc_file(c"/proc/self/gid_map", a.gid_map.as_bytes()))
@@ -176,6 +199,23 @@ pub(crate) fn spawn_init(
     })?
 }
 
+/// The host id the container's root maps to in a user namespace: our own id when we
+/// are not root (the only one we may map), else nobody (65534): never the host's
+/// root, whom procfs and file permissions trust even without capabilities.
+pub(crate) const ROOT_HOST_MAPPED_ID: u32 = 65534;
+
+fn mapped_ids() -> (u32, u32) {
+    let (uid, gid) = (
+        nix::unistd::geteuid().as_raw(),
+        nix::unistd::getegid().as_raw(),
+    );
+    if uid == 0 {
+        (ROOT_HOST_MAPPED_ID, ROOT_HOST_MAPPED_ID)
+    } else {
+        (uid, gid)
+    }
+}
+
 fn clone_init(image: BorrowedFd<'_>, socket: OwnedFd, user_ns: bool) -> io::Result<InitProcess> {
     let socket = high_dup(std::os::fd::AsFd::as_fd(&socket))?;
     let devnull = std::fs::OpenOptions::new()
@@ -183,18 +223,29 @@ fn clone_init(image: BorrowedFd<'_>, socket: OwnedFd, user_ns: bool) -> io::Resu
         .write(true)
         .open("/dev/null")?;
     let devnull = high_dup(std::os::fd::AsFd::as_fd(&devnull))?;
+    let (map_uid, map_gid) = mapped_ids();
+    // A root host writes the maps from here, so the child must wait for them.
+    let parent_maps = user_ns && nix::unistd::geteuid().is_root();
+    let (map_wait, map_release) = if parent_maps {
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        (Some(high_dup(std::os::fd::AsFd::as_fd(&r))?), Some(w))
+    } else {
+        (None, None)
+    };
+    // Closed by the exec (or the child's exit): tells the parent the child is done
+    // with its stack when we cannot use CLONE_VFORK.
+    let (exec_watch, exec_mark) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     let argv0 = c"scpool-init";
-    let uid = nix::unistd::geteuid().as_raw();
-    let gid = nix::unistd::getegid().as_raw();
     let args = ChildArgs {
         image: image.as_raw_fd(),
         socket: socket.as_raw_fd(),
         devnull: devnull.as_raw_fd(),
         argv: [argv0.as_ptr(), std::ptr::null()],
         envp: [std::ptr::null()],
-        user_ns,
-        uid_map: CString::new(format!("0 {uid} 1\n")).expect("digits only"),
-        gid_map: CString::new(format!("0 {gid} 1\n")).expect("digits only"),
+        self_map: user_ns && !parent_maps,
+        uid_map: CString::new(format!("0 {map_uid} 1\n")).expect("digits only"),
+        gid_map: CString::new(format!("0 {map_gid} 1\n")).expect("digits only"),
+        map_wait: map_wait.as_ref().map_or(-1, |fd| fd.as_raw_fd()),
         failure: AtomicI32::new(0),
     };
     let mut stack = vec![0u8; STACK_BYTES];
@@ -202,7 +253,6 @@ fn clone_init(image: BorrowedFd<'_>, socket: OwnedFd, user_ns: bool) -> io::Resu
     let top = (stack.as_mut_ptr() as usize + STACK_BYTES) & !15;
 
     let mut flags = libc::CLONE_VM
-        | libc::CLONE_VFORK
         | libc::CLONE_PIDFD
         | libc::CLONE_NEWNS
         | libc::CLONE_NEWPID
@@ -213,9 +263,14 @@ fn clone_init(image: BorrowedFd<'_>, socket: OwnedFd, user_ns: bool) -> io::Resu
     if user_ns {
         flags |= libc::CLONE_NEWUSER;
     }
+    if !parent_maps {
+        // Suspend us until the child execs: the posix_spawn way, cheapest.
+        flags |= libc::CLONE_VFORK;
+    }
     let mut pidfd: c_int = -1;
     // SAFETY: child_main only makes raw syscalls; `args` and `stack` outlive the
-    // child's use of them because CLONE_VFORK blocks us until it execs or exits.
+    // child's use of them: CLONE_VFORK blocks us until it execs or exits, and
+    // without it we wait for `exec_watch` to close below before dropping them.
     // Exit signal 0 (low byte of flags) keeps the init out of the host's SIGCHLD.
     let pid = unsafe {
         libc::clone(
@@ -226,6 +281,7 @@ fn clone_init(image: BorrowedFd<'_>, socket: OwnedFd, user_ns: bool) -> io::Resu
             &mut pidfd as *mut c_int,
         )
     };
+    drop(exec_mark);
     if pid < 0 {
         let err = io::Error::last_os_error();
         let hint = if err.raw_os_error() == Some(libc::EPERM) && !user_ns {
@@ -241,6 +297,15 @@ fn clone_init(image: BorrowedFd<'_>, socket: OwnedFd, user_ns: bool) -> io::Resu
     // SAFETY: with CLONE_PIDFD the kernel stored a new pidfd (close-on-exec) here.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
     let init = InitProcess { pid, pidfd };
+    if let Some(release) = map_release {
+        if let Err(e) = write_id_maps(pid, &args.uid_map, &args.gid_map) {
+            // Without its maps the init must not run at all.
+            init.kill_and_reap();
+            return Err(e);
+        }
+        nix::unistd::write(&release, b"1")?;
+        wait_for_exec(&exec_watch);
+    }
     let failure = args.failure.load(Ordering::SeqCst);
     if failure != 0 {
         init.reap();
@@ -255,4 +320,26 @@ fn clone_init(image: BorrowedFd<'_>, socket: OwnedFd, user_ns: bool) -> io::Resu
     }
     drop(stack);
     Ok(init)
+}
+
+/// The parent's side of a root host's user namespace. setgroups stays allowed so the
+/// child can drop the host root's groups; only one unprivileged gid is mapped, so
+/// no group can be gained with it.
+fn write_id_maps(pid: i32, uid_map: &CString, gid_map: &CString) -> io::Result<()> {
+    let write = |file: &str, data: &[u8]| {
+        std::fs::write(format!("/proc/{pid}/{file}"), data).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("writing {file} of the container init: {e}"),
+            )
+        })
+    };
+    write("uid_map", uid_map.as_bytes())?;
+    write("gid_map", gid_map.as_bytes())
+}
+
+/// Blocks until the child execs or exits (the pipe's last writer closes).
+fn wait_for_exec(watch: &OwnedFd) {
+    let mut byte = [0u8; 1];
+    while let Err(nix::errno::Errno::EINTR) = nix::unistd::read(watch, &mut byte) {}
 }

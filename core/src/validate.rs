@@ -65,6 +65,11 @@ pub(crate) fn setup(config: &ContainerConfig) -> Result<Setup> {
             )));
         }
     }
+    if !config.user_namespace && (config.uid == 0 || config.gid == 0) {
+        return Err(Error::invalid(
+            "uid and gid 0 outside a user namespace are the host's root: use an unprivileged id",
+        ));
+    }
     if config.user_namespace && (config.uid != 0 || config.gid != 0) {
         return Err(Error::invalid(
             "with a user namespace only id 0 is mapped: uid and gid must be 0",

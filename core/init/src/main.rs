@@ -11,6 +11,7 @@
 mod protocol;
 
 mod child;
+mod ipc;
 mod mount;
 mod namespace;
 mod open;
@@ -192,6 +193,7 @@ fn serve(
             Request::Kill => {}
             Request::Reset => {
                 sys::kill_all_and_reap();
+                ipc::remove_all();
                 let response = match writable.wipe() {
                     Ok(()) => Response::ResetDone,
                     Err(e) => error(ErrorKind::System, e.errno as i32, e.to_string()),
@@ -216,11 +218,36 @@ fn last_capability() -> u32 {
         .unwrap_or(40)
 }
 
+/// The kernel's struct sigaction for x86_64 (what rt_sigaction takes).
+#[repr(C)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
 fn reset_signal_dispositions() {
-    for signal in 1..libc::SIGRTMAX() {
+    let default = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    // Every signal, 32 and 33 included: glibc's sigaction refuses those (it keeps
+    // them for itself), so the system call is made directly.
+    for signal in 1..=64 {
         if signal != libc::SIGKILL && signal != libc::SIGSTOP {
-            // SAFETY: SIG_DFL needs no handler; invalid numbers only return EINVAL.
-            unsafe { libc::signal(signal, libc::SIG_DFL) };
+            // SAFETY: `default` is a valid kernel sigaction; the old action is not read.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    signal,
+                    &default as *const KernelSigaction,
+                    std::ptr::null_mut::<KernelSigaction>(),
+                    8usize,
+                )
+            };
         }
     }
 }

@@ -110,6 +110,7 @@ pub fn build_root(setup: &Setup) -> SysResult<Writable> {
     let hidden = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     mount(Some("proc"), &proc_dir, Some("proc"), hidden, None::<&str>)
         .context(|| "mounting /proc".into())?;
+    protect_proc(&proc_dir)?;
     build_dev(root)?;
 
     pivot_into(root)?;
@@ -221,6 +222,29 @@ fn bind(root: &Path, source: &Source) -> SysResult<()> {
         .context(|| format!("making {} read-only", source.target.display()))
 }
 
+/// Kernel controls in /proc stay read-only even for a uid that procfs would trust
+/// (as Docker does): sysctls, sysrq, IRQ affinity, bus and filesystem settings.
+fn protect_proc(proc_dir: &Path) -> SysResult<()> {
+    for entry in ["sys", "sysrq-trigger", "irq", "bus", "fs"] {
+        let at = proc_dir.join(entry);
+        if !at.exists() {
+            continue;
+        }
+        mount(
+            Some(&at),
+            &at,
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None::<&str>,
+        )
+        .context(|| format!("binding /proc/{entry}"))?;
+        let attrs = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
+        sys::mount_setattr(&c(&at), attrs, true)
+            .context(|| format!("making /proc/{entry} read-only"))?;
+    }
+    Ok(())
+}
+
 /// A tmpfs /dev with the host's harmless devices bound in, then made read-only.
 fn build_dev(root: &Path) -> SysResult<()> {
     let dev = root.join("dev");
@@ -243,6 +267,18 @@ fn build_dev(root: &Path) -> SysResult<()> {
         )
         .context(|| format!("binding {}", host.display()))?;
     }
+    // POSIX message queues of the container's IPC namespace, listed for reset.
+    let mqueue = dev.join("mqueue");
+    mkdir_all(&mqueue)?;
+    let hidden = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    mount(
+        Some("mqueue"),
+        &mqueue,
+        Some("mqueue"),
+        hidden,
+        None::<&str>,
+    )
+    .context(|| "mounting /dev/mqueue".into())?;
     for (link, to) in [
         ("fd", "/proc/self/fd"),
         ("stdin", "/proc/self/fd/0"),

@@ -71,6 +71,16 @@ impl Drop for FsIds {
     }
 }
 
+/// openat2 rejects a mode without O_CREAT or O_TMPFILE (open(2) ignores it), and
+/// callers pass one with every flag combination.
+fn creation_mode(entry: &OpenEntry) -> Mode {
+    if entry.flags & libc::O_CREAT != 0 || entry.flags & libc::O_TMPFILE == libc::O_TMPFILE {
+        Mode::from_bits_truncate(entry.mode & 0o7777)
+    } else {
+        Mode::empty()
+    }
+}
+
 pub fn open_all(entries: &[OpenEntry], uid: u32, gid: u32) -> Result<Vec<OwnedFd>, ErrorReport> {
     let root = nix::fcntl::open(
         "/",
@@ -92,7 +102,7 @@ pub fn open_all(entries: &[OpenEntry], uid: u32, gid: u32) -> Result<Vec<OwnedFd
         }
         let how = OpenHow::new()
             .flags(OFlag::from_bits_truncate(entry.flags) | OFlag::O_CLOEXEC | OFlag::O_NOCTTY)
-            .mode(Mode::from_bits_truncate(entry.mode & 0o7777))
+            .mode(creation_mode(entry))
             .resolve(
                 ResolveFlag::RESOLVE_BENEATH
                     | ResolveFlag::RESOLVE_NO_SYMLINKS

@@ -13,6 +13,9 @@ mod knob;
 mod v1;
 mod v2;
 
+#[cfg(test)]
+mod tests;
+
 pub use detect::Layout;
 
 use std::fs::File;

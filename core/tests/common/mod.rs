@@ -1,0 +1,280 @@
+//! Helpers shared by the integration tests: test programs compiled from
+//! `tests/progs/*.c`, the host's namespace identities for the hostile programs'
+//! guard, and runs with captured output.
+//!
+//! Each test binary compiles its programs once (per process, whatever the number of
+//! test threads) into `$CARGO_TARGET_TMPDIR/scpool-test-<pid>`, which it removes when
+//! it exits. Nothing is written to /tmp.
+
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use scpool_core::{
+    memfd_copy_of, Container, ContainerConfig, ExecveParam, Limits, RunParam, RunResult,
+};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, Once, OnceLock};
+use std::time::Duration;
+
+/// The exit code of a guarded program that refused to act outside a sandbox.
+pub const GUARD_REFUSED: i32 = 99;
+
+/// The environment given to every program unless a test says otherwise.
+pub const PATH_ENV: &str = "PATH=/usr/bin:/bin";
+
+/// A safety net for runs that should end by themselves: a broken sandbox makes a
+/// test fail instead of hang.
+pub const SAFETY_WALL_TIME: Duration = Duration::from_secs(60);
+
+/// The directory holding the C sources of the test programs.
+pub fn progs_source_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/progs")
+}
+
+/// This process's scratch directory under cargo's target/tmp, created on first use
+/// and removed when the process exits.
+pub fn scratch_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        remove_stale_scratch_dirs(base);
+        let dir = base.join(format!("scpool-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("creating the test scratch directory");
+        static CLEANUP: Once = Once::new();
+        CLEANUP.call_once(|| {
+            // SAFETY: registers a plain extern "C" function with no arguments; it runs
+            // once at process exit.
+            let rc = unsafe { libc::atexit(remove_scratch_dir) };
+            assert_eq!(rc, 0, "atexit failed");
+        });
+        dir
+    })
+}
+
+extern "C" fn remove_scratch_dir() {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let _ = std::fs::remove_dir_all(base.join(format!("scpool-test-{}", std::process::id())));
+}
+
+/// Scratch directories of test processes that died without cleaning up.
+fn remove_stale_scratch_dirs(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("scpool-test-"))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The host path of test program `name` (from `tests/progs/NAME.c`), compiled
+/// statically with `-O2 -Wall -Werror` on first use.
+pub fn prog(name: &str) -> PathBuf {
+    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+    // A test that panicked while holding the lock leaves a usable map behind.
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    let built = built.get_or_insert_with(HashMap::new);
+    if let Some(path) = built.get(name) {
+        return path.clone();
+    }
+    let source_dir = progs_source_dir();
+    let source = source_dir.join(format!("{name}.c"));
+    let out_dir = scratch_dir().join("bin");
+    std::fs::create_dir_all(&out_dir).expect("creating the program directory");
+    let out = out_dir.join(name);
+    let partial = out_dir.join(format!(".{name}.partial"));
+    let output = Command::new("cc")
+        .args(["-O2", "-Wall", "-Werror", "-static", "-I"])
+        .arg(&source_dir)
+        .arg("-o")
+        .arg(&partial)
+        .arg(&source)
+        // The compiler's temporary files go to our scratch directory, not /tmp.
+        .env("TMPDIR", scratch_dir())
+        .output()
+        .expect("running cc");
+    assert!(
+        output.status.success(),
+        "compiling {}: {}\n{}",
+        source.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::rename(&partial, &out).expect("moving the compiled program in place");
+    built.insert(name.to_string(), out.clone());
+    out
+}
+
+/// The host's PID and mount namespace identities, e.g. `["pid:[4026531836]",
+/// "mnt:[4026531841]"]`: the first two arguments of every guarded program.
+pub fn host_ns() -> [String; 2] {
+    let link = |ns: &str| {
+        std::fs::read_link(format!("/proc/self/ns/{ns}"))
+            .unwrap_or_else(|e| panic!("reading /proc/self/ns/{ns}: {e}"))
+            .to_string_lossy()
+            .into_owned()
+    };
+    [link("pid"), link("mnt")]
+}
+
+/// A container with the default configuration.
+pub fn container() -> Container {
+    Container::new(&ContainerConfig::default()).expect("creating a container")
+}
+
+/// A captured-output run of a host program inside the container (by path).
+pub fn run_param<S: Into<OsString>>(args: impl IntoIterator<Item = S>) -> RunParam {
+    let mut param = RunParam::new(args);
+    param.env = vec![PATH_ENV.into()];
+    param.limits = Limits {
+        wall_time: Some(SAFETY_WALL_TIME),
+        ..Limits::default()
+    };
+    param
+}
+
+/// Shell code that exits with [`GUARD_REFUSED`] unless the shell runs in PID and
+/// mount namespaces other than the host's (the shell twin of `tests/progs/guard.h`).
+pub fn sh_guard() -> String {
+    let [pid, mnt] = host_ns();
+    format!(
+        "scpool_ns_ok() {{ l=$(readlink \"/proc/self/ns/$1\") && \
+         case \"$l\" in *'['*) [ \"$l\" != \"$2\" ] ;; *) false ;; esac; }}\n\
+         scpool_ns_ok pid '{pid}' && scpool_ns_ok mnt '{mnt}' || exit {GUARD_REFUSED}\n"
+    )
+}
+
+/// Runs `/bin/sh -c script` and returns the result, which must be a completed run.
+/// The script is guarded: it does nothing unless it really runs in a sandbox.
+pub fn sh(c: &mut Container, script: &str) -> RunResult {
+    let guarded = format!("{}{script}", sh_guard());
+    let r = c
+        .run(&run_param(["/bin/sh", "-c", &guarded]))
+        .unwrap_or_else(|e| panic!("running sh -c {script:?}: {e}"));
+    assert_ne!(
+        r.exit_code,
+        Some(GUARD_REFUSED),
+        "the shell refused to act: it does not believe it runs in a sandbox\n{r:?}"
+    );
+    r
+}
+
+/// Asserts a run ended with status OK and exit code 0, showing its output if not.
+#[track_caller]
+pub fn assert_ok(r: &RunResult) {
+    assert_eq!(
+        (r.status, r.exit_code),
+        (scpool_core::Status::Ok, Some(0)),
+        "run failed: {r:?}\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&r.stderr)
+    );
+}
+
+/// A close-on-exec memfd holding `data`, positioned at its start.
+pub fn memfd_with(name: &str, data: &[u8]) -> File {
+    let cname = std::ffi::CString::new(name).expect("memfd name without NUL");
+    // SAFETY: `cname` is a valid NUL-terminated string; the call has no other inputs.
+    let fd = unsafe { libc::memfd_create(cname.as_ptr(), libc::MFD_CLOEXEC) };
+    assert!(fd >= 0, "memfd_create: {}", std::io::Error::last_os_error());
+    // SAFETY: memfd_create returned a new descriptor that nothing else owns.
+    let mut file = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    file.write_all(data).expect("writing a memfd");
+    file.rewind().expect("rewinding a memfd");
+    file
+}
+
+/// Reads a whole file from its start.
+pub fn read_all(file: &mut File) -> Vec<u8> {
+    file.rewind().expect("rewinding");
+    let mut data = Vec::new();
+    file.read_to_end(&mut data).expect("reading");
+    data
+}
+
+/// Runs test program `name` through `exec_file` (a memfd copy of the compiled
+/// binary) with `args` after argv[0], `stdin` as its input and stdout/stderr
+/// captured into the result. `Err` is the library's error.
+pub fn try_run_prog(
+    c: &mut Container,
+    name: &str,
+    args: &[&str],
+    stdin: &[u8],
+) -> scpool_core::Result<RunResult> {
+    let exe = memfd_copy_of(prog(name))?;
+    let stdin = memfd_with("test-stdin", stdin);
+    let mut stdout = memfd_with("test-stdout", b"");
+    let mut stderr = memfd_with("test-stderr", b"");
+    let mut param = ExecveParam::new(std::iter::once(name).chain(args.iter().copied()));
+    param.env = vec![PATH_ENV.into()];
+    param.files = vec![stdin.as_fd(), stdout.as_fd(), stderr.as_fd()];
+    param.exec_file = Some(exe.as_fd());
+    param.limits.wall_time = Some(SAFETY_WALL_TIME);
+    let mut result = c.execve(&param)?;
+    result.stdout = read_all(&mut stdout);
+    result.stderr = read_all(&mut stderr);
+    Ok(result)
+}
+
+/// [`try_run_prog`] that must not fail at the library level.
+pub fn run_prog(c: &mut Container, name: &str, args: &[&str]) -> RunResult {
+    try_run_prog(c, name, args, b"").unwrap_or_else(|e| panic!("running {name}: {e}"))
+}
+
+/// Runs a guarded (hostile) program: the host's namespace identities come first, so
+/// the program refuses to act unless it is really inside a sandbox.
+pub fn run_guarded(c: &mut Container, name: &str, args: &[&str]) -> RunResult {
+    let ns = host_ns();
+    let mut all = vec![ns[0].as_str(), ns[1].as_str()];
+    all.extend_from_slice(args);
+    let r = run_prog(c, name, &all);
+    assert_ne!(
+        r.exit_code,
+        Some(GUARD_REFUSED),
+        "{name} refused to act: it does not believe it runs in a sandbox\n{r:?}"
+    );
+    r
+}
+
+/// The value of a `Key:` line of a /proc status file.
+pub fn status_field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
+    status.lines().find_map(|line| {
+        line.strip_prefix(key)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .map(str::trim)
+    })
+}
+
+/// Parses the output of the `pids` program: (its own pid, every pid in /proc).
+pub fn parse_pids(stdout: &[u8]) -> (u32, Vec<u32>) {
+    let text = String::from_utf8_lossy(stdout);
+    let own = text
+        .lines()
+        .find_map(|l| l.strip_prefix("self="))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no self= line in {text:?}"));
+    let all = text
+        .lines()
+        .find_map(|l| l.strip_prefix("procs="))
+        .unwrap_or_else(|| panic!("no procs= line in {text:?}"))
+        .split_whitespace()
+        .map(|p| p.parse().expect("a pid"))
+        .collect();
+    (own, all)
+}

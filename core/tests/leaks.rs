@@ -1,0 +1,257 @@
+//! Creating and destroying containers leaks nothing into the host process: no
+//! descriptors, no child processes (zombies included), no threads, no mounts, no
+//! temporary files; a container whose init is killed from outside is noticed at
+//! once and cleaned up.
+//!
+//! One test only, so nothing else runs in this process while it counts. Must run as
+//! root (CI does).
+
+mod common;
+
+use common::*;
+use scpool_core::{Container, ContainerConfig, Error, Mount, OpenCmd};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// What a container could leave behind in the host process.
+#[derive(Debug, PartialEq, Eq)]
+struct Snapshot {
+    /// Open descriptors and what they point to.
+    fds: BTreeMap<i32, String>,
+    /// Processes whose parent is this process (the inits are children of the
+    /// spawner thread, which reports as this process).
+    children: Vec<(u32, String)>,
+    threads: usize,
+    mountinfo_lines: usize,
+    /// Entries of the temporary directory named scpool*.
+    tmp_entries: Vec<String>,
+}
+
+impl Snapshot {
+    fn take() -> Self {
+        Self {
+            fds: open_fds(),
+            children: children_of(std::process::id()),
+            threads: std::fs::read_dir("/proc/self/task").unwrap().count(),
+            mountinfo_lines: std::fs::read_to_string("/proc/self/mountinfo")
+                .unwrap()
+                .lines()
+                .count(),
+            tmp_entries: tmp_entries(),
+        }
+    }
+}
+
+fn open_fds() -> BTreeMap<i32, String> {
+    // The listing's own descriptor is open while listing; it is gone when the
+    // targets are read, so it reads as an error and is left out.
+    let names: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let fd: i32 = name.parse().ok()?;
+            let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
+            Some((fd, target.to_string_lossy().into_owned()))
+        })
+        .collect()
+}
+
+/// (pid, name and state) of every process whose PPid is `parent`.
+fn children_of(parent: u32) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // The process may be gone by now.
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
+        if status_field(&status, "PPid").and_then(|p| p.parse::<u32>().ok()) == Some(parent) {
+            let name = status_field(&status, "Name").unwrap_or("?");
+            let state = status_field(&status, "State").unwrap_or("?");
+            found.push((pid, format!("{name} {state}")));
+        }
+    }
+    found.sort();
+    found
+}
+
+fn tmp_entries() -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("scpool"))
+        .collect();
+    found.sort();
+    found
+}
+
+fn sigkill(pid: i32) {
+    // SAFETY: kill(2) with a pid we own: the container's init, an unreaped child of
+    // this process (its pid cannot be reused before we reap it).
+    let rc = unsafe { libc::kill(pid, libc::SIGKILL) };
+    assert_eq!(rc, 0, "kill({pid}): {}", std::io::Error::last_os_error());
+}
+
+/// Waits until `init` has a child (the program of a run), and returns its pid.
+fn wait_for_child_of(init: i32) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some((pid, _)) = children_of(init as u32).first() {
+            return *pid;
+        }
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[track_caller]
+fn assert_same(before: &Snapshot, after: &Snapshot, when: &str) {
+    assert_eq!(before.fds, after.fds, "descriptors leaked {when}");
+    assert_eq!(
+        before.children, after.children,
+        "child processes left {when}"
+    );
+    assert_eq!(before.threads, after.threads, "threads left {when}");
+    assert_eq!(
+        before.mountinfo_lines, after.mountinfo_lines,
+        "the host's mount table changed {when}"
+    );
+    let new: Vec<&String> = after
+        .tmp_entries
+        .iter()
+        .filter(|e| !before.tmp_entries.contains(e))
+        .collect();
+    assert!(
+        new.is_empty(),
+        "new scpool files in the temp dir {when}: {new:?}"
+    );
+}
+
+#[test]
+fn containers_leak_nothing() {
+    // Everything made once per process comes first: the compiled programs, the init
+    // image's memfd and the spawner thread.
+    prog("pids");
+    prog("daemon");
+    container().ping().unwrap();
+    let before = Snapshot::take();
+    assert!(
+        before.children.is_empty(),
+        "children before the test: {:?}",
+        before.children
+    );
+
+    for i in 0..20 {
+        let mut c = container();
+        let r = run_prog(&mut c, "pids", &[]);
+        assert_ok(&r);
+        let r = run_guarded(&mut c, "daemon", &[]);
+        assert_ok(&r);
+        let files = c
+            .open(&[OpenCmd::new("/w/f", libc::O_RDWR | libc::O_CREAT, 0o600)])
+            .unwrap();
+        drop(files);
+        c.reset().unwrap_or_else(|e| panic!("reset {i}: {e}"));
+        let r = sh(&mut c, "echo $$ > /w/pid");
+        assert_ok(&r);
+        if i % 2 == 0 {
+            c.destroy();
+        } else {
+            drop(c);
+        }
+    }
+    assert_same(&before, &Snapshot::take(), "by 20 containers");
+
+    // Set-ups that fail inside the init (a missing mount source) clean up too.
+    let mut config = ContainerConfig::default();
+    config.mounts.push(Mount::read_only("/no/such/source"));
+    for _ in 0..5 {
+        let r = Container::new(&config);
+        assert!(matches!(r, Err(Error::Setup(_))), "{:?}", r.err());
+    }
+    assert_same(&before, &Snapshot::take(), "by failed set-ups");
+
+    // An init killed from outside while idle: the next call says the container is
+    // broken, at once, and so does every later one.
+    let mut c = container();
+    sigkill(c.init_pid());
+    let started = Instant::now();
+    let err = c.ping().expect_err("ping of a dead container");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "noticed after {:?}",
+        started.elapsed()
+    );
+    assert!(err.is_container_broken(), "{err:?}");
+    assert!(c.is_broken());
+    let err = c
+        .run(&run_param(["/bin/true"]))
+        .expect_err("run in a dead container");
+    assert!(err.is_container_broken(), "{err:?}");
+    let err = c.reset().expect_err("reset of a dead container");
+    assert!(err.is_container_broken(), "{err:?}");
+    drop(c);
+    assert_same(
+        &before,
+        &Snapshot::take(),
+        "by a container killed while idle",
+    );
+
+    // An init killed from outside during a run: the run ends at once with a broken
+    // container, and the program died with its init.
+    let mut c = container();
+    let init = c.init_pid();
+    let run = std::thread::spawn(move || {
+        let r = c.run(&run_param(["/bin/sleep", "60"]));
+        (r, Instant::now(), c)
+    });
+    let program = wait_for_child_of(init);
+    let killed_at = Instant::now();
+    sigkill(init);
+    let (r, returned_at, c) = run.join().unwrap();
+    let err = r.expect_err("a run whose init was killed");
+    assert!(err.is_container_broken(), "{err:?}");
+    let took = returned_at.saturating_duration_since(killed_at);
+    assert!(took < Duration::from_secs(2), "noticed after {took:?}");
+    assert!(c.is_broken());
+    assert!(
+        !Path::new(&format!("/proc/{program}")).exists(),
+        "the program (host pid {program}) outlived its killed init"
+    );
+    drop(c);
+    assert_same(
+        &before,
+        &Snapshot::take(),
+        "by a container killed during a run",
+    );
+
+    // An init that stops answering (stopped from outside): the call gives up after
+    // the control timeout, declares the container broken and kills the init.
+    let mut c = container();
+    let init = c.init_pid();
+    // SAFETY: kill(2) on our unreaped child, as in `sigkill`.
+    assert_eq!(unsafe { libc::kill(init, libc::SIGSTOP) }, 0);
+    let started = Instant::now();
+    let err = c.ping().expect_err("ping of a stopped init");
+    assert!(err.is_container_broken(), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "gave up after {:?}",
+        started.elapsed()
+    );
+    assert!(c.is_broken());
+    drop(c);
+    assert_same(&before, &Snapshot::take(), "by a container whose init hung");
+}
