@@ -65,13 +65,8 @@ pub struct Container {
 impl Container {
     /// Creates a container: new namespaces, its root filesystem, its init.
     pub fn new(config: &ContainerConfig) -> Result<Self> {
-        let mut setup = validate::setup(config)?;
+        let setup = validate::setup(config)?;
         let (cgroup, no_cgroup) = create_cgroup(config)?;
-        let cgroup_fds = cgroup
-            .as_ref()
-            .map(ContainerCgroup::procs_fds)
-            .unwrap_or_default();
-        setup.cgroup_procs = cgroup_fds.len() as u32;
         let image = init_image::memfd().map_err(|e| Error::Setup(e.to_string()))?;
         let (host_end, init_end) = socketpair(
             AddressFamily::Unix,
@@ -90,7 +85,21 @@ impl Container {
             broken: None,
             next_nonce: 1,
         };
-        match container.call(&Request::Setup(setup), &cgroup_fds, config.setup_timeout) {
+        if let Some(cgroup) = &container.cgroup {
+            // The init lives in the container's cgroup, so runners are born in it:
+            // moving a process between cgroups can wait for an RCU grace period
+            // (milliseconds), which every run would otherwise pay.
+            cgroup
+                .enter(container.init.pid)
+                .map_err(|e| Error::Setup(format!("moving the init into its cgroup: {e}")))?;
+        }
+        // The OOM killer must pick the program, never the init (best effort: only
+        // a privileged host may lower the score; the init resets it for runners).
+        let _ = std::fs::write(
+            format!("/proc/{}/oom_score_adj", container.init.pid),
+            "-1000",
+        );
+        match container.call(&Request::Setup(setup), &[], config.setup_timeout) {
             Ok((Response::Ready { version }, _)) if version == protocol::PROTOCOL_VERSION => {
                 Ok(container)
             }

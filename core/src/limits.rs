@@ -74,7 +74,8 @@ impl Limits {
     pub(crate) fn cgroup_limits(&self) -> RunLimits {
         RunLimits {
             memory: self.memory,
-            processes: self.processes,
+            // The init lives in the cgroup too.
+            processes: self.processes.map(|n| n.saturating_add(1)),
             cpu_rate: self.cpu_rate,
         }
     }

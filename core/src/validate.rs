@@ -124,7 +124,6 @@ pub(crate) fn setup(config: &ContainerConfig) -> Result<Setup> {
         uid: config.uid,
         gid: config.gid,
         user_namespace: config.user_namespace,
-        cgroup_procs: 0,
     })
 }
 

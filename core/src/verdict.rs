@@ -46,7 +46,8 @@ fn describe(d: Duration) -> String {
 pub(crate) fn judge(e: &Evidence<'_>) -> RunResult {
     let report = e.report;
     let cpu_time = match e.usage {
-        Some(usage) => Duration::from_nanos(usage.cpu_ns),
+        // The init shares the cgroup: its own CPU during the run is not the program's.
+        Some(usage) => Duration::from_nanos(usage.cpu_ns.saturating_sub(report.init_cpu_us * 1000)),
         None => Duration::from_micros(report.user_us + report.system_us),
     };
     let memory = match e.usage {

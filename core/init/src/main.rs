@@ -90,15 +90,10 @@ fn main() {
         }
     };
 
-    let (setup, cgroup_procs) = match channel
-        .recv()
-        .map(|(bytes, fds)| (decode_request(&bytes), fds))
-    {
-        Ok((Ok(Request::Setup(setup)), fds)) if fds.len() == setup.cgroup_procs as usize => {
-            (setup, fds)
-        }
+    let setup = match channel.recv().map(|(bytes, _)| decode_request(&bytes)) {
+        Ok(Ok(Request::Setup(setup))) => setup,
         Ok(_) => {
-            let message = "the first request must be Setup, with its cgroup descriptors";
+            let message = "the first request must be Setup";
             send(&channel, &error(ErrorKind::Protocol, 0, message), &[]);
             std::process::exit(1);
         }
@@ -128,7 +123,6 @@ fn main() {
         uid: setup.uid,
         gid: setup.gid,
         user_namespace: setup.user_namespace,
-        cgroup_procs,
     };
     send(
         &channel,

@@ -16,8 +16,6 @@ pub struct Credentials {
     pub uid: u32,
     pub gid: u32,
     pub user_namespace: bool,
-    /// `cgroup.procs` of the container's cgroup, one per hierarchy.
-    pub cgroup_procs: Vec<OwnedFd>,
 }
 
 fn invalid(message: impl Into<String>) -> Response {
@@ -100,6 +98,7 @@ pub fn run(
         Ok(r) => r,
         Err(e) => return system("getrusage", e),
     };
+    let init_before = getrusage(UsageWho::RUSAGE_SELF).ok();
     let (report_read, report_write) = match pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
         Ok(p) => p,
         Err(e) => return system("pipe", e),
@@ -122,6 +121,7 @@ pub fn run(
         wait_for_main(pid, channel, sigchld, &mut file_size_exceeded);
     sys::kill_all_and_reap();
     let after = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap_or(before);
+    let init_after = getrusage(UsageWho::RUSAGE_SELF).ok();
 
     let micros = |t: nix::sys::time::TimeVal| t.tv_sec() as u64 * 1_000_000 + t.tv_usec() as u64;
     let outcome = match failure {
@@ -138,6 +138,11 @@ pub fn run(
         system_us: micros(after.system_time()).saturating_sub(micros(before.system_time())),
         maxrss_kib: maxrss_kib.max(0) as u64,
         file_size_exceeded,
+        init_cpu_us: match (init_before, init_after) {
+            (Some(b), Some(a)) => (micros(a.user_time()) + micros(a.system_time()))
+                .saturating_sub(micros(b.user_time()) + micros(b.system_time())),
+            _ => 0,
+        },
     })
 }
 

@@ -2,11 +2,14 @@
 //!
 //! Created inside the cgroup the host process lives in (or a configured parent), in
 //! the v2 unified hierarchy or in the v1 cpu, cpuacct, memory and pids hierarchies.
-//! Only the processes of runs enter it: each runner moves itself in (by writing "0"
-//! to descriptors of `cgroup.procs` the init holds) before it execs, so the init's own
-//! CPU and memory never count. The host keeps the counter files open, resets them at
-//! the start of each run and reads them during and after it. The directories are
-//! removed when the container is destroyed.
+//! The container's init is moved into it once, at creation, and every runner it forks
+//! is born inside: moving a process between cgroups can wait for an RCU grace period
+//! (milliseconds), which each run would pay otherwise. The init's own CPU time during
+//! a run is reported by the init and subtracted; its memory was charged before the
+//! move (charges stay where they were made) and it is shielded from the OOM killer.
+//! The host keeps the counter files open, resets them at the start of each run and
+//! reads them during and after it. The directories are removed when the container is
+//! destroyed.
 
 mod detect;
 mod knob;
@@ -20,7 +23,7 @@ pub use detect::Layout;
 
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -95,7 +98,7 @@ trait Controllers: Send {
 pub(crate) struct ContainerCgroup {
     version: CgroupVersion,
     controllers: Box<dyn Controllers>,
-    /// cgroup.procs of each distinct directory, handed to the init.
+    /// cgroup.procs of each distinct directory.
     procs: Vec<File>,
     /// Removed on drop, in order.
     dirs: Vec<PathBuf>,
@@ -205,9 +208,12 @@ impl ContainerCgroup {
         self.version
     }
 
-    /// Descriptors of cgroup.procs for the init to hand to each runner.
-    pub fn procs_fds(&self) -> Vec<RawFd> {
-        self.procs.iter().map(AsRawFd::as_raw_fd).collect()
+    /// Moves a process (the container's init) into the cgroup, in every hierarchy.
+    pub fn enter(&self, pid: i32) -> io::Result<()> {
+        for procs in &self.procs {
+            procs.write_at(pid.to_string().as_bytes(), 0)?;
+        }
+        Ok(())
     }
 
     /// Applies the run's limits (only those that changed) and resets the counters.

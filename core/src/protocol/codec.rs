@@ -189,7 +189,6 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
             w.u32(s.uid);
             w.u32(s.gid);
             w.bool(s.user_namespace);
-            w.u32(s.cgroup_procs);
         }
         Request::Ping { nonce } => {
             w.u8(REQ_PING);
@@ -254,7 +253,6 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
             uid: r.u32()?,
             gid: r.u32()?,
             user_namespace: r.bool()?,
-            cgroup_procs: r.u32()?,
         }),
         REQ_PING => Request::Ping { nonce: r.u64()? },
         REQ_OPEN => Request::Open(r.list("open entries", 12, |r| {
@@ -350,6 +348,7 @@ pub fn encode_response(resp: &Response) -> Vec<u8> {
             w.u64(x.system_us);
             w.u64(x.maxrss_kib);
             w.bool(x.file_size_exceeded);
+            w.u64(x.init_cpu_us);
         }
         Response::ResetDone => w.u8(RESP_RESET_DONE),
         Response::Error(e) => {
@@ -399,6 +398,7 @@ pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
                 system_us: r.u64()?,
                 maxrss_kib: r.u64()?,
                 file_size_exceeded: r.bool()?,
+                init_cpu_us: r.u64()?,
             })
         }
         RESP_RESET_DONE => Response::ResetDone,

@@ -30,9 +30,6 @@ pub struct Setup {
     pub uid: u32,
     pub gid: u32,
     pub user_namespace: bool,
-    /// How many descriptors of `cgroup.procs` files travel with this message: every
-    /// runner writes "0" to each to join the container's cgroup before exec.
-    pub cgroup_procs: u32,
 }
 
 /// One file to open inside the container.
@@ -91,7 +88,6 @@ pub enum ExecStage {
     NoNewPrivs = 5,
     Seccomp = 6,
     Exec = 7,
-    Cgroup = 8,
 }
 
 impl ExecStage {
@@ -104,7 +100,6 @@ impl ExecStage {
             5 => Self::NoNewPrivs,
             6 => Self::Seccomp,
             7 => Self::Exec,
-            8 => Self::Cgroup,
             _ => return None,
         })
     }
@@ -118,7 +113,6 @@ impl ExecStage {
             Self::NoNewPrivs => "setting no_new_privs",
             Self::Seccomp => "installing the seccomp filter",
             Self::Exec => "executing the program",
-            Self::Cgroup => "joining the container's cgroup",
         }
     }
 }
@@ -149,6 +143,8 @@ pub struct ExecReport {
     pub maxrss_kib: u64,
     /// Some process of the run was killed by SIGXFSZ (it hit RLIMIT_FSIZE).
     pub file_size_exceeded: bool,
+    /// CPU the init itself used during the run (it shares the run's cgroup), µs.
+    pub init_cpu_us: u64,
 }
 
 /// Why the init refused or failed a request.

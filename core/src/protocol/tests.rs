@@ -29,7 +29,6 @@ fn sample_requests() -> Vec<Request> {
             uid: 65534,
             gid: 65534,
             user_namespace: true,
-            cgroup_procs: 4,
         }),
         Request::Ping { nonce: u64::MAX },
         Request::Open(vec![
@@ -73,6 +72,7 @@ fn sample_responses() -> Vec<Response> {
         system_us: 5,
         maxrss_kib: 6,
         file_size_exceeded: true,
+        init_cpu_us: 8,
     };
     vec![
         Response::Ready {
