@@ -19,7 +19,7 @@ pub const DEFAULT_CWD: &str = "/w";
 /// Runs of the execve and floor benchmarks when no `--runs` is given.
 pub const DEFAULT_BENCH_RUNS: usize = 1000;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Help(HelpTopic),
     Version,
@@ -49,7 +49,16 @@ pub struct CopyOut {
     pub host: PathBuf,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The seccomp policy asked for with --seccomp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SeccompChoice {
+    #[default]
+    Default,
+    Strict,
+    Off,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunOptions {
     pub json: bool,
     pub time_limit: Option<Duration>,
@@ -57,6 +66,9 @@ pub struct RunOptions {
     pub memory_limit: Option<u64>,
     pub output_limit: Option<u64>,
     pub process_limit: Option<u32>,
+    /// CPU rate in cores (CFS quota).
+    pub cpu_rate: Option<f64>,
+    pub seccomp: SeccompChoice,
     pub stdin: Option<PathBuf>,
     /// `K=V` entries; [`DEFAULT_ENV`] alone when none were given.
     pub env: Vec<OsString>,
@@ -291,6 +303,8 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, CliErr
     let mut memory_limit = None;
     let mut output_limit = None;
     let mut process_limit = None;
+    let mut cpu_rate = None;
+    let mut seccomp = None;
     let mut stdin = None;
     let mut cwd = None;
     let mut env = Vec::new();
@@ -351,6 +365,16 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, CliErr
                 let count = parsed(&name, &text, positive_count::<u32>, HELP)?;
                 set_once(&mut process_limit, count, &name, HELP)?;
             }
+            "cpu-rate" => {
+                let text = option.text_value(&mut args, HELP)?;
+                let cores = parsed(&name, &text, parse_cores, HELP)?;
+                set_once(&mut cpu_rate, cores, &name, HELP)?;
+            }
+            "seccomp" => {
+                let text = option.text_value(&mut args, HELP)?;
+                let choice = parsed(&name, &text, parse_seccomp, HELP)?;
+                set_once(&mut seccomp, choice, &name, HELP)?;
+            }
             "stdin" => {
                 let path = option.value(&mut args, HELP)?;
                 let path = host_path(path.as_bytes(), "--stdin", HELP)?;
@@ -380,6 +404,8 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, CliErr
         memory_limit,
         output_limit,
         process_limit,
+        cpu_rate,
+        seccomp: seccomp.unwrap_or_default(),
         stdin,
         env,
         cwd: cwd.unwrap_or_else(|| PathBuf::from(DEFAULT_CWD)),
@@ -389,6 +415,24 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, CliErr
         program,
         program_args: args.collect(),
     })))
+}
+
+/// A CPU rate in cores: a positive decimal such as 0.5 or 2.
+fn parse_cores(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(cores) if cores.is_finite() && cores >= 0.01 => Ok(cores),
+        Ok(_) => Err("must be at least 0.01 cores".into()),
+        Err(_) => Err("invalid number".into()),
+    }
+}
+
+fn parse_seccomp(text: &str) -> Result<SeccompChoice, String> {
+    match text {
+        "default" => Ok(SeccompChoice::Default),
+        "strict" => Ok(SeccompChoice::Strict),
+        "off" => Ok(SeccompChoice::Off),
+        _ => Err("expected default, strict or off".into()),
+    }
 }
 
 fn parse_bench(mut args: impl Iterator<Item = OsString>) -> Result<Command, CliError> {
@@ -493,6 +537,8 @@ mod tests {
                 memory_limit: None,
                 output_limit: None,
                 process_limit: None,
+                cpu_rate: None,
+                seccomp: SeccompChoice::Default,
                 stdin: None,
                 env: os(&[DEFAULT_ENV]),
                 cwd: PathBuf::from("/w"),
@@ -503,6 +549,24 @@ mod tests {
                 program_args: os(&["hi"]),
             }
         );
+    }
+
+    #[test]
+    fn cpu_rate_and_seccomp() {
+        let options = run_options(&["run", "--cpu-rate", "0.5", "--seccomp=strict", "x"]);
+        assert_eq!(options.cpu_rate, Some(0.5));
+        assert_eq!(options.seccomp, SeccompChoice::Strict);
+        for (args, expected) in [
+            (&["run", "--cpu-rate", "0", "x"][..], "at least 0.01"),
+            (&["run", "--cpu-rate", "fast", "x"][..], "invalid number"),
+            (
+                &["run", "--seccomp", "lax", "x"][..],
+                "default, strict or off",
+            ),
+        ] {
+            let err = parse(args.iter().map(OsString::from)).unwrap_err();
+            assert!(err.to_string().contains(expected), "{args:?}: {err}");
+        }
     }
 
     #[test]

@@ -45,7 +45,12 @@ Options:
                               more is OUTPUT_LIMIT_EXCEEDED. Without it, --json
                               captures at most 64M per stream and pass-through
                               output is unlimited
-      --process-limit N       at most N processes and threads
+      --process-limit N       at most N processes and threads at once (fork and
+                              clone fail with EAGAIN beyond it)
+      --cpu-rate CORES        at most CORES of CPU (e.g. 0.5): slower, not killed
+      --seccomp POLICY        default (deny escape system calls with EPERM),
+                              strict (allow-list for single-process programs;
+                              anything else is DISALLOWED_SYSCALL) or off
       --stdin FILE            the program reads FILE (default: /dev/null)
       --env K=V               set an environment variable; repeatable. Without
                               any --env the environment is exactly
