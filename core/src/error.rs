@@ -34,6 +34,14 @@ pub enum Error {
     #[error("container is broken: {0}")]
     ContainerBroken(String),
 
+    /// No container became free within the acquire timeout.
+    #[error("no container became free within {0:?}")]
+    AcquireTimeout(std::time::Duration),
+
+    /// The pool was closed.
+    #[error("the pool is closed")]
+    PoolClosed,
+
     /// A host-side system call failed.
     #[error("{context}: {source}")]
     Io {

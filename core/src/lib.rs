@@ -24,6 +24,7 @@ pub mod result;
 mod init_image;
 mod memfile;
 mod namespace;
+pub mod pool;
 #[doc(hidden)]
 pub mod protocol;
 pub mod seccomp;
@@ -39,5 +40,6 @@ pub use error::{Error, Result};
 pub use execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
 pub use limits::Limits;
 pub use memfile::memfd_copy_of;
+pub use pool::{Pool, PoolConfig, PoolStats, PooledContainer};
 pub use result::{RunResult, Status};
 pub use seccomp::SeccompPolicy;

@@ -8,94 +8,11 @@
 
 mod common;
 
+use common::leakcheck::{assert_same, children_of, Snapshot};
 use common::*;
 use scpool_core::{Container, ContainerConfig, Error, Mount, OpenCmd};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// What a container could leave behind in the host process.
-#[derive(Debug, PartialEq, Eq)]
-struct Snapshot {
-    /// Open descriptors and what they point to.
-    fds: BTreeMap<i32, String>,
-    /// Processes whose parent is this process (the inits are children of the
-    /// spawner thread, which reports as this process).
-    children: Vec<(u32, String)>,
-    threads: usize,
-    mountinfo_lines: usize,
-    /// Entries of the temporary directory named scpool*.
-    tmp_entries: Vec<String>,
-}
-
-impl Snapshot {
-    fn take() -> Self {
-        Self {
-            fds: open_fds(),
-            children: children_of(std::process::id()),
-            threads: std::fs::read_dir("/proc/self/task").unwrap().count(),
-            mountinfo_lines: std::fs::read_to_string("/proc/self/mountinfo")
-                .unwrap()
-                .lines()
-                .count(),
-            tmp_entries: tmp_entries(),
-        }
-    }
-}
-
-fn open_fds() -> BTreeMap<i32, String> {
-    // The listing's own descriptor is open while listing; it is gone when the
-    // targets are read, so it reads as an error and is left out.
-    let names: Vec<String> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names
-        .into_iter()
-        .filter_map(|name| {
-            let fd: i32 = name.parse().ok()?;
-            let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
-            Some((fd, target.to_string_lossy().into_owned()))
-        })
-        .collect()
-}
-
-/// (pid, name and state) of every process whose PPid is `parent`.
-fn children_of(parent: u32) -> Vec<(u32, String)> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        // The process may be gone by now.
-        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
-            continue;
-        };
-        if status_field(&status, "PPid").and_then(|p| p.parse::<u32>().ok()) == Some(parent) {
-            let name = status_field(&status, "Name").unwrap_or("?");
-            let state = status_field(&status, "State").unwrap_or("?");
-            found.push((pid, format!("{name} {state}")));
-        }
-    }
-    found.sort();
-    found
-}
-
-fn tmp_entries() -> Vec<String> {
-    let mut found: Vec<String> = std::fs::read_dir(std::env::temp_dir())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("scpool"))
-        .collect();
-    found.sort();
-    found
-}
 
 fn sigkill(pid: i32) {
     // SAFETY: kill(2) with a pid we own: the container's init, an unreaped child of
@@ -114,29 +31,6 @@ fn wait_for_child_of(init: i32) -> u32 {
         assert!(Instant::now() < deadline, "the run never started");
         std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-#[track_caller]
-fn assert_same(before: &Snapshot, after: &Snapshot, when: &str) {
-    assert_eq!(before.fds, after.fds, "descriptors leaked {when}");
-    assert_eq!(
-        before.children, after.children,
-        "child processes left {when}"
-    );
-    assert_eq!(before.threads, after.threads, "threads left {when}");
-    assert_eq!(
-        before.mountinfo_lines, after.mountinfo_lines,
-        "the host's mount table changed {when}"
-    );
-    let new: Vec<&String> = after
-        .tmp_entries
-        .iter()
-        .filter(|e| !before.tmp_entries.contains(e))
-        .collect();
-    assert!(
-        new.is_empty(),
-        "new scpool files in the temp dir {when}: {new:?}"
-    );
 }
 
 #[test]

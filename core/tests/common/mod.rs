@@ -9,6 +9,8 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod leakcheck;
+
 use scpool_core::{
     memfd_copy_of, Container, ContainerConfig, ExecveParam, Limits, RunParam, RunResult,
 };
