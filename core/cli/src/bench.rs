@@ -1,16 +1,27 @@
 //! `scpool bench`: what a run costs compared with a plain fork+exec, all measured in
-//! this one process.
+//! this one process on this machine, so the ratios mean something.
+//!
+//! - floor: fork+exec+wait of a static no-op on the host, no sandbox;
+//! - execve: the no-op run in an existing container;
+//! - pooled: acquire + execve + release from a pool (release resets off the path);
+//! - acquire: the acquire alone, from idle;
+//! - fresh: create a container + execve + destroy;
+//! - create: create + destroy;
+//! - bwrap: the no-op under bubblewrap with new namespaces, when `bwrap` is installed;
+//! - throughput: pooled runs per second with 1 thread and with one per core;
+//! - idle memory: the private memory of an idle container's init.
 
 use crate::args::BenchOptions;
 use crate::error::CliError;
 use crate::json::JsonObject;
 use crate::noop::NoopProgram;
 use crate::stats::{summarize, Summary};
-use scpool_core::{Container, ContainerConfig, ExecveParam, Status};
+use scpool_core::{Container, ContainerConfig, ExecveParam, Pool, PoolConfig, Status};
 use std::io::{self, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Fewest container creations measured, whatever --runs says.
@@ -21,7 +32,14 @@ struct Figures {
     create_runs: usize,
     floor: Summary,
     execve: Summary,
+    pooled: Summary,
+    acquire: Summary,
+    fresh: Summary,
     create: Summary,
+    bwrap: Option<Summary>,
+    /// (threads, runs per second)
+    throughput: Vec<(usize, f64)>,
+    idle_private_kib: Option<u64>,
 }
 
 pub fn run(options: &BenchOptions) -> Result<(), CliError> {
@@ -29,20 +47,59 @@ pub fn run(options: &BenchOptions) -> Result<(), CliError> {
     let runs = options.runs;
     let create_runs = (runs / 10).max(MIN_CREATE_RUNS);
     let warmup = (runs / 10).clamp(10, 100);
+    // A memfd copy runs without the program being visible inside the container.
+    let exec_file = scpool_core::memfd_copy_of(noop.path())
+        .map_err(|e| CliError::from_core("loading the no-op", e))?;
+    let param = noop_param(noop.path(), &exec_file);
 
     let floor = measure(runs, warmup, || spawn_on_host(noop.path()))?;
 
     let mut container = Container::new(&ContainerConfig::default())
         .map_err(|e| CliError::from_core("creating the container", e))?;
-    // A memfd copy runs without the program being visible inside the container.
-    let exec_file = scpool_core::memfd_copy_of(noop.path())
-        .map_err(|e| CliError::from_core("loading the no-op", e))?;
-    let execve = measure(runs, warmup, || {
-        execve_in(&mut container, noop.path(), &exec_file)
-    })?;
+    let execve = measure(runs, warmup, || execve_in(&mut container, &param))?;
+    let idle_private_kib = private_kib(container.init_pid());
     drop(container);
 
-    let create = measure(create_runs, warmup.min(MIN_CREATE_RUNS), create_and_destroy)?;
+    let pool = Pool::new(PoolConfig::with_size(2))
+        .map_err(|e| CliError::from_core("creating the pool", e))?;
+    let mut acquire_samples = Vec::with_capacity(runs);
+    let pooled = measure(runs, warmup, || {
+        let started = Instant::now();
+        let mut c = pool
+            .acquire()
+            .map_err(|e| CliError::from_core("acquiring a container", e))?;
+        acquire_samples.push(started.elapsed());
+        execve_in(&mut c, &param)
+    })?;
+    acquire_samples.drain(..warmup.min(acquire_samples.len()));
+    let acquire = summarize(&mut acquire_samples);
+    drop(pool);
+
+    let fresh = measure(create_runs, warmup.min(MIN_CREATE_RUNS), || {
+        let mut c = Container::new(&ContainerConfig::default())
+            .map_err(|e| CliError::from_core("creating a container", e))?;
+        execve_in(&mut c, &param)
+    })?;
+    let create = measure(create_runs, warmup.min(MIN_CREATE_RUNS), || {
+        Container::new(&ContainerConfig::default())
+            .map(Container::destroy)
+            .map_err(|e| CliError::from_core("creating a container", e))
+    })?;
+    let bwrap = match bwrap_available() {
+        true => Some(measure(create_runs, 5, || under_bwrap(noop.path()))?),
+        false => None,
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut throughput = vec![(
+        1,
+        runs_per_second(1, runs, &param_source(&noop, &exec_file))?,
+    )];
+    if cores > 1 {
+        throughput.push((
+            cores,
+            runs_per_second(cores, runs, &param_source(&noop, &exec_file))?,
+        ));
+    }
     drop(noop);
 
     let figures = Figures {
@@ -50,7 +107,13 @@ pub fn run(options: &BenchOptions) -> Result<(), CliError> {
         create_runs,
         floor,
         execve,
+        pooled,
+        acquire,
+        fresh,
         create,
+        bwrap,
+        throughput,
+        idle_private_kib,
     };
     let text = if options.json {
         format!("{}\n", to_json(&figures))
@@ -94,15 +157,15 @@ fn spawn_on_host(program: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-fn execve_in(
-    container: &mut Container,
-    program: &Path,
-    exec_file: &OwnedFd,
-) -> Result<(), CliError> {
+fn noop_param<'fd>(program: &Path, exec_file: &'fd OwnedFd) -> ExecveParam<'fd> {
     let mut param = ExecveParam::new([program]);
     param.exec_file = Some(exec_file.as_fd());
+    param
+}
+
+fn execve_in(container: &mut Container, param: &ExecveParam<'_>) -> Result<(), CliError> {
     let result = container
-        .execve(&param)
+        .execve(param)
         .map_err(|e| CliError::from_core("running the no-op in the container", e))?;
     if result.status != Status::Ok {
         return Err(CliError::runtime(format!(
@@ -113,37 +176,148 @@ fn execve_in(
     Ok(())
 }
 
-fn create_and_destroy() -> Result<(), CliError> {
-    Container::new(&ContainerConfig::default())
-        .map(Container::destroy)
-        .map_err(|e| CliError::from_core("creating a container", e))
+/// What each throughput thread needs to build its own parameters.
+struct ParamSource {
+    path: std::path::PathBuf,
+    exec_file: OwnedFd,
+}
+
+fn param_source(noop: &NoopProgram, exec_file: &OwnedFd) -> ParamSource {
+    ParamSource {
+        path: noop.path().to_path_buf(),
+        exec_file: exec_file.try_clone().expect("duplicating a descriptor"),
+    }
+}
+
+/// Pooled runs per second with `threads` threads sharing one pool of that size.
+fn runs_per_second(threads: usize, runs: usize, source: &ParamSource) -> Result<f64, CliError> {
+    let pool = Arc::new(
+        Pool::new(PoolConfig::with_size(threads + 1))
+            .map_err(|e| CliError::from_core("creating the pool", e))?,
+    );
+    let per_thread = (runs / threads).max(50);
+    let started = Instant::now();
+    let outcomes: Vec<Result<(), CliError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let pool = Arc::clone(&pool);
+                scope.spawn(move || {
+                    let param = noop_param(&source.path, &source.exec_file);
+                    for _ in 0..per_thread {
+                        let mut c = pool
+                            .acquire()
+                            .map_err(|e| CliError::from_core("acquiring a container", e))?;
+                        execve_in(&mut c, &param)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a bench thread panicked"))
+            .collect()
+    });
+    let elapsed = started.elapsed();
+    outcomes.into_iter().collect::<Result<(), CliError>>()?;
+    Ok((per_thread * threads) as f64 / elapsed.as_secs_f64())
+}
+
+/// Memory only this process holds (private clean + dirty pages, from
+/// smaps_rollup): what destroying the container frees. The init image itself is
+/// one shared memfd, counted once for all containers.
+fn private_kib(pid: i32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let field = |key: &str| -> Option<u64> {
+        text.lines()
+            .find(|l| l.starts_with(key))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    Some(field("Private_Clean:")? + field("Private_Dirty:")?)
+}
+
+fn bwrap_available() -> bool {
+    Command::new("bwrap")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The no-op under bubblewrap: new namespaces, a read-only bind of its directory.
+fn under_bwrap(program: &Path) -> Result<(), CliError> {
+    let dir = program.parent().unwrap_or(Path::new("/"));
+    let status = Command::new("bwrap")
+        .args([
+            "--unshare-all",
+            "--die-with-parent",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+        ])
+        .arg("--ro-bind")
+        .arg(dir)
+        .arg(dir)
+        .arg(program)
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| CliError::runtime(format!("running bwrap: {e}")))?;
+    if !status.success() {
+        return Err(CliError::runtime(format!("bwrap failed: {status}")));
+    }
+    Ok(())
 }
 
 fn to_json(f: &Figures) -> String {
-    JsonObject::new()
-        .uint("runs", f.runs as u64)
-        .uint("create_runs", f.create_runs as u64)
-        .number("floor_us", f.floor.median_us, 1)
-        .number("floor_p99_us", f.floor.p99_us, 1)
-        .number("execve_us", f.execve.median_us, 1)
-        .number("execve_p99_us", f.execve.p99_us, 1)
-        .number("create_us", f.create.median_us, 1)
-        .number("create_p99_us", f.create.p99_us, 1)
+    let mut json = JsonObject::new();
+    json.uint("runs", f.runs as u64)
+        .uint("create_runs", f.create_runs as u64);
+    for (name, s) in [
+        ("floor", &f.floor),
+        ("execve", &f.execve),
+        ("pooled", &f.pooled),
+        ("acquire", &f.acquire),
+        ("fresh", &f.fresh),
+        ("create", &f.create),
+    ] {
+        json.number(&format!("{name}_us"), s.median_us, 1).number(
+            &format!("{name}_p99_us"),
+            s.p99_us,
+            1,
+        );
+    }
+    if let Some(b) = &f.bwrap {
+        json.number("bwrap_us", b.median_us, 1)
+            .number("bwrap_p99_us", b.p99_us, 1);
+    }
+    let mut rates = JsonObject::new();
+    for (threads, rate) in &f.throughput {
+        rates.number(&threads.to_string(), *rate, 0);
+    }
+    json.object("runs_per_sec", &rates.finish())
         .number(
-            "execve_per_floor",
-            f.execve.median_us / f.floor.median_us,
+            "pooled_per_floor",
+            f.pooled.median_us / f.floor.median_us,
             3,
         )
         .number(
-            "create_per_execve",
-            f.create.median_us / f.execve.median_us,
+            "fresh_per_pooled",
+            f.fresh.median_us / f.pooled.median_us,
             3,
-        )
-        .finish()
+        );
+    if let Some(kib) = f.idle_private_kib {
+        json.uint("idle_private_kib", kib);
+    }
+    json.finish()
 }
 
 fn to_table(f: &Figures) -> String {
-    let row = |name: &str, s: &Summary, what: &str| {
+    let row = |name: &str, s: &Summary, what: String| {
         format!(
             "{name:<8} {:>11.1} {:>11.1}   {what}\n",
             s.median_us, s.p99_us
@@ -153,7 +327,7 @@ fn to_table(f: &Figures) -> String {
     table += &row(
         "floor",
         &f.floor,
-        &format!(
+        format!(
             "fork+exec+wait of a static no-op on the host ({} runs)",
             f.runs
         ),
@@ -161,17 +335,47 @@ fn to_table(f: &Figures) -> String {
     table += &row(
         "execve",
         &f.execve,
-        &format!("the no-op in an existing container ({} runs)", f.runs),
+        format!("the no-op in an existing container ({} runs)", f.runs),
+    );
+    table += &row(
+        "pooled",
+        &f.pooled,
+        format!("acquire + execve + release ({} runs)", f.runs),
+    );
+    table += &row("acquire", &f.acquire, "acquire from idle".to_string());
+    table += &row(
+        "fresh",
+        &f.fresh,
+        format!("create + execve + destroy ({} runs)", f.create_runs),
     );
     table += &row(
         "create",
         &f.create,
-        &format!("container create + destroy ({} runs)", f.create_runs),
+        format!("create + destroy ({} runs)", f.create_runs),
     );
+    match &f.bwrap {
+        Some(b) => {
+            table += &row(
+                "bwrap",
+                b,
+                format!(
+                    "the no-op under bwrap --unshare-all ({} runs)",
+                    f.create_runs
+                ),
+            )
+        }
+        None => table += "bwrap    (not installed)\n",
+    }
+    for (threads, rate) in &f.throughput {
+        table += &format!("throughput {threads:>3} thread(s): {rate:>8.0} runs/s\n");
+    }
+    if let Some(kib) = f.idle_private_kib {
+        table += &format!("idle container: {kib} KiB private memory of its init\n");
+    }
     table += &format!(
-        "execve/floor  {:.2}\ncreate/execve {:.1}\n",
-        f.execve.median_us / f.floor.median_us,
-        f.create.median_us / f.execve.median_us
+        "pooled/floor  {:.2}\nfresh/pooled  {:.1}\n",
+        f.pooled.median_us / f.floor.median_us,
+        f.fresh.median_us / f.pooled.median_us
     );
     table
 }
@@ -186,27 +390,47 @@ mod tests {
             runs: 1000,
             create_runs: 100,
             floor: summary(200.0, 300.0),
-            execve: summary(300.0, 450.26),
-            create: summary(6000.0, 9000.0),
+            execve: summary(250.0, 350.0),
+            pooled: summary(300.0, 450.26),
+            acquire: summary(10.0, 20.0),
+            fresh: summary(6000.0, 9000.0),
+            create: summary(5000.0, 8000.0),
+            bwrap: Some(summary(3000.0, 4000.0)),
+            throughput: vec![(1, 3000.0), (2, 5500.0)],
+            idle_private_kib: Some(256),
         }
     }
 
     #[test]
-    fn json_has_medians_p99s_and_ratios() {
-        assert_eq!(
-            to_json(&figures()),
-            r#"{"runs":1000,"create_runs":100,"floor_us":200.0,"floor_p99_us":300.0,"execve_us":300.0,"execve_p99_us":450.3,"create_us":6000.0,"create_p99_us":9000.0,"execve_per_floor":1.500,"create_per_execve":20.000}"#
-        );
+    fn json_has_medians_p99s_ratios_and_rates() {
+        let json = to_json(&figures());
+        for field in [
+            r#""floor_us":200.0"#,
+            r#""pooled_p99_us":450.3"#,
+            r#""fresh_us":6000.0"#,
+            r#""bwrap_us":3000.0"#,
+            r#""runs_per_sec":{"1":3000,"2":5500}"#,
+            r#""pooled_per_floor":1.500"#,
+            r#""fresh_per_pooled":20.000"#,
+            r#""idle_private_kib":256"#,
+        ] {
+            assert!(json.contains(field), "{field} missing from {json}");
+        }
+        assert!(json.starts_with('{') && json.ends_with('}'));
     }
 
     #[test]
     fn table_lists_each_measurement_and_ratio() {
-        let table = to_table(&figures());
+        let mut f = figures();
+        f.bwrap = None;
+        let table = to_table(&f);
         assert!(
             table.contains("floor          200.0       300.0"),
             "{table}"
         );
-        assert!(table.contains("execve/floor  1.50"), "{table}");
-        assert!(table.contains("create/execve 20.0"), "{table}");
+        assert!(table.contains("pooled/floor  1.50"), "{table}");
+        assert!(table.contains("fresh/pooled  20.0"), "{table}");
+        assert!(table.contains("bwrap    (not installed)"), "{table}");
+        assert!(table.contains("2 thread(s):     5500 runs/s"), "{table}");
     }
 }

@@ -79,6 +79,12 @@ impl JsonObject {
         self
     }
 
+    /// A nested object, already written by another `JsonObject`.
+    pub fn object(&mut self, key: &str, value: &str) -> &mut Self {
+        self.key(key).push_str(value);
+        self
+    }
+
     pub fn finish(&mut self) -> String {
         let mut text = std::mem::take(&mut self.text);
         text.push('}');
