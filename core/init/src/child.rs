@@ -1,12 +1,18 @@
 //! The forked runner: becomes the program. Everything that can be decided was
 //! decided before the fork (see `Prepared`); here only system calls remain, and the
-//! first failure is reported to the init through a close-on-exec pipe.
+//! first failure is reported to the init through memory both share.
+//!
+//! The runner is started with clone(CLONE_VM | CLONE_VFORK) on a stack of its own:
+//! no page tables are copied, no copy-on-write faults follow, and the init sleeps
+//! until the exec. Sharing the init's memory, the runner must not allocate or take a
+//! lock: only system calls on what `Prepared` holds.
 
 use crate::privileges;
-use crate::protocol::{ExecStage, Rlimit};
+use crate::protocol::{ExecStage, Rlimit, MAX_FDS};
 use crate::runner::Credentials;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The request, ready for the system calls of the child.
 pub struct Prepared {
@@ -71,23 +77,70 @@ pub fn filter_from_bytes(bytes: &[u8]) -> Option<Vec<libc::sock_filter>> {
     )
 }
 
-/// Reads the child's report: `None` when the pipe closed on a successful exec.
-pub fn read_failure(pipe: &OwnedFd) -> Option<(ExecStage, i32)> {
-    let mut buf = [0u8; 8];
-    let mut filled = 0;
-    while filled < buf.len() {
-        match nix::unistd::read(pipe, &mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => break,
-        }
+/// Where the runner reports the stage and errno of its first failure: 0 until then.
+#[derive(Default)]
+pub struct Report(AtomicU64);
+
+impl Report {
+    fn set(&self, stage: ExecStage, errno: i32) {
+        self.0.store(
+            ((stage as u64) << 32) | errno as u32 as u64,
+            Ordering::SeqCst,
+        );
     }
-    if filled < buf.len() {
-        return None;
+
+    /// `None` when the runner exec'd.
+    pub fn failure(&self) -> Option<(ExecStage, i32)> {
+        let value = self.0.load(Ordering::SeqCst);
+        (value != 0).then(|| {
+            let stage = ExecStage::from_u8((value >> 32) as u8).unwrap_or(ExecStage::Exec);
+            (stage, value as u32 as i32)
+        })
     }
-    let stage = ExecStage::from_u8(buf[0]).unwrap_or(ExecStage::Exec);
-    Some((stage, i32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]])))
+}
+
+/// What the runner's entry point receives.
+pub struct Launch<'a> {
+    pub prepared: &'a Prepared,
+    pub creds: &'a Credentials,
+    pub report: Report,
+}
+
+/// Bytes of the runner's own stack until its exec.
+const STACK_BYTES: usize = 64 * 1024;
+
+/// A stack for runners, allocated once.
+pub struct RunnerStack(Vec<u8>);
+
+impl RunnerStack {
+    pub fn new() -> Self {
+        Self(vec![0; STACK_BYTES])
+    }
+}
+
+/// Starts the runner; returns once it exec'd or failed (CLONE_VFORK). Returns its
+/// pid, or the errno of clone.
+pub fn spawn(launch: &Launch<'_>, stack: &mut RunnerStack) -> Result<i32, nix::errno::Errno> {
+    // The stack grows down: its 16-byte aligned top.
+    let top = (stack.0.as_mut_ptr() as usize + STACK_BYTES) & !15;
+    // SAFETY: `runner_main` only makes system calls on data `launch` points to, which
+    // outlives the runner's use of it: CLONE_VFORK suspends us until it execs or
+    // exits, and the stack is ours until then.
+    let pid = unsafe {
+        libc::clone(
+            runner_main,
+            top as *mut libc::c_void,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            launch as *const Launch as *mut libc::c_void,
+        )
+    };
+    nix::errno::Errno::result(pid)
+}
+
+extern "C" fn runner_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the Launch `spawn` passed, alive until we exec or exit.
+    let launch = unsafe { &*(arg as *const Launch) };
+    exec(launch.prepared, &launch.report, launch.creds)
 }
 
 fn errno() -> i32 {
@@ -95,21 +148,14 @@ fn errno() -> i32 {
 }
 
 /// Reports a failed stage to the init and leaves.
-fn fail(report: i32, stage: ExecStage, errno: i32) -> ! {
-    let mut msg = [0u8; 8];
-    msg[0] = stage as u8;
-    msg[4..].copy_from_slice(&errno.to_ne_bytes());
-    // SAFETY: writing a local buffer to our pipe, then leaving without running any of
-    // the init's destructors.
-    unsafe {
-        libc::write(report, msg.as_ptr().cast(), msg.len());
-        libc::_exit(127)
-    }
+fn fail(report: &Report, stage: ExecStage, errno: i32) -> ! {
+    report.set(stage, errno);
+    // SAFETY: leaves at once, running none of the init's destructors.
+    unsafe { libc::_exit(127) }
 }
 
 /// Turns the forked child into the program. Never returns.
-pub fn exec(p: &Prepared, report: OwnedFd, creds: &Credentials) -> ! {
-    let report = report.as_raw_fd();
+fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
     // SAFETY: the system calls below act on this child process only, with pointers
     // to buffers that `p` keeps alive.
     unsafe {
@@ -131,8 +177,7 @@ pub fn exec(p: &Prepared, report: OwnedFd, creds: &Credentials) -> ! {
             libc::close(adj);
         }
 
-        let (report, exec_fd) =
-            place_files(p, report).unwrap_or_else(|e| fail(report, ExecStage::Files, e));
+        let exec_fd = place_files(p).unwrap_or_else(|e| fail(report, ExecStage::Files, e));
         if libc::chdir(p.cwd.as_ptr()) != 0 {
             fail(report, ExecStage::Chdir, errno());
         }
@@ -180,17 +225,18 @@ pub fn exec(p: &Prepared, report: OwnedFd, creds: &Credentials) -> ! {
 }
 
 /// Puts the given files at 0..n, /dev/null at any of 0-2 left over, and marks every
-/// other descriptor close-on-exec. Returns the new numbers of the report pipe and the
-/// exec file, both lifted above the range and closed by the exec itself.
+/// other descriptor close-on-exec. Returns the new number of the exec file, lifted
+/// above the range and closed by the exec itself.
 ///
-/// SAFETY (for callers): only in the forked child.
-unsafe fn place_files(p: &Prepared, report: i32) -> Result<(i32, Option<i32>), i32> {
+/// SAFETY (for callers): only in the runner, before exec.
+unsafe fn place_files(p: &Prepared) -> Result<Option<i32>, i32> {
     let n = p.files.len() as i32;
     let floor = n.max(3);
-    // SAFETY: fcntl/dup2/open/close_range on descriptors of this child.
+    // SAFETY: fcntl/dup2/open/close_range on descriptors of this runner (it has its
+    // own descriptor table: no CLONE_FILES).
     unsafe {
         // First lift everything we keep above the target range, so no dup2 below
-        // overwrites a descriptor still needed.
+        // overwrites a descriptor still needed. A fixed array: no allocation here.
         let lift = |fd: i32| {
             let high = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, floor);
             if high < 0 {
@@ -199,16 +245,15 @@ unsafe fn place_files(p: &Prepared, report: i32) -> Result<(i32, Option<i32>), i
                 Ok(high)
             }
         };
-        let report = lift(report)?;
         let exec_fd = match &p.exec_file {
             Some(f) => Some(lift(f.as_raw_fd())?),
             None => None,
         };
-        let mut lifted = Vec::with_capacity(p.files.len());
-        for f in &p.files {
-            lifted.push(lift(f.as_raw_fd())?);
+        let mut lifted = [0i32; MAX_FDS];
+        for (slot, f) in lifted.iter_mut().zip(&p.files) {
+            *slot = lift(f.as_raw_fd())?;
         }
-        for (target, fd) in lifted.iter().enumerate() {
+        for (target, fd) in lifted.iter().take(p.files.len()).enumerate() {
             if libc::dup2(*fd, target as i32) < 0 {
                 return Err(errno());
             }
@@ -233,6 +278,6 @@ unsafe fn place_files(p: &Prepared, report: i32) -> Result<(i32, Option<i32>), i
         if libc::close_range(floor as u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as i32) != 0 {
             return Err(errno());
         }
-        Ok((report, exec_fd))
+        Ok(exec_fd)
     }
 }

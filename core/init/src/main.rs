@@ -140,6 +140,7 @@ fn serve(
     creds: &runner::Credentials,
     writable: &mount::Writable,
 ) -> ! {
+    let mut stack = child::RunnerStack::new();
     loop {
         let (bytes, fds) = match channel.recv() {
             Ok(message) => message,
@@ -180,7 +181,7 @@ fn serve(
                 Err(report) => send(channel, &Response::Error(report), &[]),
             },
             Request::Execve(req) => {
-                let response = runner::run(req, fds, channel, sigchld, creds);
+                let response = runner::run(req, fds, channel, sigchld, creds, &mut stack);
                 send(channel, &response, &[]);
             }
             // A kill that raced with the end of its run: nothing is running now.

@@ -1,4 +1,4 @@
-//! Execve: fork a runner, turn it into the program, wait, account, clean up.
+//! Execve: start a runner, turn it into the program, wait, account, clean up.
 
 use crate::child::{self, Prepared};
 use crate::protocol::codec::{decode_request, encode_response};
@@ -8,7 +8,6 @@ use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::resource::{getrusage, UsageWho};
 use nix::sys::signalfd::SignalFd;
-use nix::unistd::{fork, pipe2, ForkResult};
 use std::os::fd::{AsFd, OwnedFd};
 
 /// Who the program runs as.
@@ -88,6 +87,7 @@ pub fn run(
     channel: &mut Channel,
     sigchld: &SignalFd,
     creds: &Credentials,
+    stack: &mut child::RunnerStack,
 ) -> Response {
     let received_ns = sys::monotonic_ns();
     let prepared = match prepare(req, fds) {
@@ -99,21 +99,18 @@ pub fn run(
         Err(e) => return system("getrusage", e),
     };
     let init_before = getrusage(UsageWho::RUSAGE_SELF).ok();
-    let (report_read, report_write) = match pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
-        Ok(p) => p,
-        Err(e) => return system("pipe", e),
+    let launch = child::Launch {
+        prepared: &prepared,
+        creds,
+        report: child::Report::default(),
     };
-    // SAFETY: the init is single-threaded, so the child may run any code; it only
-    // sets itself up and execs (child::exec never returns).
-    let pid = match unsafe { fork() } {
-        Ok(ForkResult::Child) => child::exec(&prepared, report_write, creds),
-        Ok(ForkResult::Parent { child }) => child.as_raw(),
-        Err(e) => return system("fork", e),
+    let pid = match child::spawn(&launch, stack) {
+        Ok(pid) => pid,
+        Err(e) => return system("clone", e),
     };
-    drop(report_write);
+    // The runner exec'd (or failed) by now: CLONE_VFORK.
+    let failure = launch.report.failure();
     drop(prepared);
-    // EOF: the exec succeeded (the pipe closed with it). Otherwise stage + errno.
-    let failure = child::read_failure(&report_read);
     let started_ns = sys::monotonic_ns();
 
     let mut file_size_exceeded = false;
