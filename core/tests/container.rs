@@ -1349,3 +1349,17 @@ fn rootless_mode_program_cannot_write_host_controls() {
     let mut c = Container::new(&config).expect("a rootless container");
     assert_host_controls_closed(&mut c);
 }
+
+#[test]
+fn reset_restores_a_work_dir_whose_mode_changed() {
+    // An empty /w may be left in place by reset, but not one the program chmod-ed.
+    let mut c = container();
+    let r = c.run(&run_param(["/bin/chmod", "700", "/w"])).unwrap();
+    assert_ok(&r);
+    c.reset().unwrap();
+    let r = c
+        .run(&run_param(["/usr/bin/stat", "-c", "%a", "/w", "/tmp"]))
+        .unwrap();
+    assert_ok(&r);
+    assert_eq!(text(&r.stdout), "755\n1777\n");
+}

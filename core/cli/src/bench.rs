@@ -9,7 +9,7 @@
 //! - create: create + destroy;
 //! - bwrap: the no-op under bubblewrap with new namespaces, when `bwrap` is installed;
 //! - throughput: pooled runs per second with 1 thread and with one per core;
-//! - idle memory: the private memory of an idle container's init.
+//! - idle memory: the pages an idle container's init has written (its image is shared).
 
 use crate::args::BenchOptions;
 use crate::error::CliError;
@@ -370,7 +370,8 @@ fn to_table(f: &Figures) -> String {
         table += &format!("throughput {threads:>3} thread(s): {rate:>8.0} runs/s\n");
     }
     if let Some(kib) = f.idle_private_kib {
-        table += &format!("idle container: {kib} KiB private memory of its init\n");
+        table +=
+            &format!("idle container: {kib} KiB written by its init (+ the init image, shared)\n");
     }
     table += &format!(
         "pooled/floor  {:.2}\nfresh/pooled  {:.1}\n",

@@ -302,9 +302,17 @@ fn pivot_into(root: &Path) -> SysResult<()> {
 }
 
 impl Writable {
-    /// Replaces /w and /tmp with empty tmpfs mounts: constant time whatever they held.
+    /// Replaces /w and /tmp with empty tmpfs mounts (constant time whatever they
+    /// held), skipping one that is still exactly as mounted: only its root inode,
+    /// with its original mode and owner.
     pub fn wipe(&self) -> SysResult<()> {
-        for (dir, options) in [("/w", &self.work_options), ("/tmp", &self.tmp_options)] {
+        for (dir, options, mode) in [
+            ("/w", &self.work_options, 0o755),
+            ("/tmp", &self.tmp_options, 0o1777),
+        ] {
+            if untouched(dir, mode) {
+                continue;
+            }
             umount2(dir, MntFlags::MNT_DETACH).context(|| format!("unmounting {dir}"))?;
             mount_tmpfs(
                 Path::new(dir),
@@ -314,4 +322,16 @@ impl Writable {
         }
         Ok(())
     }
+}
+
+/// A fresh tmpfs holds one inode, its root; the program may have changed the root's
+/// mode (it owns /w), which a skipped wipe would let the next borrower inherit.
+fn untouched(dir: &str, mode: u32) -> bool {
+    let Ok(fs) = nix::sys::statvfs::statvfs(dir) else {
+        return false;
+    };
+    let Ok(root) = nix::sys::stat::stat(dir) else {
+        return false;
+    };
+    fs.files() - fs.files_free() == 1 && root.st_mode & 0o7777 == mode
 }
