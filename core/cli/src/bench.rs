@@ -9,7 +9,7 @@
 //! - create: create + destroy;
 //! - bwrap: the no-op under bubblewrap with new namespaces, when `bwrap` is installed;
 //! - throughput: pooled runs per second with 1 thread and with one per core;
-//! - idle memory: the pages an idle container's init has written (its image is shared).
+//! - idle memory: an idle container's init's anonymous memory (its image is shared).
 
 use crate::args::BenchOptions;
 use crate::error::CliError;
@@ -39,7 +39,7 @@ struct Figures {
     bwrap: Option<Summary>,
     /// (threads, runs per second)
     throughput: Vec<(usize, f64)>,
-    idle_private_kib: Option<u64>,
+    idle_anon_kib: Option<u64>,
 }
 
 pub fn run(options: &BenchOptions) -> Result<(), CliError> {
@@ -57,7 +57,7 @@ pub fn run(options: &BenchOptions) -> Result<(), CliError> {
     let mut container = Container::new(&ContainerConfig::default())
         .map_err(|e| CliError::from_core("creating the container", e))?;
     let execve = measure(runs, warmup, || execve_in(&mut container, &param))?;
-    let idle_private_kib = private_kib(container.init_pid());
+    let idle_anon_kib = anon_kib(container.init_pid());
     drop(container);
 
     let pool = Pool::new(PoolConfig::with_size(2))
@@ -113,7 +113,7 @@ pub fn run(options: &BenchOptions) -> Result<(), CliError> {
         create,
         bwrap,
         throughput,
-        idle_private_kib,
+        idle_anon_kib,
     };
     let text = if options.json {
         format!("{}\n", to_json(&figures))
@@ -226,7 +226,7 @@ fn runs_per_second(threads: usize, runs: usize, source: &ParamSource) -> Result<
 /// Memory only this process holds (private clean + dirty pages, from
 /// smaps_rollup): what destroying the container frees. The init image itself is
 /// one shared memfd, counted once for all containers.
-fn private_kib(pid: i32) -> Option<u64> {
+fn anon_kib(pid: i32) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
     let field = |key: &str| -> Option<u64> {
         text.lines()
@@ -310,8 +310,8 @@ fn to_json(f: &Figures) -> String {
             f.fresh.median_us / f.pooled.median_us,
             3,
         );
-    if let Some(kib) = f.idle_private_kib {
-        json.uint("idle_private_kib", kib);
+    if let Some(kib) = f.idle_anon_kib {
+        json.uint("idle_anon_kib", kib);
     }
     json.finish()
 }
@@ -369,7 +369,7 @@ fn to_table(f: &Figures) -> String {
     for (threads, rate) in &f.throughput {
         table += &format!("throughput {threads:>3} thread(s): {rate:>8.0} runs/s\n");
     }
-    if let Some(kib) = f.idle_private_kib {
+    if let Some(kib) = f.idle_anon_kib {
         table +=
             &format!("idle container: {kib} KiB written by its init (+ the init image, shared)\n");
     }
@@ -398,7 +398,7 @@ mod tests {
             create: summary(5000.0, 8000.0),
             bwrap: Some(summary(3000.0, 4000.0)),
             throughput: vec![(1, 3000.0), (2, 5500.0)],
-            idle_private_kib: Some(256),
+            idle_anon_kib: Some(256),
         }
     }
 
@@ -413,7 +413,7 @@ mod tests {
             r#""runs_per_sec":{"1":3000,"2":5500}"#,
             r#""pooled_per_floor":1.500"#,
             r#""fresh_per_pooled":20.000"#,
-            r#""idle_private_kib":256"#,
+            r#""idle_anon_kib":256"#,
         ] {
             assert!(json.contains(field), "{field} missing from {json}");
         }
