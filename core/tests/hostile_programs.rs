@@ -61,18 +61,6 @@ fn probes(r: &RunResult) -> BTreeMap<String, i32> {
         .collect()
 }
 
-fn host_process_count() -> usize {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        })
-        .count()
-}
-
 fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
 }
