@@ -179,22 +179,26 @@ fn a_fork_bomb_is_contained() {
 #[test]
 fn floods_are_output_limit_exceeded() {
     let mut c = container();
-    // stdout captured by `run` (through the CLI's path: a memfd capped at the limit).
+    // stdout captured by `run`: the program is bound in at /opt/progs (its host
+    // directory may be under /tmp, which the container's own /tmp would hide).
     let ns = host_ns();
     let exe = prog("attack");
     let mut param = run_param([
-        exe.to_str().unwrap(),
+        "/opt/progs/attack",
         ns[0].as_str(),
         ns[1].as_str(),
         "flood_stdout",
     ]);
     param.limits.output = Some(64 * 1024);
+    let mut mounts = ContainerConfig::default().mounts;
+    mounts.push(scpool_core::Mount {
+        source: exe.parent().unwrap().to_path_buf(),
+        target: "/opt/progs".into(),
+        writable: false,
+        optional: false,
+    });
     let mut config_c = Container::new(&ContainerConfig {
-        mounts: {
-            let mut m = ContainerConfig::default().mounts;
-            m.push(scpool_core::Mount::read_only(exe.parent().unwrap()));
-            m
-        },
+        mounts,
         ..ContainerConfig::default()
     })
     .unwrap();
