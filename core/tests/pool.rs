@@ -314,3 +314,36 @@ fn idle_containers_above_min_idle_are_evicted() {
         "{stats:?}"
     );
 }
+
+#[test]
+fn above_max_idle_the_longest_idle_is_evicted() {
+    let pool = Pool::new(PoolConfig {
+        max_idle: 1,
+        ..pool_config(1, 3)
+    })
+    .unwrap();
+    let (a, b, c) = (
+        pool.acquire().unwrap(),
+        pool.acquire().unwrap(),
+        pool.acquire().unwrap(),
+    );
+    let (pid_a, pid_c) = (a.init_pid(), c.init_pid());
+    drop(a);
+    wait_until("a to be idle", Duration::from_secs(5), || {
+        pool.stats().idle == 1
+    });
+    drop(b);
+    wait_until("the older one evicted", Duration::from_secs(5), || {
+        pool.stats().destroyed == 1 && pool.stats().idle == 1
+    });
+    assert!(!alive(pid_a), "the longest idle container goes first");
+    drop(c);
+    wait_until("the next eviction", Duration::from_secs(5), || {
+        pool.stats().destroyed == 2 && pool.stats().idle == 1
+    });
+    assert_eq!(
+        pool.acquire().unwrap().init_pid(),
+        pid_c,
+        "the most recent one stays"
+    );
+}

@@ -19,7 +19,7 @@ fn a_thousand_pooled_runs_leak_nothing() {
 
     let config = PoolConfig {
         min_idle: 2,
-        max_idle: 3,
+        max_idle: 4,
         max_size: 4,
         acquire_timeout: Duration::from_secs(60),
         ..PoolConfig::default()

@@ -87,10 +87,10 @@ impl Shared {
         Counters::bump(&self.counters.destroyed);
     }
 
-    /// Puts a freshly reset or created container back, or destroys it when the pool
-    /// is closed or already holds `max_idle`.
+    /// Puts a freshly reset or created container back (destroys it when the pool is
+    /// closed). Above `max_idle` the maintainer evicts the longest idle ones.
     fn return_idle(&self, mut state: MutexGuard<'_, State>, container: Container, used: bool) {
-        if state.closed || state.idle.len() >= self.config.max_idle {
+        if state.closed {
             drop(state);
             self.destroy(container);
         } else {
@@ -101,7 +101,11 @@ impl Shared {
                 since: now,
                 checked: now,
             });
+            let over = state.idle.len() > self.config.max_idle;
             drop(state);
+            if over {
+                self.maintain.notify_one();
+            }
         }
         self.available.notify_one();
     }
