@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// How a run ended. When several apply, the first in this order wins: RUNNER_ERROR,
+/// DISALLOWED_SYSCALL, MEMORY_LIMIT_EXCEEDED, TIME_LIMIT_EXCEEDED,
 /// WALL_TIME_LIMIT_EXCEEDED, OUTPUT_LIMIT_EXCEEDED, SIGNALLED, NONZERO_EXIT, OK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u32)]
@@ -72,11 +73,14 @@ pub struct RunResult {
     pub exit_code: Option<i32>,
     /// Signal that killed the main process, when one did.
     pub signal: Option<i32>,
-    /// User + system CPU time of every process of the run.
+    /// User + system CPU time of every process and thread of the run (the cgroup's
+    /// count less the init's own; without a cgroup, the init's RUSAGE_CHILDREN).
     pub cpu_time: Duration,
     /// From the successful exec to the end of the main process.
     pub wall_time: Duration,
-    /// Peak resident memory of the main process tree, bytes (ru_maxrss).
+    /// Peak memory of the run, bytes: the container cgroup's peak (all processes,
+    /// page cache and tmpfs files included); without a cgroup, ru_maxrss of the main
+    /// process tree.
     pub memory: u64,
     /// From the call to the program's exec: the sandbox's own cost.
     pub setup_time: Duration,

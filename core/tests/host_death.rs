@@ -83,4 +83,42 @@ fn containers_die_with_their_host() {
     for pid in inits {
         assert!(!alive(pid), "init {pid} outlived its host");
     }
+    // A killed host cannot remove its containers' cgroups (the next host sweeps
+    // them); remove them here, which also proves they are empty.
+    let prefix = format!("scpool-{}-", host.id());
+    let mut left = Vec::new();
+    find_dirs(
+        std::path::Path::new("/sys/fs/cgroup"),
+        6,
+        &prefix,
+        &mut left,
+    );
+    for dir in left {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while let Err(e) = std::fs::remove_dir(&dir) {
+            assert!(Instant::now() < deadline, "{}: {e}", dir.display());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+fn find_dirs(
+    dir: &std::path::Path,
+    depth: usize,
+    prefix: &str,
+    found: &mut Vec<std::path::PathBuf>,
+) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        if entry.file_name().to_string_lossy().starts_with(prefix) {
+            found.push(entry.path());
+        } else if depth > 0 {
+            find_dirs(&entry.path(), depth - 1, prefix, found);
+        }
+    }
 }

@@ -108,10 +108,12 @@ pub fn run(
         Ok(pid) => pid,
         Err(e) => return system("clone", e),
     };
-    // The runner exec'd (or failed) by now: CLONE_VFORK.
+    // The runner exec'd (or failed) by now: CLONE_VFORK. It noted the instant of
+    // its exec itself: on a busy machine the init may wake much later.
     let failure = launch.report.failure();
+    let exec_ns = launch.report.exec_ns();
     drop(prepared);
-    let started_ns = sys::monotonic_ns();
+    let started_ns = exec_ns.unwrap_or_else(sys::monotonic_ns);
 
     let mut file_size_exceeded = false;
     let (status, maxrss_kib, ended_ns) =
@@ -161,6 +163,20 @@ fn wait_for_main(
             // SAFETY: valid pointers to status and usage.
             let pid =
                 unsafe { libc::wait4(-1, &mut status, libc::WNOHANG | libc::__WALL, &mut usage) };
+            if pid > 0 && libc::WIFSTOPPED(status) {
+                // A child that made the init its tracer (PTRACE_TRACEME, possible
+                // without seccomp) stops here: let it go on untraced, with its signal.
+                // SAFETY: detaching a tracee of ours; errors leave nothing to undo.
+                unsafe {
+                    libc::ptrace(
+                        libc::PTRACE_DETACH,
+                        pid,
+                        0,
+                        libc::WSTOPSIG(status) as libc::c_long,
+                    )
+                };
+                continue;
+            }
             if pid > 0 && libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGXFSZ {
                 *file_size_exceeded = true;
             }

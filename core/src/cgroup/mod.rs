@@ -156,9 +156,45 @@ fn remove_dir(dir: &Path) {
     }
 }
 
+/// Removes, once per process, the empty container cgroups of hosts that died without
+/// cleaning up (a SIGKILLed host cannot): `scpool-<pid>-<n>` whose pid is gone.
+fn sweep_stale(parents: &[PathBuf]) {
+    static SWEPT: OnceLock<()> = OnceLock::new();
+    SWEPT.get_or_init(|| {
+        for parent in parents {
+            let Ok(entries) = std::fs::read_dir(parent) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let Some(pid) = name
+                    .to_str()
+                    .and_then(|n| n.strip_prefix("scpool-"))
+                    .and_then(|rest| rest.split_once('-'))
+                    .and_then(|(pid, _)| pid.parse::<u32>().ok())
+                else {
+                    continue;
+                };
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    // Fails harmlessly if it still holds processes.
+                    let _ = std::fs::remove_dir(entry.path());
+                }
+            }
+        }
+    });
+}
+
 impl ContainerCgroup {
     /// Creates the cgroup of one container.
     pub fn create(layout: &Layout, config: &CgroupConfig) -> io::Result<Self> {
+        let configured_parents: Vec<PathBuf> = match layout {
+            Layout::V2 { mount, own } => vec![parent_dir(own, config.parent.as_deref(), mount)],
+            Layout::V1 { mounts, own } => own
+                .iter()
+                .map(|(c, own)| parent_dir(own, config.parent.as_deref(), &mounts[c]))
+                .collect(),
+        };
+        sweep_stale(&configured_parents);
         let name = unique_name();
         let mut made = Cleanup(Vec::new());
         let configured = config.parent.as_deref();

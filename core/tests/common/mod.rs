@@ -12,7 +12,8 @@
 pub mod leakcheck;
 
 use scpool_core::{
-    memfd_copy_of, Container, ContainerConfig, ExecveParam, Limits, RunParam, RunResult,
+    memfd_copy_of, Container, ContainerConfig, ExecveParam, Limits, Mount, RunParam, RunResult,
+    SeccompPolicy,
 };
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -85,8 +86,27 @@ fn remove_stale_scratch_dirs(base: &Path) {
     }
 }
 
+/// Extra compiler flags a test program asks for in its source, on a line holding
+/// `scpool-test-cflags: FLAGS` (e.g. `/* scpool-test-cflags: -pthread */`).
+fn extra_cflags(source: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(source)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", source.display()));
+    text.lines()
+        .find_map(|line| line.split_once("scpool-test-cflags:"))
+        .map(|(_, flags)| {
+            flags
+                .trim()
+                .trim_end_matches("*/")
+                .split_whitespace()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The host path of test program `name` (from `tests/progs/NAME.c`), compiled
-/// statically with `-O2 -Wall -Werror` on first use.
+/// statically with `-O2 -Wall -Werror` (plus the source's own
+/// `scpool-test-cflags:`) on first use.
 pub fn prog(name: &str) -> PathBuf {
     static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
     // A test that panicked while holding the lock leaves a usable map behind.
@@ -102,7 +122,9 @@ pub fn prog(name: &str) -> PathBuf {
     let out = out_dir.join(name);
     let partial = out_dir.join(format!(".{name}.partial"));
     let output = Command::new("cc")
-        .args(["-O2", "-Wall", "-Werror", "-static", "-I"])
+        .args(["-O2", "-Wall", "-Werror", "-static"])
+        .args(extra_cflags(&source))
+        .arg("-I")
         .arg(&source_dir)
         .arg("-o")
         .arg(&partial)
@@ -219,6 +241,26 @@ pub fn try_run_prog(
     args: &[&str],
     stdin: &[u8],
 ) -> scpool_core::Result<RunResult> {
+    try_run_prog_with(
+        c,
+        name,
+        args,
+        stdin,
+        Limits::default(),
+        SeccompPolicy::Default,
+    )
+}
+
+/// [`try_run_prog`] with the given limits (a wall-time limit of
+/// [`SAFETY_WALL_TIME`] is added when they have none) and seccomp policy.
+pub fn try_run_prog_with(
+    c: &mut Container,
+    name: &str,
+    args: &[&str],
+    stdin: &[u8],
+    limits: Limits,
+    seccomp: SeccompPolicy,
+) -> scpool_core::Result<RunResult> {
     let exe = memfd_copy_of(prog(name))?;
     let stdin = memfd_with("test-stdin", stdin);
     let mut stdout = memfd_with("test-stdout", b"");
@@ -227,7 +269,11 @@ pub fn try_run_prog(
     param.env = vec![PATH_ENV.into()];
     param.files = vec![stdin.as_fd(), stdout.as_fd(), stderr.as_fd()];
     param.exec_file = Some(exe.as_fd());
-    param.limits.wall_time = Some(SAFETY_WALL_TIME);
+    param.limits = Limits {
+        wall_time: limits.wall_time.or(Some(SAFETY_WALL_TIME)),
+        ..limits
+    };
+    param.seccomp = seccomp;
     let mut result = c.execve(&param)?;
     result.stdout = read_all(&mut stdout);
     result.stderr = read_all(&mut stderr);
@@ -242,10 +288,23 @@ pub fn run_prog(c: &mut Container, name: &str, args: &[&str]) -> RunResult {
 /// Runs a guarded (hostile) program: the host's namespace identities come first, so
 /// the program refuses to act unless it is really inside a sandbox.
 pub fn run_guarded(c: &mut Container, name: &str, args: &[&str]) -> RunResult {
+    run_guarded_with(c, name, args, Limits::default(), SeccompPolicy::Default)
+}
+
+/// [`run_guarded`] with the given limits (see [`try_run_prog_with`]) and seccomp
+/// policy.
+pub fn run_guarded_with(
+    c: &mut Container,
+    name: &str,
+    args: &[&str],
+    limits: Limits,
+    seccomp: SeccompPolicy,
+) -> RunResult {
     let ns = host_ns();
     let mut all = vec![ns[0].as_str(), ns[1].as_str()];
     all.extend_from_slice(args);
-    let r = run_prog(c, name, &all);
+    let r = try_run_prog_with(c, name, &all, b"", limits, seccomp)
+        .unwrap_or_else(|e| panic!("running {name}: {e}"));
     assert_ne!(
         r.exit_code,
         Some(GUARD_REFUSED),
@@ -279,4 +338,48 @@ pub fn parse_pids(stdout: &[u8]) -> (u32, Vec<u32>) {
         .map(|p| p.parse().expect("a pid"))
         .collect();
     (own, all)
+}
+
+/// Where [`progs_mount`] shows the compiled test programs inside a container.
+pub const PROGS_TARGET: &str = "/progs";
+
+/// A read-only bind of the compiled test programs at [`PROGS_TARGET`], for runs by
+/// path (`Container::run`). Programs compiled later appear in it too.
+pub fn progs_mount() -> Mount {
+    let dir = scratch_dir().join("bin");
+    std::fs::create_dir_all(&dir).expect("creating the program directory");
+    Mount {
+        source: dir,
+        target: PROGS_TARGET.into(),
+        writable: false,
+        optional: false,
+    }
+}
+
+/// The host's process count: the numeric entries of /proc.
+pub fn host_process_count() -> usize {
+    std::fs::read_dir("/proc")
+        .expect("listing /proc")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
+        .count()
+}
+
+/// Every process descended from `pid` (children, grandchildren, ...), with its name
+/// and state.
+pub fn descendants_of(pid: u32) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    let mut parents = vec![pid];
+    while let Some(parent) = parents.pop() {
+        for child in leakcheck::children_of(parent) {
+            parents.push(child.0);
+            found.push(child);
+        }
+    }
+    found.sort();
+    found
 }
