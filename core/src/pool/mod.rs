@@ -118,6 +118,20 @@ impl Shared {
         made
     }
 
+    /// Creates a container without holding the lock, counted as being created
+    /// meanwhile (so nobody else creates past `max_size`); returns the lock again.
+    fn create_unlocked<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+    ) -> (MutexGuard<'a, State>, Result<Container>) {
+        state.creating += 1;
+        drop(state);
+        let made = self.create();
+        let mut state = self.lock();
+        state.creating -= 1;
+        (state, made)
+    }
+
     /// A released container: broken ones are destroyed, the others go to a reset
     /// worker (or are reset here when the workers are gone).
     fn release(&self, container: Container) {
@@ -277,11 +291,8 @@ impl Pool {
             }
             // A container being reset comes back sooner than a new one is made.
             if state.total() < shared.config.max_size && state.resetting == 0 {
-                state.creating += 1;
-                drop(state);
-                let made = shared.create();
-                state = shared.lock();
-                state.creating -= 1;
+                let made;
+                (state, made) = shared.create_unlocked(state);
                 match made {
                     Ok(container) => {
                         state.in_use += 1;
@@ -387,11 +398,8 @@ fn maintain(shared: &Shared) {
         // Refill.
         let ready = state.idle.len() + state.creating + state.resetting + state.checking;
         if ready < config.min_idle && state.total() < config.max_size {
-            state.creating += 1;
-            drop(state);
-            let made = shared.create();
-            state = shared.lock();
-            state.creating -= 1;
+            let made;
+            (state, made) = shared.create_unlocked(state);
             match made {
                 Ok(container) => {
                     shared.return_idle(state, container, false);
