@@ -7,6 +7,7 @@ use crate::execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
 use crate::limits::Limits;
 use crate::namespace::{self, InitProcess};
 use crate::protocol::codec::{decode_response, encode_request};
+use crate::protocol::rules::monotonic_ns;
 use crate::protocol::{self, Channel, ChannelError, ErrorKind, ErrorReport, Request, Response};
 use crate::result::RunResult;
 use crate::{init_image, memfile, validate};
@@ -428,6 +429,13 @@ struct RunWatch {
     kill_deadline: Option<Instant>,
 }
 
+/// Cores this process may use, read once: `available_parallelism` reads cgroup
+/// files on Linux, too slow for every run.
+fn cores() -> u32 {
+    static CORES: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32))
+}
+
 /// CPU usage is read at least this often while a CPU limit is set.
 const CPU_POLL: Duration = Duration::from_millis(10);
 
@@ -438,7 +446,7 @@ impl RunWatch {
         Self {
             wall_deadline: limits.wall_time.map(|limit| now + limit),
             cpu_limit,
-            cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+            cores: cores(),
             next_cpu_check: cpu_limit.map(|limit| now + limit.min(CPU_POLL)),
             killed: None,
             kill_deadline: None,
@@ -518,12 +526,6 @@ fn read_capped(file: &File, limit: u64) -> Result<Vec<u8>> {
     file.read_exact_at(&mut data, 0)
         .map_err(|e| Error::io("reading captured output", e))?;
     Ok(data)
-}
-
-pub(crate) fn monotonic_ns() -> u64 {
-    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
-        .expect("CLOCK_MONOTONIC is always available");
-    now.tv_sec() as u64 * 1_000_000_000 + now.tv_nsec() as u64
 }
 
 #[cfg(test)]

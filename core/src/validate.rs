@@ -5,22 +5,10 @@ use crate::config::ContainerConfig;
 use crate::container::OpenCmd;
 use crate::error::{Error, Result};
 use crate::execve::ExecveParam;
-use crate::protocol::{self, ExecRequest, MountSpec, OpenEntry, Setup};
+use crate::protocol::{self, rules, ExecRequest, MountSpec, OpenEntry, Setup};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Component, Path};
-
-/// open(2) flags a caller may pass to `Container::open` (the access mode is the low
-/// two bits, checked separately).
-pub const ALLOWED_OPEN_FLAGS: i32 = libc::O_CREAT
-    | libc::O_EXCL
-    | libc::O_TRUNC
-    | libc::O_APPEND
-    | libc::O_DIRECTORY
-    | libc::O_NONBLOCK
-    | libc::O_NOFOLLOW
-    | libc::O_CLOEXEC
-    | libc::O_NOCTTY;
+use std::path::Path;
 
 fn no_nul<'a>(what: &str, value: &'a OsStr) -> Result<&'a [u8]> {
     let bytes = value.as_bytes();
@@ -32,25 +20,12 @@ fn no_nul<'a>(what: &str, value: &'a OsStr) -> Result<&'a [u8]> {
     Ok(bytes)
 }
 
-/// An absolute path with no `.`/`..` components and no NUL.
+/// An absolute path with no `.`/`..` components and no NUL (the rule the init
+/// applies again).
 pub(crate) fn container_path<'a>(what: &str, path: &'a Path) -> Result<&'a [u8]> {
-    let bytes = no_nul(what, path.as_os_str())?;
-    if !path.is_absolute() {
-        return Err(Error::invalid(format!(
-            "{what} must be an absolute path: {}",
-            path.display()
-        )));
-    }
-    if path
-        .components()
-        .any(|c| matches!(c, Component::ParentDir | Component::CurDir))
-        || bytes.split(|&b| b == b'/').any(|part| part == b".")
-    {
-        return Err(Error::invalid(format!(
-            "{what} must not contain '.' or '..' components: {}",
-            path.display()
-        )));
-    }
+    let bytes = path.as_os_str().as_bytes();
+    rules::path_below_root(bytes)
+        .map_err(|why| Error::invalid(format!("{what} {why}: {}", path.display())))?;
     Ok(bytes)
 }
 
@@ -140,8 +115,7 @@ pub(crate) fn open_entries(cmds: &[OpenCmd]) -> Result<Vec<OpenEntry>> {
     cmds.iter()
         .map(|c| {
             let path = container_path("open path", &c.path)?;
-            let access = c.flags & libc::O_ACCMODE;
-            if access == libc::O_ACCMODE || c.flags & !(ALLOWED_OPEN_FLAGS | libc::O_ACCMODE) != 0 {
+            if !rules::open_flags_valid(c.flags) {
                 return Err(Error::invalid(format!(
                     "unsupported open flags {:#o} for {}",
                     c.flags,

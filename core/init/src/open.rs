@@ -5,6 +5,7 @@
 //! by a program cannot redirect an open, and the host gets nothing the program could
 //! not open itself. New files belong to the program's user.
 
+use crate::protocol::rules::{open_flags_valid, path_below_root};
 use crate::protocol::{ErrorKind, ErrorReport, OpenEntry};
 use nix::errno::Errno;
 use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
@@ -13,38 +14,12 @@ use std::ffi::OsStr;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 
-const ALLOWED_FLAGS: i32 = libc::O_ACCMODE
-    | libc::O_CREAT
-    | libc::O_EXCL
-    | libc::O_TRUNC
-    | libc::O_APPEND
-    | libc::O_DIRECTORY
-    | libc::O_NONBLOCK
-    | libc::O_NOFOLLOW
-    | libc::O_CLOEXEC
-    | libc::O_NOCTTY;
-
 fn invalid(index: usize, path: &[u8], why: &str) -> ErrorReport {
     ErrorReport {
         kind: ErrorKind::InvalidArgument,
         errno: libc::EINVAL,
         message: format!("{index}: {}: {why}", String::from_utf8_lossy(path)),
     }
-}
-
-/// The path below the root, or why it is refused.
-fn relative_path(path: &[u8]) -> Result<&[u8], &'static str> {
-    let rest = path.strip_prefix(b"/").ok_or("path must be absolute")?;
-    if path.contains(&0) {
-        return Err("path contains a NUL byte");
-    }
-    if rest
-        .split(|&b| b == b'/')
-        .any(|part| part == b".." || part == b".")
-    {
-        return Err("path must not contain '.' or '..'");
-    }
-    Ok(if rest.is_empty() { b"." } else { rest })
 }
 
 /// Switches the filesystem ids for the lifetime of the guard.
@@ -96,8 +71,8 @@ pub fn open_all(entries: &[OpenEntry], uid: u32, gid: u32) -> Result<Vec<OwnedFd
     let mut files = Vec::with_capacity(entries.len());
     for (index, entry) in entries.iter().enumerate() {
         let relative =
-            relative_path(&entry.path).map_err(|why| invalid(index, &entry.path, why))?;
-        if entry.flags & !ALLOWED_FLAGS != 0 || entry.flags & libc::O_ACCMODE == libc::O_ACCMODE {
+            path_below_root(&entry.path).map_err(|why| invalid(index, &entry.path, why))?;
+        if !open_flags_valid(entry.flags) {
             return Err(invalid(index, &entry.path, "unsupported open flags"));
         }
         let how = OpenHow::new()

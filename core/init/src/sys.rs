@@ -38,11 +38,7 @@ impl<T> Context<T> for nix::Result<T> {
     }
 }
 
-pub fn monotonic_ns() -> u64 {
-    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
-        .expect("CLOCK_MONOTONIC is always available");
-    now.tv_sec() as u64 * 1_000_000_000 + now.tv_nsec() as u64
-}
+pub use crate::protocol::rules::monotonic_ns;
 
 pub fn cstring(bytes: &[u8]) -> Option<CString> {
     CString::new(bytes).ok()

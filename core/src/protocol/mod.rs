@@ -11,6 +11,7 @@ pub mod channel;
 pub mod codec;
 pub mod frame;
 pub mod message;
+pub mod rules;
 
 #[cfg(test)]
 mod tests;

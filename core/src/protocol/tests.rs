@@ -278,3 +278,30 @@ fn an_oversized_message_is_one_error_and_the_next_message_arrives_whole() {
     let datagrams: Vec<_> = frames(&next).collect();
     assert_eq!(joiner.push(&datagrams[0]), Ok(Some(next)));
 }
+
+#[test]
+fn container_paths_are_checked_the_same_on_both_sides() {
+    use super::rules::path_below_root;
+    assert_eq!(path_below_root(b"/w/in.txt"), Ok(&b"w/in.txt"[..]));
+    assert_eq!(path_below_root(b"/"), Ok(&b"."[..]));
+    assert_eq!(path_below_root(b"w/x"), Err("must be an absolute path"));
+    assert_eq!(path_below_root(b"/w/\0x"), Err("contains a NUL byte"));
+    for bad in [&b"/w/../etc"[..], b"/w/./x", b"/..", b"/w/."] {
+        assert_eq!(
+            path_below_root(bad),
+            Err("must not contain '.' or '..' components")
+        );
+    }
+}
+
+#[test]
+fn open_flags_are_checked_the_same_on_both_sides() {
+    use super::rules::open_flags_valid;
+    assert!(open_flags_valid(libc::O_RDONLY));
+    assert!(open_flags_valid(
+        libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC
+    ));
+    assert!(!open_flags_valid(libc::O_WRONLY | libc::O_RDWR));
+    assert!(!open_flags_valid(libc::O_RDONLY | libc::O_PATH));
+    assert!(!open_flags_valid(libc::O_WRONLY | libc::O_TMPFILE));
+}
