@@ -4,26 +4,16 @@
 //! The test re-runs its own binary as a "host" that creates containers (from a thread
 //! that then exits, which must not matter) and is then killed with SIGKILL.
 
+mod common;
+
+use common::alive;
+use common::leakcheck::cgroup_dirs_named;
 use scpool_core::{Container, ContainerConfig};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const ROLE: &str = "SCPOOL_TEST_HOST_ROLE";
-
-fn alive(pid: i32) -> bool {
-    // A zombie is dead for our purpose: read its state.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            let state = stat
-                .rsplit(')')
-                .next()
-                .and_then(|rest| rest.split_whitespace().next());
-            !matches!(state, Some("Z") | Some("X"))
-        }
-        Err(_) => false,
-    }
-}
 
 /// The host role: two containers, one made on a short-lived thread; print the init
 /// pids, then wait to be killed.
@@ -86,39 +76,11 @@ fn containers_die_with_their_host() {
     // A killed host cannot remove its containers' cgroups (the next host sweeps
     // them); remove them here, which also proves they are empty.
     let prefix = format!("scpool-{}-", host.id());
-    let mut left = Vec::new();
-    find_dirs(
-        std::path::Path::new("/sys/fs/cgroup"),
-        6,
-        &prefix,
-        &mut left,
-    );
-    for dir in left {
+    for dir in cgroup_dirs_named(&prefix) {
         let deadline = Instant::now() + Duration::from_secs(5);
         while let Err(e) = std::fs::remove_dir(&dir) {
             assert!(Instant::now() < deadline, "{}: {e}", dir.display());
             std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-fn find_dirs(
-    dir: &std::path::Path,
-    depth: usize,
-    prefix: &str,
-    found: &mut Vec<std::path::PathBuf>,
-) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
-            continue;
-        }
-        if entry.file_name().to_string_lossy().starts_with(prefix) {
-            found.push(entry.path());
-        } else if depth > 0 {
-            find_dirs(&entry.path(), depth - 1, prefix, found);
         }
     }
 }

@@ -23,19 +23,6 @@ fn echo(word: &str) -> RunParam {
     run_param(["/bin/echo", word])
 }
 
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| {
-            !matches!(
-                stat.rsplit(')')
-                    .next()
-                    .and_then(|r| r.split_whitespace().next()),
-                Some("Z")
-            )
-        })
-        .unwrap_or(false)
-}
-
 fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !ready() {

@@ -3,7 +3,7 @@
 
 use super::status_field;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What a container could leave behind in the host process.
 #[derive(Debug, PartialEq, Eq)]
@@ -22,6 +22,18 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The state to compare with at the end of a leak test: it must start with no
+    /// child process of ours.
+    pub fn baseline() -> Self {
+        let before = Self::take();
+        assert!(
+            before.children.is_empty(),
+            "children before the test: {:?}",
+            before.children
+        );
+        before
+    }
+
     pub fn take() -> Self {
         Self {
             fds: open_fds(),
@@ -80,9 +92,10 @@ pub fn children_of(parent: u32) -> Vec<(u32, String)> {
     found
 }
 
-/// Directories named scpool-<our pid>-* under /sys/fs/cgroup (a few levels deep).
-pub fn our_cgroups() -> Vec<String> {
-    fn walk(dir: &Path, depth: usize, prefix: &str, found: &mut Vec<String>) {
+/// Directories under /sys/fs/cgroup (a few levels deep) whose name starts with
+/// `prefix`.
+pub fn cgroup_dirs_named(prefix: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, depth: usize, prefix: &str, found: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
@@ -90,19 +103,26 @@ pub fn our_cgroups() -> Vec<String> {
             if !entry.file_type().is_ok_and(|t| t.is_dir()) {
                 continue;
             }
-            let path = entry.path();
             if entry.file_name().to_string_lossy().starts_with(prefix) {
-                found.push(path.display().to_string());
+                found.push(entry.path());
             } else if depth > 0 {
-                walk(&path, depth - 1, prefix, found);
+                walk(&entry.path(), depth - 1, prefix, found);
             }
         }
     }
     let mut found = Vec::new();
-    let prefix = format!("scpool-{}-", std::process::id());
-    walk(Path::new("/sys/fs/cgroup"), 6, &prefix, &mut found);
+    walk(Path::new("/sys/fs/cgroup"), 6, prefix, &mut found);
     found.sort();
     found
+}
+
+/// The container cgroups this process made (scpool-<our pid>-*), in any hierarchy.
+pub fn our_cgroups() -> Vec<String> {
+    let prefix = format!("scpool-{}-", std::process::id());
+    cgroup_dirs_named(&prefix)
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect()
 }
 
 fn tmp_entries() -> Vec<String> {

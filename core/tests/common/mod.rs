@@ -383,3 +383,16 @@ pub fn descendants_of(pid: u32) -> Vec<(u32, String)> {
     found.sort();
     found
 }
+
+/// Whether a host process is still running (a zombie counts as gone).
+pub fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().next());
+            !matches!(state, Some("Z") | Some("X"))
+        })
+        .unwrap_or(false)
+}
