@@ -110,6 +110,14 @@ impl Shared {
         self.available.notify_one();
     }
 
+    /// Destroys a container that leaves the pool for good: a waiter may now create
+    /// one, and the maintainer refills `min_idle`.
+    fn retire(&self, container: Container) {
+        self.destroy(container);
+        self.available.notify_all();
+        self.maintain.notify_one();
+    }
+
     fn create(&self) -> Result<Container> {
         let made = Container::new(&self.config.container);
         if made.is_ok() {
@@ -139,9 +147,7 @@ impl Shared {
         state.in_use -= 1;
         if container.is_broken() || state.closed {
             drop(state);
-            self.destroy(container);
-            self.available.notify_all();
-            self.maintain.notify_one();
+            self.retire(container);
             return;
         }
         state.resetting += 1;
@@ -168,9 +174,7 @@ impl Shared {
             Ok(()) => self.return_idle(state, container, true),
             Err(_) => {
                 drop(state);
-                self.destroy(container);
-                self.available.notify_all();
-                self.maintain.notify_one();
+                self.retire(container);
             }
         }
     }
@@ -490,12 +494,8 @@ impl PooledContainer {
     /// left it in a state you do not trust).
     pub fn discard(mut self) {
         if let Some(container) = self.container.take() {
-            let mut state = self.shared.lock();
-            state.in_use -= 1;
-            drop(state);
-            self.shared.destroy(container);
-            self.shared.available.notify_all();
-            self.shared.maintain.notify_one();
+            self.shared.lock().in_use -= 1;
+            self.shared.retire(container);
         }
     }
 }
