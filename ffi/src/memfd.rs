@@ -1,0 +1,27 @@
+//! Loading a host program so that a container can execute it by descriptor.
+
+use crate::args;
+use crate::failure::{error, guard};
+use std::os::fd::IntoRawFd;
+use std::os::raw::{c_char, c_int};
+
+/// Copies the host file at `path` into a sealed memfd and stores its descriptor
+/// (close-on-exec; the caller owns it) in `*fd`: pass it as `exec_fd` to run the
+/// program in a container where it is not visible.
+///
+/// Thread safety: safe from any thread.
+///
+/// # Safety
+/// `path` is NULL or a string; `fd` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn scpool_memfd_copy(path: *const c_char, fd: *mut c_int) -> error {
+    guard(|| {
+        let fd = args::out(fd, "fd")?;
+        // SAFETY: forwarded contract.
+        let path = unsafe { args::path(path, "path") }?;
+        let copy = scpool_core::memfd_copy_of(path)?;
+        // SAFETY: fd is non-NULL and writable.
+        unsafe { fd.write(copy.into_raw_fd()) };
+        Ok(())
+    })
+}
