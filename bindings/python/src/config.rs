@@ -1,0 +1,196 @@
+//! The keywords of `scpool.Pool(...)` as a `PoolConfig`.
+
+use crate::convert;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString, PyTuple};
+use scpool_core::{CgroupMode, Mount, PoolConfig};
+use std::path::PathBuf;
+
+/// The keywords of `Pool(...)`, as Python gave them (None when absent).
+#[derive(Default)]
+pub struct PoolKeywords<'py> {
+    pub size: Option<Bound<'py, PyAny>>,
+    pub min_idle: Option<Bound<'py, PyAny>>,
+    pub max_idle: Option<Bound<'py, PyAny>>,
+    pub max_size: Option<Bound<'py, PyAny>>,
+    pub acquire_timeout: Option<Bound<'py, PyAny>>,
+    pub health_check_interval: Option<Bound<'py, PyAny>>,
+    pub idle_timeout: Option<Bound<'py, PyAny>>,
+    pub ping_on_acquire: Option<Bound<'py, PyAny>>,
+    pub mounts: Option<Bound<'py, PyAny>>,
+    pub extra_mounts: Option<Bound<'py, PyAny>>,
+    pub rootfs: Option<Bound<'py, PyAny>>,
+    pub hostname: Option<Bound<'py, PyAny>>,
+    pub work_size: Option<Bound<'py, PyAny>>,
+    pub tmp_size: Option<Bound<'py, PyAny>>,
+    pub uid: Option<Bound<'py, PyAny>>,
+    pub gid: Option<Bound<'py, PyAny>>,
+    pub user_namespace: Option<Bound<'py, PyAny>>,
+    pub setup_timeout: Option<Bound<'py, PyAny>>,
+    pub cgroup: Option<Bound<'py, PyAny>>,
+    pub cgroup_parent: Option<Bound<'py, PyAny>>,
+}
+
+fn usize_of(value: &Option<Bound<'_, PyAny>>, what: &str) -> PyResult<Option<usize>> {
+    convert::count(value.as_ref(), what)?
+        .map(|n| {
+            usize::try_from(n).map_err(|_| PyValueError::new_err(format!("{what} is too large")))
+        })
+        .transpose()
+}
+
+fn u32_of(value: &Option<Bound<'_, PyAny>>, what: &str) -> PyResult<Option<u32>> {
+    convert::count_u32(value.as_ref(), what)
+}
+
+impl PoolKeywords<'_> {
+    pub fn to_config(&self) -> PyResult<PoolConfig> {
+        let mut config = match usize_of(&self.size, "size")? {
+            Some(size) => PoolConfig::with_size(size),
+            None => PoolConfig::default(),
+        };
+        if let Some(n) = usize_of(&self.min_idle, "min_idle")? {
+            config.min_idle = n;
+        }
+        if let Some(n) = usize_of(&self.max_idle, "max_idle")? {
+            config.max_idle = n;
+        }
+        if let Some(n) = usize_of(&self.max_size, "max_size")? {
+            config.max_size = n;
+        }
+        // Sizes not given follow the ones given, so `Pool(min_idle=8)` or
+        // `Pool(max_size=1)` just work; sizes given that contradict each other are
+        // refused by the pool.
+        if self.size.is_none() {
+            if self.max_size.is_none() {
+                config.max_size = config.max_size.max(config.max_idle).max(config.min_idle);
+            }
+            if self.max_idle.is_none() {
+                config.max_idle = config.max_idle.max(config.min_idle).min(config.max_size);
+            }
+            if self.min_idle.is_none() {
+                config.min_idle = config.min_idle.min(config.max_idle);
+            }
+        }
+        let seconds = |v: &Option<Bound<'_, PyAny>>, what| convert::seconds(v.as_ref(), what);
+        if let Some(d) = seconds(&self.acquire_timeout, "acquire_timeout")? {
+            config.acquire_timeout = d;
+        }
+        if let Some(d) = seconds(&self.health_check_interval, "health_check_interval")? {
+            config.health_check_interval = d;
+        }
+        if let Some(d) = seconds(&self.idle_timeout, "idle_timeout")? {
+            config.idle_timeout = d;
+        }
+        if let Some(b) = convert::flag(self.ping_on_acquire.as_ref(), "ping_on_acquire")? {
+            config.ping_on_acquire = b;
+        }
+
+        let container = &mut config.container;
+        if let Some(mounts) = &self.mounts {
+            container.mounts = mount_list(mounts, "mounts")?;
+        }
+        if let Some(extra) = &self.extra_mounts {
+            container.mounts.extend(mount_list(extra, "extra_mounts")?);
+        }
+        if let Some(rootfs) = &self.rootfs {
+            container.rootfs = Some(PathBuf::from(convert::os_string(rootfs, "rootfs")?));
+        }
+        if let Some(hostname) = &self.hostname {
+            let name: String = hostname
+                .extract()
+                .map_err(|_| PyTypeError::new_err("hostname must be a str"))?;
+            container.hostname = name.clone();
+            container.domainname = name;
+        }
+        if let Some(n) = convert::count(self.work_size.as_ref(), "work_size")? {
+            container.work_size = n;
+        }
+        if let Some(n) = convert::count(self.tmp_size.as_ref(), "tmp_size")? {
+            container.tmp_size = n;
+        }
+        if let Some(userns) = convert::flag(self.user_namespace.as_ref(), "user_namespace")? {
+            container.user_namespace = userns;
+            // Only id 0 is mapped inside a user namespace; outside one, root is refused.
+            let id = if userns { 0 } else { 65534 };
+            container.uid = id;
+            container.gid = id;
+        }
+        if let Some(uid) = u32_of(&self.uid, "uid")? {
+            container.uid = uid;
+        }
+        if let Some(gid) = u32_of(&self.gid, "gid")? {
+            container.gid = gid;
+        }
+        if let Some(d) = seconds(&self.setup_timeout, "setup_timeout")? {
+            container.setup_timeout = d;
+        }
+        if let Some(mode) = &self.cgroup {
+            container.cgroup.mode = cgroup_mode(mode)?;
+        }
+        if let Some(parent) = &self.cgroup_parent {
+            container.cgroup.parent =
+                Some(PathBuf::from(convert::os_string(parent, "cgroup_parent")?));
+        }
+        Ok(config)
+    }
+}
+
+fn cgroup_mode(value: &Bound<'_, PyAny>) -> PyResult<CgroupMode> {
+    let name: String = value
+        .extract()
+        .map_err(|_| PyTypeError::new_err("cgroup must be \"auto\", \"required\" or \"off\""))?;
+    match name.as_str() {
+        "auto" => Ok(CgroupMode::Auto),
+        "required" => Ok(CgroupMode::Required),
+        "off" => Ok(CgroupMode::Off),
+        other => Err(PyValueError::new_err(format!(
+            "cgroup must be \"auto\", \"required\" or \"off\", not {other:?}"
+        ))),
+    }
+}
+
+/// A list of mounts: each a path (bound read-only at the same place) or a tuple
+/// `(source, target[, writable[, optional]])`.
+fn mount_list(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Mount>> {
+    if value.is_instance_of::<PyString>() || value.is_instance_of::<PyBytes>() {
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be a list of mounts, not a single path"
+        )));
+    }
+    let items = value
+        .try_iter()
+        .map_err(|_| PyTypeError::new_err(format!("{what} must be a list of mounts")))?;
+    items
+        .enumerate()
+        .map(|(i, item)| mount(&item?, &format!("{what}[{i}]")))
+        .collect()
+}
+
+fn mount(item: &Bound<'_, PyAny>, what: &str) -> PyResult<Mount> {
+    let Ok(tuple) = item.cast::<PyTuple>() else {
+        return Ok(Mount::read_only(PathBuf::from(convert::os_string(
+            item, what,
+        )?)));
+    };
+    if !(2..=4).contains(&tuple.len()) {
+        return Err(PyValueError::new_err(format!(
+            "{what} must be (source, target[, writable[, optional]])"
+        )));
+    }
+    let source = PathBuf::from(convert::os_string(&tuple.get_item(0)?, what)?);
+    let target = PathBuf::from(convert::os_string(&tuple.get_item(1)?, what)?);
+    let flag_at = |i: usize| -> PyResult<bool> {
+        match tuple.get_item(i) {
+            Ok(v) => Ok(convert::flag(Some(&v), what)?.unwrap_or(false)),
+            Err(_) => Ok(false),
+        }
+    };
+    Ok(Mount {
+        source,
+        target,
+        writable: flag_at(2)?,
+        optional: flag_at(3)?,
+    })
+}

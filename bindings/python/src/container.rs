@@ -1,0 +1,257 @@
+//! `scpool.Container`: a container on loan from a pool.
+
+use crate::convert;
+use crate::errors;
+use crate::files;
+use crate::options::{Call, RunOptions};
+use crate::owner::Owner;
+use crate::result::PyRunResult;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use scpool_core::{Error, OpenCmd, PooledContainer};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+/// A container on loan from a pool. A context manager that releases it; one call
+/// at a time (calls from several threads wait for each other).
+#[pyclass(frozen, module = "scpool._scpool", name = "Container")]
+pub struct PyContainer {
+    /// `None` once released or discarded.
+    container: Mutex<Option<PooledContainer>>,
+    init_pid: i32,
+    owner: Owner,
+}
+
+/// Why a call on the container failed.
+enum Failure {
+    Core(Error),
+    Released,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Core(e)
+    }
+}
+
+impl PyContainer {
+    pub fn new(container: PooledContainer, owner: Owner) -> Self {
+        PyContainer {
+            init_pid: container.init_pid(),
+            container: Mutex::new(Some(container)),
+            owner,
+        }
+    }
+
+    fn slot(&self) -> MutexGuard<'_, Option<PooledContainer>> {
+        self.container.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the container without the GIL (so other threads run meanwhile).
+    fn with<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut PooledContainer) -> Result<T, Error> + Send,
+    ) -> PyResult<T> {
+        self.owner.check(py, "container")?;
+        let outcome = py.detach(|| match self.slot().as_mut() {
+            Some(container) => f(container).map_err(Failure::Core),
+            None => Err(Failure::Released),
+        });
+        outcome.map_err(|failure| match failure {
+            Failure::Core(e) => errors::to_py(py, e),
+            Failure::Released => errors::raise(
+                py,
+                "ContainerReleased",
+                ("the container was released to its pool and cannot be used again",),
+            ),
+        })
+    }
+
+    /// Takes the container out (for release or discard), without the GIL.
+    fn take(&self, py: Python<'_>, give_back: impl FnOnce(PooledContainer) + Send) {
+        if !self.owner.is_current() {
+            return;
+        }
+        py.detach(|| {
+            let taken = self.slot().take();
+            if let Some(container) = taken {
+                give_back(container);
+            }
+        });
+    }
+}
+
+#[pymethods]
+impl PyContainer {
+    /// Runs a program with `stdin` bytes as its input and its stdout and stderr
+    /// captured (each capped at `output_limit`, default 64 MiB).
+    #[pyo3(signature = (args, **kwargs))]
+    fn run(
+        &self,
+        py: Python<'_>,
+        args: &Bound<'_, PyAny>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyRunResult> {
+        let param = RunOptions::parse(Call::Run, args, kwargs)?.run_param();
+        Ok(self.with(py, |c| c.run(&param))?.into())
+    }
+
+    /// The raw call: `files[i]` becomes the program's descriptor i (0-2 default to
+    /// /dev/null), `exec_file` runs a descriptor instead of `args[0]`.
+    #[pyo3(signature = (args, **kwargs))]
+    fn execve(
+        &self,
+        py: Python<'_>,
+        args: &Bound<'_, PyAny>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyRunResult> {
+        let options = RunOptions::parse(Call::Execve, args, kwargs)?;
+        Ok(self.with(py, |c| c.execve(&options.execve_param()))?.into())
+    }
+
+    /// Opens files inside the container, `[(path, flags[, mode]), ...]`, and returns
+    /// them in order as unbuffered binary file objects (a directory as an int
+    /// descriptor). All or nothing.
+    fn open<'py>(
+        &self,
+        py: Python<'py>,
+        entries: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let cmds = open_cmds(entries)?;
+        let opened = self.with(py, |c| c.open(&cmds))?;
+        let objects = opened
+            .into_iter()
+            .zip(&cmds)
+            .map(|(file, cmd)| files::to_python(py, file, cmd.flags))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, objects)
+    }
+
+    /// Reads a whole file from inside the container.
+    fn read_file<'py>(
+        &self,
+        py: Python<'py>,
+        path: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let path = PathBuf::from(convert::os_string(path, "path")?);
+        let data = self.with(py, |c| c.read_file(&path))?;
+        Ok(PyBytes::new(py, &data))
+    }
+
+    /// Writes a file inside the container (created or truncated, mode 0644, owned
+    /// by the program's user).
+    fn write_file(
+        &self,
+        py: Python<'_>,
+        path: &Bound<'_, PyAny>,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let path = PathBuf::from(convert::os_string(path, "path")?);
+        let data = convert::bytes(data, "data")?;
+        self.with(py, |c| c.write_file(&path, &data))
+    }
+
+    /// Checks that the container's init answers.
+    fn ping(&self, py: Python<'_>) -> PyResult<()> {
+        self.with(py, |c| c.ping())
+    }
+
+    /// Kills every process of earlier runs, empties /w and /tmp. Releasing does it
+    /// too, off your path.
+    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        self.with(py, |c| c.reset())
+    }
+
+    /// Gives the container back to its pool (reset there, off your path).
+    /// Idempotent.
+    fn release(&self, py: Python<'_>) {
+        self.take(py, PooledContainer::release);
+    }
+
+    /// Destroys the container instead of reusing it; the pool makes a new one.
+    fn discard(&self, py: Python<'_>) {
+        self.take(py, PooledContainer::discard);
+    }
+
+    /// True once released or discarded.
+    #[getter]
+    fn released(&self) -> bool {
+        self.slot().is_none()
+    }
+
+    /// True when the container's init died or misbehaved: release it.
+    #[getter]
+    fn broken(&self) -> bool {
+        self.slot().as_ref().is_some_and(|c| c.is_broken())
+    }
+
+    /// Host pid of the container's init.
+    #[getter]
+    fn init_pid(&self) -> i32 {
+        self.init_pid
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> bool {
+        self.release(py);
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        let state = match self.slot().as_ref() {
+            None => "released",
+            Some(c) if c.is_broken() => "broken",
+            Some(_) => "in use",
+        };
+        format!("<scpool.Container init_pid={} {state}>", self.init_pid)
+    }
+}
+
+impl Drop for PyContainer {
+    fn drop(&mut self) {
+        if !self.owner.is_current() {
+            // In a forked child the pool's lock may be held by a thread that does
+            // not exist here: never touch it.
+            if let Some(container) = self.slot().take() {
+                std::mem::forget(container);
+            }
+        }
+        // In the owner, dropping releases the container.
+    }
+}
+
+/// `[(path, flags[, mode]), ...]` as open commands.
+fn open_cmds(entries: &Bound<'_, PyAny>) -> PyResult<Vec<OpenCmd>> {
+    let items = entries
+        .try_iter()
+        .map_err(|_| PyTypeError::new_err("open() takes a list of (path, flags[, mode]) tuples"))?;
+    let mut cmds = Vec::new();
+    for (i, item) in items.enumerate() {
+        let item = item?;
+        let what = format!("open entry {i}");
+        let tuple = item.cast::<PyTuple>().map_err(|_| {
+            PyTypeError::new_err(format!("{what} must be a (path, flags[, mode]) tuple"))
+        })?;
+        if !(2..=3).contains(&tuple.len()) {
+            return Err(PyValueError::new_err(format!(
+                "{what} must be a (path, flags[, mode]) tuple"
+            )));
+        }
+        let path = PathBuf::from(convert::os_string(&tuple.get_item(0)?, &what)?);
+        let flags = convert::count_u32(Some(&tuple.get_item(1)?), "open flags")?.unwrap_or(0);
+        let flags = i32::try_from(flags)
+            .map_err(|_| PyValueError::new_err(format!("{what}: flags {flags} out of range")))?;
+        let mode = match tuple.get_item(2) {
+            Ok(mode) => convert::count_u32(Some(&mode), "open mode")?.unwrap_or(0o644),
+            Err(_) => 0o644,
+        };
+        cmds.push(OpenCmd::new(path, flags, mode));
+    }
+    Ok(cmds)
+}

@@ -1,0 +1,179 @@
+//! The keywords of `run` and `execve`: environment, working directory, stdin or
+//! descriptors, limits and the seccomp policy. One parser for every entry point, so
+//! `Container.run`, `Container.execve`, `Pool.run` and `scpool.run` agree.
+
+use crate::convert;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use scpool_core::{ExecveParam, Limits, RunParam, SeccompPolicy};
+use std::ffi::OsString;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+
+/// Keywords every run takes.
+const COMMON: &[&str] = &[
+    "env",
+    "cwd",
+    "time_limit",
+    "wall_time_limit",
+    "memory_limit",
+    "output_limit",
+    "process_limit",
+    "cpu_rate",
+    "open_files",
+    "stack",
+    "seccomp",
+];
+
+/// Which call the keywords are for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// `run`: stdin bytes in, stdout and stderr captured.
+    Run,
+    /// `execve`: the raw call with descriptors.
+    Execve,
+}
+
+impl Call {
+    fn own_keywords(self) -> &'static [&'static str] {
+        match self {
+            Call::Run => &["stdin"],
+            Call::Execve => &["files", "exec_file"],
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Call::Run => "run",
+            Call::Execve => "execve",
+        }
+    }
+}
+
+/// Everything a run needs, owned, so it can cross into a call without the GIL.
+pub struct RunOptions {
+    pub args: Vec<OsString>,
+    pub env: Vec<OsString>,
+    pub cwd: PathBuf,
+    pub stdin: Vec<u8>,
+    pub files: Vec<OwnedFd>,
+    pub exec_file: Option<OwnedFd>,
+    pub limits: Limits,
+    pub seccomp: SeccompPolicy,
+}
+
+impl RunOptions {
+    pub fn parse(
+        call: Call,
+        args: &Bound<'_, PyAny>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let get = |key: &str| -> PyResult<Option<Bound<'_, PyAny>>> {
+            match kwargs {
+                Some(kw) => Ok(kw.get_item(key)?.filter(|v| !v.is_none())),
+                None => Ok(None),
+            }
+        };
+        if let Some(kw) = kwargs {
+            for key in kw.keys() {
+                let known = key.extract::<String>().is_ok_and(|k| {
+                    COMMON.contains(&k.as_str()) || call.own_keywords().contains(&k.as_str())
+                });
+                if !known {
+                    return Err(PyTypeError::new_err(format!(
+                        "{}() got an unexpected keyword argument {key}",
+                        call.name()
+                    )));
+                }
+            }
+        }
+        let mut options = RunOptions {
+            args: convert::os_strings(args, "args")?,
+            env: match get("env")? {
+                Some(env) => convert::os_strings(&env, "env")?,
+                None => Vec::new(),
+            },
+            cwd: match get("cwd")? {
+                Some(cwd) => PathBuf::from(convert::os_string(&cwd, "cwd")?),
+                None => PathBuf::from("/w"),
+            },
+            stdin: Vec::new(),
+            files: Vec::new(),
+            exec_file: None,
+            limits: Limits {
+                cpu_time: convert::seconds(get("time_limit")?.as_ref(), "time_limit")?,
+                wall_time: convert::seconds(get("wall_time_limit")?.as_ref(), "wall_time_limit")?,
+                memory: convert::count(get("memory_limit")?.as_ref(), "memory_limit")?,
+                output: convert::count(get("output_limit")?.as_ref(), "output_limit")?,
+                processes: convert::count_u32(get("process_limit")?.as_ref(), "process_limit")?,
+                cpu_rate: convert::float(get("cpu_rate")?.as_ref(), "cpu_rate")?,
+                open_files: convert::count(get("open_files")?.as_ref(), "open_files")?,
+                stack: convert::count(get("stack")?.as_ref(), "stack")?,
+            },
+            seccomp: seccomp_policy(get("seccomp")?.as_ref())?,
+        };
+        if let Some(stdin) = get("stdin")? {
+            options.stdin = convert::bytes(&stdin, "stdin")?.to_vec();
+        }
+        if let Some(files) = get("files")? {
+            let items = files.try_iter().map_err(|_| {
+                PyTypeError::new_err("files must be a list of descriptors or file objects")
+            })?;
+            for (i, item) in items.enumerate() {
+                options
+                    .files
+                    .push(convert::dup_fd(&item?, &format!("files[{i}]"))?);
+            }
+        }
+        if let Some(exec_file) = get("exec_file")? {
+            options.exec_file = Some(convert::dup_fd(&exec_file, "exec_file")?);
+        }
+        Ok(options)
+    }
+
+    /// The core's raw call, borrowing our descriptors.
+    pub fn execve_param(&self) -> ExecveParam<'_> {
+        ExecveParam {
+            args: self.args.clone(),
+            env: self.env.clone(),
+            cwd: self.cwd.clone(),
+            files: self.files.iter().map(AsFd::as_fd).collect(),
+            exec_file: self.exec_file.as_ref().map(AsFd::as_fd),
+            limits: self.limits.clone(),
+            seccomp: self.seccomp.clone(),
+        }
+    }
+
+    /// The core's convenience call.
+    pub fn run_param(self) -> RunParam {
+        RunParam {
+            args: self.args,
+            env: self.env,
+            cwd: self.cwd,
+            stdin: self.stdin,
+            limits: self.limits,
+            seccomp: self.seccomp,
+        }
+    }
+}
+
+fn seccomp_policy(value: Option<&Bound<'_, PyAny>>) -> PyResult<SeccompPolicy> {
+    let Some(value) = value else {
+        return Ok(SeccompPolicy::Default);
+    };
+    let name: String = value.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "seccomp must be \"default\", \"strict\" or \"disabled\", not {}",
+            convert::type_name(value)
+        ))
+    })?;
+    match name.as_str() {
+        "default" => Ok(SeccompPolicy::Default),
+        "strict" => Ok(SeccompPolicy::Strict),
+        "disabled" | "off" => Ok(SeccompPolicy::Disabled),
+        other => Err(PyValueError::new_err(format!(
+            "seccomp must be \"default\", \"strict\" or \"disabled\", not {other:?}"
+        ))),
+    }
+}
