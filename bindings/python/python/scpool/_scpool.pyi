@@ -1,0 +1,151 @@
+"""Type stubs of the native module scpool._scpool (see scpool/__init__.py)."""
+
+import os
+from types import TracebackType
+from typing import IO, Any, Dict, List, Literal, Optional, Sequence, Tuple, Type, Union
+
+from ._status import Status
+
+_Str = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+_Fd = Union[int, IO[Any]]
+_Mount = Union[_Str, Tuple[_Str, _Str], Tuple[_Str, _Str, bool], Tuple[_Str, _Str, bool, bool]]
+_Seccomp = Literal["default", "strict", "disabled", "off"]
+
+DEFAULT_MOUNTS: Tuple[str, ...]
+
+class Result:
+    """What one run did. Times are seconds, memory is bytes."""
+
+    @property
+    def status(self) -> Status: ...
+    @property
+    def ok(self) -> bool: ...
+    exit_code: Optional[int]
+    signal: Optional[int]
+    cpu_time: float
+    wall_time: float
+    setup_time: float
+    memory: int
+    @property
+    def stdout(self) -> bytes: ...
+    @property
+    def stderr(self) -> bytes: ...
+    message: str
+
+class PoolStats:
+    idle: int
+    in_use: int
+    pending: int
+    created: int
+    destroyed: int
+    reused: int
+    acquires: int
+    acquire_waits: int
+    acquire_timeouts: int
+    acquire_latency_mean: float
+    acquire_latency_max: float
+    def as_dict(self) -> Dict[str, Union[int, float]]: ...
+
+class Container:
+    """A container on loan from a pool; a context manager that releases it."""
+
+    def run(
+        self,
+        args: Sequence[_Str],
+        *,
+        stdin: Union[bytes, bytearray] = b"",
+        env: Sequence[_Str] = (),
+        cwd: _Str = "/w",
+        time_limit: Optional[float] = None,
+        wall_time_limit: Optional[float] = None,
+        memory_limit: Optional[int] = None,
+        output_limit: Optional[int] = None,
+        process_limit: Optional[int] = None,
+        cpu_rate: Optional[float] = None,
+        open_files: Optional[int] = None,
+        stack: Optional[int] = None,
+        seccomp: _Seccomp = "default",
+    ) -> Result: ...
+    def execve(
+        self,
+        args: Sequence[_Str],
+        *,
+        env: Sequence[_Str] = (),
+        cwd: _Str = "/w",
+        files: Sequence[_Fd] = (),
+        exec_file: Optional[_Fd] = None,
+        time_limit: Optional[float] = None,
+        wall_time_limit: Optional[float] = None,
+        memory_limit: Optional[int] = None,
+        output_limit: Optional[int] = None,
+        process_limit: Optional[int] = None,
+        cpu_rate: Optional[float] = None,
+        open_files: Optional[int] = None,
+        stack: Optional[int] = None,
+        seccomp: _Seccomp = "default",
+    ) -> Result: ...
+    def open(
+        self, entries: Sequence[Union[Tuple[_Str, int], Tuple[_Str, int, int]]]
+    ) -> List[Union[IO[bytes], int]]: ...
+    def read_file(self, path: _Str) -> bytes: ...
+    def write_file(self, path: _Str, data: Union[bytes, bytearray]) -> None: ...
+    def ping(self) -> None: ...
+    def reset(self) -> None: ...
+    def release(self) -> None: ...
+    def discard(self) -> None: ...
+    @property
+    def released(self) -> bool: ...
+    @property
+    def broken(self) -> bool: ...
+    @property
+    def init_pid(self) -> int: ...
+    def __enter__(self) -> "Container": ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
+
+class Pool:
+    """A pool of pre-created sandbox containers; a context manager that closes it."""
+
+    def __init__(
+        self,
+        *,
+        size: Optional[int] = None,
+        min_idle: Optional[int] = None,
+        max_idle: Optional[int] = None,
+        max_size: Optional[int] = None,
+        acquire_timeout: Optional[float] = None,
+        health_check_interval: Optional[float] = None,
+        idle_timeout: Optional[float] = None,
+        ping_on_acquire: Optional[bool] = None,
+        mounts: Optional[Sequence[_Mount]] = None,
+        extra_mounts: Optional[Sequence[_Mount]] = None,
+        rootfs: Optional[_Str] = None,
+        hostname: Optional[str] = None,
+        work_size: Optional[int] = None,
+        tmp_size: Optional[int] = None,
+        uid: Optional[int] = None,
+        gid: Optional[int] = None,
+        user_namespace: Optional[bool] = None,
+        setup_timeout: Optional[float] = None,
+        cgroup: Optional[Literal["auto", "required", "off"]] = None,
+        cgroup_parent: Optional[_Str] = None,
+    ) -> None: ...
+    def acquire(self, timeout: Optional[float] = None) -> Container: ...
+    def run(self, args: Sequence[_Str], **options: Any) -> Result: ...
+    def stats(self) -> PoolStats: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    def __enter__(self) -> "Pool": ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
+
+def memfd_copy(path: _Str) -> IO[bytes]: ...
