@@ -313,6 +313,9 @@ impl Container {
                 "{n} descriptors exceed the limit of {}",
                 protocol::MAX_FDS
             ))),
+            Err(ChannelError::BadDescriptor) => Err(Error::invalid(
+                "a descriptor in files or exec_file is not open",
+            )),
             Err(e) => Err(self.break_with(format!("sending to the init: {e}"))),
         }
     }

@@ -1363,3 +1363,22 @@ fn reset_restores_a_work_dir_whose_mode_changed() {
     assert_ok(&r);
     assert_eq!(text(&r.stdout), "755\n1777\n");
 }
+
+#[test]
+fn a_closed_descriptor_is_refused_and_the_container_survives() {
+    let mut c = container();
+    // A descriptor number far above any open-file limit is never open (a closed
+    // small number could be reused by a test running in parallel).
+    // SAFETY: deliberately not open; the library must refuse it, not use it.
+    let stale = unsafe { std::os::fd::BorrowedFd::borrow_raw(0x7fff_fff0) };
+    let mut param = ExecveParam::new(["true"]);
+    param.exec_file = Some(stale);
+    let r = c.execve(&param);
+    assert!(matches!(r, Err(Error::InvalidArgument(_))), "{r:?}");
+    let mut param = ExecveParam::new(["/bin/true"]);
+    param.files = vec![stale];
+    let r = c.execve(&param);
+    assert!(matches!(r, Err(Error::InvalidArgument(_))), "{r:?}");
+    assert!(!c.is_broken());
+    assert_still_works(&mut c);
+}

@@ -21,6 +21,8 @@ pub enum ChannelError {
     /// A datagram or its descriptors did not fit the receive buffers.
     Truncated,
     TooManyFds(usize),
+    /// A descriptor to pass is not open; nothing was sent.
+    BadDescriptor,
 }
 
 impl std::fmt::Display for ChannelError {
@@ -31,6 +33,7 @@ impl std::fmt::Display for ChannelError {
             Self::Frame(e) => write!(f, "{e}"),
             Self::Truncated => write!(f, "a datagram was truncated"),
             Self::TooManyFds(n) => write!(f, "{n} descriptors exceed the limit of {MAX_FDS}"),
+            Self::BadDescriptor => write!(f, "a descriptor to pass is not open"),
         }
     }
 }
@@ -77,6 +80,11 @@ impl Channel {
                     Ok(_) => break,
                     Err(Errno::EINTR) => continue,
                     Err(Errno::EPIPE) | Err(Errno::ECONNRESET) => return Err(ChannelError::Closed),
+                    // Our socket is always open, so EBADF names a caller's descriptor;
+                    // the kernel checks them before queueing anything.
+                    Err(Errno::EBADF) if !cmsgs.is_empty() => {
+                        return Err(ChannelError::BadDescriptor)
+                    }
                     Err(e) => return Err(ChannelError::Io(e)),
                 }
             }
