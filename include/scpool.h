@@ -77,6 +77,29 @@ typedef enum scpool_status {
   SCPOOL_STATUS_RUNNER_ERROR = 8,
 } scpool_status;
 
+// Which system calls a run may make (`seccomp` fields).
+typedef enum scpool_seccomp_policy {
+  // Deny the escape channels (ptrace, mount, unshare, bpf...) with EPERM.
+  SCPOOL_SECCOMP_POLICY_DEFAULT = 0,
+  // Allow what a single-process program needs; kill on anything else
+  // (DISALLOWED_SYSCALL).
+  SCPOOL_SECCOMP_POLICY_STRICT = 1,
+  // No filter (the namespaces, credentials and cgroup still hold).
+  SCPOOL_SECCOMP_POLICY_DISABLED = 2,
+  // The classic BPF program in `seccomp_filter` / `seccomp_filter_len`.
+  SCPOOL_SECCOMP_POLICY_CUSTOM = 3,
+} scpool_seccomp_policy;
+
+// Whether containers use a cgroup (`scpool_container_config.cgroup_mode`).
+typedef enum scpool_cgroup_mode {
+  // Use cgroups when the host offers them.
+  SCPOOL_CGROUP_MODE_AUTO = 0,
+  // Fail container creation when cgroups cannot be used.
+  SCPOOL_CGROUP_MODE_REQUIRED = 1,
+  // Never use cgroups (CPU-time, memory and process limits are then refused).
+  SCPOOL_CGROUP_MODE_OFF = 2,
+} scpool_cgroup_mode;
+
 // A container (opaque): from `scpool_pool_acquire()` or `scpool_container_new()`.
 // A container handle is used by one thread at a time (calls on one handle must not
 // overlap); different handles may be used in parallel.
@@ -272,7 +295,7 @@ typedef struct scpool_run_param {
   size_t seccomp_filter_len;
 } scpool_run_param;
 
-// A pool's counters (`scpool_pool_stats()`). Fill `struct_size` with
+// A pool's counters (`scpool_pool_get_stats()`). Fill `struct_size` with
 // `scpool_pool_stats_init()`.
 typedef struct scpool_pool_stats {
   uint32_t struct_size;
@@ -514,7 +537,8 @@ enum scpool_error scpool_pool_acquire(const struct scpool_pool *p,
 //
 // # Safety
 // `p` is NULL or a live pool; `stats` is NULL or a prepared `scpool_pool_stats`.
-enum scpool_error scpool_pool_stats(const struct scpool_pool *p, struct scpool_pool_stats *stats);
+enum scpool_error scpool_pool_get_stats(const struct scpool_pool *p,
+                                        struct scpool_pool_stats *stats);
 
 // Closes the pool: waiting acquires fail with `SCPOOL_ERROR_POOL_CLOSED`, idle
 // containers are destroyed now, containers still out are destroyed when released.
@@ -555,7 +579,7 @@ enum scpool_error scpool_result_init(struct scpool_result *r);
 // successful run.
 void scpool_result_free(struct scpool_result *r);
 
-// Prepares `s` for `scpool_pool_stats()`: zeroes it and sets `struct_size`.
+// Prepares `s` for `scpool_pool_get_stats()`: zeroes it and sets `struct_size`.
 //
 // Thread safety: safe from any thread.
 //

@@ -45,8 +45,8 @@ pub use params::{
     scpool_run_param_init, seccomp_policy, sock_filter,
 };
 pub use pool_handle::{
-    pool, scpool_pool_acquire, scpool_pool_close, scpool_pool_free, scpool_pool_new,
-    scpool_pool_stats,
+    pool, scpool_pool_acquire, scpool_pool_close, scpool_pool_free, scpool_pool_get_stats,
+    scpool_pool_new,
 };
 pub use results::{
     pool_stats, result, scpool_buffer_free, scpool_pool_stats_init, scpool_result_free,

@@ -76,7 +76,7 @@ pub unsafe extern "C" fn scpool_pool_acquire(
 /// # Safety
 /// `p` is NULL or a live pool; `stats` is NULL or a prepared `scpool_pool_stats`.
 #[no_mangle]
-pub unsafe extern "C" fn scpool_pool_stats(p: *const pool, stats: *mut pool_stats) -> error {
+pub unsafe extern "C" fn scpool_pool_get_stats(p: *const pool, stats: *mut pool_stats) -> error {
     guard(|| {
         // SAFETY: NULL or a live pool by the contract.
         let p = unsafe { p.as_ref() }.ok_or_else(|| FfiError::invalid("pool is NULL"))?;

@@ -84,7 +84,7 @@ impl SizedStruct for result {
     const NAME: &'static str = "scpool_result";
 }
 
-/// A pool's counters (`scpool_pool_stats()`). Fill `struct_size` with
+/// A pool's counters (`scpool_pool_get_stats()`). Fill `struct_size` with
 /// `scpool_pool_stats_init()`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
@@ -306,7 +306,7 @@ pub unsafe extern "C" fn scpool_result_free(r: *mut result) {
     })
 }
 
-/// Prepares `s` for `scpool_pool_stats()`: zeroes it and sets `struct_size`.
+/// Prepares `s` for `scpool_pool_get_stats()`: zeroes it and sets `struct_size`.
 ///
 /// Thread safety: safe from any thread.
 ///
