@@ -1,0 +1,770 @@
+/* C tests of libscpool through include/scpool.h: every entry point, every status,
+ * the seed scenario, hostile programs, and every invalid-argument path.
+ *
+ *   test_scpool PROGDIR
+ *
+ * PROGDIR holds the guarded test programs (tests/progs, built static by run.sh).
+ * Exits 0 when every check passed; prints each failed check. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "scpool.h"
+
+#define MS (1000ull * 1000ull)
+#define SEC (1000ull * MS)
+#define MIB (1024ull * 1024ull)
+
+static int failures;
+static const char *progdir;
+static char host_pid_ns[256], host_mnt_ns[256];
+
+#define CHECK(cond)                                                                   \
+	do {                                                                          \
+		if (!(cond)) {                                                        \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed (last error: %s)\n", \
+				__FILE__, __LINE__, #cond, scpool_last_error_message());     \
+			failures++;                                                   \
+		}                                                                     \
+	} while (0)
+
+/* Checks a call returns `code` and, on failure, that it left a message. */
+#define CHECK_CODE(call, code)                                                              \
+	do {                                                                                \
+		scpool_error got_ = (call);                                                 \
+		if (got_ != (code)) {                                                       \
+			fprintf(stderr, "%s:%d: %s returned %s, expected %s (%s)\n", __FILE__,  \
+				__LINE__, #call, scpool_error_name(got_), scpool_error_name(code), \
+				scpool_last_error_message());                                     \
+			failures++;                                                         \
+		} else if ((code) != SCPOOL_ERROR_OK && scpool_last_error_message()[0] == 0) { \
+			fprintf(stderr, "%s:%d: %s failed without a message\n", __FILE__,     \
+				__LINE__, #call);                                                 \
+			failures++;                                                         \
+		}                                                                           \
+	} while (0)
+
+#define CHECK_OK(call) CHECK_CODE(call, SCPOOL_ERROR_OK)
+#define CHECK_INVALID(call) CHECK_CODE(call, SCPOOL_ERROR_INVALID_ARGUMENT)
+
+static void read_ns(const char *link, char *out, size_t size)
+{
+	ssize_t n = readlink(link, out, size - 1);
+	if (n <= 0) {
+		perror(link);
+		exit(2);
+	}
+	out[n] = 0;
+}
+
+static char prog_path[4096];
+
+static const char *prog(const char *name)
+{
+	snprintf(prog_path, sizeof(prog_path), "%s/%s", progdir, name);
+	return prog_path;
+}
+
+static scpool_pool *new_pool(uint32_t size)
+{
+	scpool_pool_config config;
+	CHECK_OK(scpool_pool_config_init(&config));
+	config.min_idle = config.max_idle = config.max_size = size;
+	scpool_pool *pool = NULL;
+	CHECK_OK(scpool_pool_new(&config, &pool));
+	if (pool == NULL)
+		exit(1);
+	return pool;
+}
+
+static scpool_container *acquire(scpool_pool *pool)
+{
+	scpool_container *c = NULL;
+	CHECK_OK(scpool_pool_acquire(pool, 5 * (int64_t)SEC, &c));
+	if (c == NULL)
+		exit(1);
+	return c;
+}
+
+/* Runs argv with `stdin_text` under `limits` (may be NULL); the caller frees r. */
+static scpool_error run(scpool_container *c, const char *const *argv, const char *stdin_text,
+			const scpool_limits *limits, scpool_result *r)
+{
+	static const char *const env[] = { "PATH=/usr/bin:/bin", NULL };
+	scpool_run_param p;
+	CHECK_OK(scpool_run_param_init(&p));
+	p.argv = argv;
+	p.envp = env;
+	p.stdin_data = (const uint8_t *)stdin_text;
+	p.stdin_len = stdin_text ? strlen(stdin_text) : 0;
+	p.limits = limits;
+	CHECK_OK(scpool_result_init(r));
+	return scpool_container_run(c, &p, r);
+}
+
+/* Runs a guarded program from PROGDIR by memfd, with the host's namespaces as its
+ * first two arguments, then `args` (NULL-terminated). */
+static scpool_error run_guarded(scpool_container *c, const char *name, const char *const *args,
+				const scpool_limits *limits, uint32_t seccomp, scpool_result *r)
+{
+	const char *argv[16] = { name, host_pid_ns, host_mnt_ns };
+	size_t n = 3;
+	for (; args && *args && n < 15; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	int exe = -1;
+	CHECK_OK(scpool_memfd_copy(prog(name), &exe));
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) != 0) {
+		perror("pipe2");
+		exit(2);
+	}
+	scpool_execve_param p;
+	CHECK_OK(scpool_execve_param_init(&p));
+	int files[3] = { -1, out[1], out[1] };
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	files[0] = devnull;
+	p.argv = argv;
+	p.exec_fd = exe;
+	p.files = files;
+	p.files_len = 3;
+	p.limits = limits;
+	p.seccomp = seccomp;
+	CHECK_OK(scpool_result_init(r));
+	scpool_error e = scpool_container_execve(c, &p, r);
+	close(out[1]);
+	close(devnull);
+	close(exe);
+	/* Keep what it printed in stdout_data, as scpool_container_run would. */
+	static char printed[65536];
+	ssize_t got = read(out[0], printed, sizeof(printed) - 1);
+	close(out[0]);
+	printed[got > 0 ? got : 0] = 0;
+	if (e == SCPOOL_ERROR_OK) {
+		scpool_buffer_free(r->stdout_data);
+		r->stdout_len = strlen(printed);
+		r->stdout_data = malloc(r->stdout_len + 1);
+		memcpy(r->stdout_data, printed, r->stdout_len + 1);
+	}
+	return e;
+}
+
+static int output_is(const scpool_result *r, const char *text)
+{
+	return r->stdout_len == strlen(text) && memcmp(r->stdout_data, text, r->stdout_len) == 0;
+}
+
+static void test_version(void)
+{
+	CHECK(strcmp(scpool_version(), "") != 0);
+	CHECK(scpool_abi_major() == SCPOOL_ABI_MAJOR);
+	CHECK(strcmp(scpool_status_name(SCPOOL_STATUS_TIME_LIMIT_EXCEEDED), "TIME_LIMIT_EXCEEDED") == 0);
+	CHECK(strcmp(scpool_status_name(-1), "UNKNOWN") == 0);
+	CHECK(strcmp(scpool_error_name(SCPOOL_ERROR_POOL_CLOSED), "SCPOOL_ERROR_POOL_CLOSED") == 0);
+	CHECK(strcmp(scpool_error_name(1000), "SCPOOL_ERROR_UNKNOWN") == 0);
+}
+
+static void test_run_with_stdin(scpool_pool *pool)
+{
+	scpool_container *c = acquire(pool);
+	const char *argv[] = { "/bin/sh", "-c", "read a b; echo $((a+b)); echo err >&2", NULL };
+	scpool_result r;
+	CHECK_OK(run(c, argv, "1 2\n", NULL, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK);
+	CHECK(r.exit_code == 0 && r.signal == 0);
+	CHECK(output_is(&r, "3\n"));
+	CHECK(r.stderr_len == 4 && memcmp(r.stderr_data, "err\n", 4) == 0);
+	CHECK(r.message != NULL && r.message[0] == 0);
+	CHECK(r.wall_time_ns > 0 && r.wall_time_ns < 5 * SEC);
+	CHECK(r.setup_time_ns > 0);
+	CHECK(r.memory_bytes > 0);
+	scpool_result_free(&r);
+	CHECK(r.stdout_data == NULL && r.stderr_data == NULL && r.message == NULL);
+	scpool_result_free(&r); /* twice is harmless */
+	scpool_container_release(c);
+}
+
+/* The seed's scenario: files opened inside the container, a host program copied into
+ * a memfd and executed by descriptor, the output read back. */
+static void test_seed_scenario(scpool_pool *pool)
+{
+	scpool_container *c = acquire(pool);
+	scpool_open_cmd cmds[2] = {
+		{ "/w/input.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644 },
+		{ "/w/output.txt", O_RDWR | O_CREAT | O_TRUNC, 0644 },
+	};
+	int fds[2] = { -2, -2 };
+	CHECK_OK(scpool_container_open(c, cmds, 2, fds));
+	CHECK(fds[0] >= 0 && fds[1] >= 0);
+	const char input[] = "seed input\n";
+	CHECK(write(fds[0], input, strlen(input)) == (ssize_t)strlen(input));
+	int cp = -1;
+	CHECK_OK(scpool_memfd_copy("/bin/cp", &cp));
+	scpool_execve_param p;
+	CHECK_OK(scpool_execve_param_init(&p));
+	const char *argv[] = { "cp", "/w/input.txt", "/w/output.txt", NULL };
+	p.argv = argv;
+	p.exec_fd = cp;
+	scpool_limits limits;
+	CHECK_OK(scpool_limits_init(&limits));
+	limits.wall_time_ns = 5 * SEC;
+	limits.cpu_time_ns = 2 * SEC;
+	limits.memory_bytes = 64 * MIB;
+	p.limits = &limits;
+	scpool_result r;
+	CHECK_OK(scpool_result_init(&r));
+	CHECK_OK(scpool_container_execve(c, &p, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK);
+	CHECK(r.exit_code == 0);
+	CHECK(r.stdout_data == NULL && r.stdout_len == 0);
+	scpool_result_free(&r);
+	char got[64] = { 0 };
+	CHECK(pread(fds[1], got, sizeof(got) - 1, 0) == (ssize_t)strlen(input));
+	CHECK(strcmp(got, input) == 0);
+	uint8_t *data = NULL;
+	size_t len = 0;
+	CHECK_OK(scpool_container_read_file(c, "/w/output.txt", &data, &len));
+	CHECK(len == strlen(input) && data && memcmp(data, input, len) == 0);
+	scpool_buffer_free(data);
+	close(fds[0]);
+	close(fds[1]);
+	close(cp);
+	scpool_container_release(c);
+}
+
+static void test_files_and_reset(scpool_pool *pool)
+{
+	scpool_container *c = acquire(pool);
+	const char text[] = "copied in\n";
+	CHECK_OK(scpool_container_write_file(c, "/w/in.txt", (const uint8_t *)text, strlen(text)));
+	const char *argv[] = { "/bin/cat", "/w/in.txt", NULL };
+	scpool_result r;
+	CHECK_OK(run(c, argv, NULL, NULL, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, text));
+	scpool_result_free(&r);
+	/* An empty file reads back as NULL, 0. */
+	CHECK_OK(scpool_container_write_file(c, "/w/empty", NULL, 0));
+	uint8_t *data = (uint8_t *)1;
+	size_t len = 99;
+	CHECK_OK(scpool_container_read_file(c, "/w/empty", &data, &len));
+	CHECK(data == NULL && len == 0);
+	CHECK_OK(scpool_container_ping(c));
+	CHECK_OK(scpool_container_reset(c));
+	CHECK_CODE(scpool_container_read_file(c, "/w/in.txt", &data, &len), SCPOOL_ERROR_OPEN);
+	CHECK(scpool_last_error_errno() == ENOENT);
+	CHECK(data == NULL && len == 0);
+	scpool_container_release(c);
+}
+
+static void test_statuses(scpool_pool *pool)
+{
+	scpool_container *c = acquire(pool);
+	scpool_limits limits;
+	scpool_result r;
+
+	const char *exit3[] = { "/bin/sh", "-c", "exit 3", NULL };
+	CHECK_OK(run(c, exit3, NULL, NULL, &r));
+	CHECK(r.status == SCPOOL_STATUS_NONZERO_EXIT && r.exit_code == 3);
+	scpool_result_free(&r);
+
+	const char *segv[] = { "/bin/sh", "-c", "kill -SEGV $$", NULL };
+	CHECK_OK(run(c, segv, NULL, NULL, &r));
+	CHECK(r.status == SCPOOL_STATUS_SIGNALLED && r.signal == SIGSEGV && r.exit_code == -1);
+	scpool_result_free(&r);
+
+	const char *spin[] = { "/bin/sh", "-c", "while :; do :; done", NULL };
+	CHECK_OK(scpool_limits_init(&limits));
+	limits.cpu_time_ns = 300 * MS;
+	limits.wall_time_ns = 10 * SEC;
+	CHECK_OK(run(c, spin, NULL, &limits, &r));
+	CHECK(r.status == SCPOOL_STATUS_TIME_LIMIT_EXCEEDED);
+	CHECK(r.cpu_time_ns >= 300 * MS && r.cpu_time_ns < 2 * SEC);
+	CHECK(r.message && r.message[0] != 0);
+	scpool_result_free(&r);
+
+	const char *sleep5[] = { "/bin/sleep", "5", NULL };
+	CHECK_OK(scpool_limits_init(&limits));
+	limits.wall_time_ns = 200 * MS;
+	CHECK_OK(run(c, sleep5, NULL, &limits, &r));
+	CHECK(r.status == SCPOOL_STATUS_WALL_TIME_LIMIT_EXCEEDED);
+	CHECK(r.wall_time_ns >= 200 * MS && r.wall_time_ns < 4 * SEC);
+	CHECK(r.cpu_time_ns < 200 * MS);
+	scpool_result_free(&r);
+
+	const char *yes[] = { "/usr/bin/yes", NULL };
+	CHECK_OK(scpool_limits_init(&limits));
+	limits.output_bytes = 1000;
+	limits.wall_time_ns = 10 * SEC;
+	CHECK_OK(run(c, yes, NULL, &limits, &r));
+	CHECK(r.status == SCPOOL_STATUS_OUTPUT_LIMIT_EXCEEDED);
+	CHECK(r.stdout_len <= 1000);
+	scpool_result_free(&r);
+
+	const char *missing[] = { "/no/such/program", NULL };
+	CHECK_OK(run(c, missing, NULL, NULL, &r));
+	CHECK(r.status == SCPOOL_STATUS_RUNNER_ERROR);
+	CHECK(r.message && r.message[0] != 0);
+	scpool_result_free(&r);
+
+	/* Memory: a bomb under 64 MiB is stopped; a 16 MiB touch is counted. */
+	const char *bomb[] = { "bomb", NULL };
+	CHECK_OK(scpool_limits_init(&limits));
+	limits.memory_bytes = 64 * MIB;
+	limits.wall_time_ns = 10 * SEC;
+	CHECK_OK(run_guarded(c, "hostile_memory", bomb, &limits, SCPOOL_SECCOMP_POLICY_DEFAULT, &r));
+	CHECK(r.status == SCPOOL_STATUS_MEMORY_LIMIT_EXCEEDED);
+	CHECK(r.memory_bytes >= 60 * MIB && r.memory_bytes <= 80 * MIB);
+	scpool_result_free(&r);
+	const char *touch[] = { "touch", "16", NULL };
+	CHECK_OK(run_guarded(c, "hostile_memory", touch, &limits, SCPOOL_SECCOMP_POLICY_DEFAULT, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, "touched 16\n"));
+	CHECK(r.memory_bytes >= 16 * MIB && r.memory_bytes < 64 * MIB);
+	scpool_result_free(&r);
+
+	/* Syscalls: the default policy refuses mount with EPERM, strict kills on socket. */
+	const char *mount_args[] = { "mount", NULL };
+	CHECK_OK(run_guarded(c, "hostile_sys", mount_args, NULL, SCPOOL_SECCOMP_POLICY_DEFAULT, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, "mount err 1\n"));
+	scpool_result_free(&r);
+	const char *socket_args[] = { "socket", NULL };
+	CHECK_OK(run_guarded(c, "hostile_sys", socket_args, NULL, SCPOOL_SECCOMP_POLICY_STRICT, &r));
+	CHECK(r.status == SCPOOL_STATUS_DISALLOWED_SYSCALL && r.signal == SIGSYS);
+	scpool_result_free(&r);
+	scpool_container_release(c);
+}
+
+/* A custom BPF program: kill on getppid, allow the rest (a real filter would also
+ * check the architecture; the library's guard in front of it does). */
+static void test_custom_seccomp(scpool_pool *pool)
+{
+	scpool_container *c = acquire(pool);
+	scpool_sock_filter filter[] = {
+		{ BPF_LD | BPF_W | BPF_ABS, 0, 0, 0 }, /* seccomp_data.nr */
+		{ BPF_JMP | BPF_JEQ | BPF_K, 0, 1, SYS_getppid },
+		{ BPF_RET | BPF_K, 0, 0, 0x80000000u }, /* SECCOMP_RET_KILL_PROCESS */
+		{ BPF_RET | BPF_K, 0, 0, 0x7fff0000u }, /* SECCOMP_RET_ALLOW */
+	};
+	scpool_run_param p;
+	CHECK_OK(scpool_run_param_init(&p));
+	const char *ppid[] = { "/bin/sh", "-c", "echo $PPID", NULL };
+	p.argv = ppid;
+	p.seccomp = SCPOOL_SECCOMP_POLICY_CUSTOM;
+	p.seccomp_filter = filter;
+	p.seccomp_filter_len = sizeof(filter) / sizeof(filter[0]);
+	scpool_result r;
+	CHECK_OK(scpool_result_init(&r));
+	CHECK_OK(scpool_container_run(c, &p, &r));
+	CHECK(r.status == SCPOOL_STATUS_DISALLOWED_SYSCALL && r.signal == SIGSYS);
+	scpool_result_free(&r);
+	/* Without the filter the same run is fine. */
+	p.seccomp = SCPOOL_SECCOMP_POLICY_DEFAULT;
+	p.seccomp_filter = NULL;
+	p.seccomp_filter_len = 0;
+	CHECK_OK(scpool_result_init(&r));
+	CHECK_OK(scpool_container_run(c, &p, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, "1\n")); /* the init is its parent */
+	scpool_result_free(&r);
+	scpool_container_release(c);
+}
+
+/* A fork bomb under a process limit: forks fail with EAGAIN, the run is ended by its
+ * wall-time limit, nothing survives into the next run. */
+static void test_fork_bomb(scpool_pool *pool)
+{
+	scpool_container *c = acquire(pool);
+	scpool_limits limits;
+	CHECK_OK(scpool_limits_init(&limits));
+	limits.processes = 16;
+	limits.wall_time_ns = 1 * SEC;
+	scpool_result r;
+	CHECK_OK(run_guarded(c, "hostile_forkbomb", NULL, &limits, SCPOOL_SECCOMP_POLICY_DEFAULT, &r));
+	CHECK(r.status == SCPOOL_STATUS_WALL_TIME_LIMIT_EXCEEDED);
+	int forks = -1, err = -1;
+	CHECK(r.stdout_data && sscanf((const char *)r.stdout_data, "forks %d errno %d", &forks, &err) == 2);
+	CHECK(forks >= 0 && forks < 16 && err == EAGAIN);
+	scpool_result_free(&r);
+	const char *ps[] = { "/bin/sh", "-c", "ls /proc | grep -c '^[0-9]'", NULL };
+	CHECK_OK(run(c, ps, NULL, NULL, &r));
+	/* The init, the shell and ls (grep is a sibling): nothing of the bomb is left. */
+	CHECK(r.status == SCPOOL_STATUS_OK && r.stdout_data && atoi((const char *)r.stdout_data) <= 4);
+	scpool_result_free(&r);
+	scpool_container_release(c);
+}
+
+static void test_pool_lifecycle(void)
+{
+	scpool_pool *pool = new_pool(1);
+	scpool_container *c = acquire(pool);
+	scpool_container *other = (scpool_container *)1;
+	CHECK_CODE(scpool_pool_acquire(pool, 50 * (int64_t)MS, &other), SCPOOL_ERROR_ACQUIRE_TIMEOUT);
+	scpool_container_release(c);
+	c = acquire(pool);
+	scpool_pool_stats stats;
+	CHECK_OK(scpool_pool_stats_init(&stats));
+	CHECK_OK(scpool_pool_get_stats(pool, &stats));
+	CHECK(stats.acquires == 2 && stats.acquire_timeouts == 1);
+	CHECK(stats.in_use == 1 && stats.created >= 1);
+	/* Discarding destroys it; the pool makes another. */
+	scpool_container_discard(c);
+	c = acquire(pool);
+	CHECK_OK(scpool_pool_close(pool));
+	CHECK_CODE(scpool_pool_acquire(pool, 0, &other), SCPOOL_ERROR_POOL_CLOSED);
+	/* A container out at close still works until released. */
+	CHECK_OK(scpool_container_ping(c));
+	scpool_pool_free(pool);
+	CHECK_OK(scpool_container_ping(c));
+	scpool_container_release(c);
+}
+
+static void test_own_container(void)
+{
+	scpool_container_config config;
+	CHECK_OK(scpool_container_config_init(&config));
+	scpool_mount progs = { progdir, "/opt/progs", 0, 0 };
+	config.mounts = &progs;
+	config.mounts_len = 1;
+	config.hostname = "judge-c";
+	scpool_container *c = NULL;
+	CHECK_OK(scpool_container_new(&config, &c));
+	const char *argv[] = { "/bin/sh", "-c", "hostname; test -x /opt/progs/hostile_hello && echo seen", NULL };
+	scpool_result r;
+	CHECK_OK(run(c, argv, NULL, NULL, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, "judge-c\nseen\n"));
+	scpool_result_free(&r);
+	scpool_container_release(c);
+
+	/* A missing required mount fails set-up with a clear error. */
+	scpool_mount missing = { "/no/such/dir", NULL, 0, 0 };
+	config.mounts = &missing;
+	c = (scpool_container *)1;
+	CHECK_CODE(scpool_container_new(&config, &c), SCPOOL_ERROR_SETUP);
+	CHECK(strstr(scpool_last_error_message(), "/no/such/dir") != NULL);
+}
+
+struct worker {
+	scpool_pool *pool;
+	int ok;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	for (int i = 0; i < 10; i++) {
+		scpool_container *c = NULL;
+		if (scpool_pool_acquire(w->pool, 10 * (int64_t)SEC, &c) != SCPOOL_ERROR_OK)
+			continue;
+		const char *argv[] = { "/bin/echo", "hi", NULL };
+		scpool_run_param p;
+		scpool_run_param_init(&p);
+		p.argv = argv;
+		scpool_result r;
+		scpool_result_init(&r);
+		if (scpool_container_run(c, &p, &r) == SCPOOL_ERROR_OK && r.status == SCPOOL_STATUS_OK &&
+		    output_is(&r, "hi\n"))
+			w->ok++;
+		scpool_result_free(&r);
+		scpool_container_release(c);
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	scpool_pool_config config;
+	CHECK_OK(scpool_pool_config_init(&config));
+	config.min_idle = 1;
+	config.max_idle = 2;
+	config.max_size = 2;
+	scpool_pool *pool = NULL;
+	CHECK_OK(scpool_pool_new(&config, &pool));
+	struct worker workers[4];
+	pthread_t threads[4];
+	for (int i = 0; i < 4; i++) {
+		workers[i] = (struct worker){ pool, 0 };
+		CHECK(pthread_create(&threads[i], NULL, worker_main, &workers[i]) == 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(threads[i], NULL);
+		CHECK(workers[i].ok == 10);
+	}
+	scpool_pool_stats stats;
+	scpool_pool_stats_init(&stats);
+	CHECK_OK(scpool_pool_get_stats(pool, &stats));
+	CHECK(stats.acquires == 40 && stats.created <= 2 + stats.destroyed);
+	scpool_pool_free(pool);
+}
+
+/* Every entry point with NULL or malformed arguments: an error code and a message,
+ * never a crash, and the container keeps working. */
+static void test_invalid_arguments(scpool_pool *pool)
+{
+	scpool_container *c = acquire(pool);
+	scpool_pool *no_pool = NULL;
+	scpool_container *no_container = NULL;
+
+	/* _init functions and stats. */
+	CHECK_INVALID(scpool_container_config_init(NULL));
+	CHECK_INVALID(scpool_pool_config_init(NULL));
+	CHECK_INVALID(scpool_limits_init(NULL));
+	CHECK_INVALID(scpool_execve_param_init(NULL));
+	CHECK_INVALID(scpool_run_param_init(NULL));
+	CHECK_INVALID(scpool_result_init(NULL));
+	CHECK_INVALID(scpool_pool_stats_init(NULL));
+
+	/* Pools. */
+	CHECK_INVALID(scpool_pool_new(NULL, NULL));
+	scpool_pool_config pc;
+	scpool_pool_config_init(&pc);
+	pc.struct_size = 0;
+	CHECK_INVALID(scpool_pool_new(&pc, &no_pool));
+	CHECK(strstr(scpool_last_error_message(), "_init") != NULL);
+	scpool_pool_config_init(&pc);
+	pc.struct_size += 8;
+	CHECK_INVALID(scpool_pool_new(&pc, &no_pool));
+	CHECK(strstr(scpool_last_error_message(), "newer") != NULL);
+	scpool_pool_config_init(&pc);
+	pc.min_idle = 5;
+	pc.max_size = 2;
+	CHECK_INVALID(scpool_pool_new(&pc, &no_pool));
+	scpool_pool_config_init(&pc);
+	pc.max_size = 0;
+	CHECK_INVALID(scpool_pool_new(&pc, &no_pool));
+	scpool_container_config cc;
+	scpool_container_config_init(&cc);
+	cc.cgroup_mode = 42;
+	scpool_pool_config_init(&pc);
+	pc.container = &cc;
+	CHECK_INVALID(scpool_pool_new(&pc, &no_pool));
+	scpool_container_config_init(&cc);
+	scpool_mount bad_mount = { NULL, "/x", 0, 0 };
+	cc.mounts = &bad_mount;
+	cc.mounts_len = 1;
+	CHECK_INVALID(scpool_container_new(&cc, &no_container));
+	cc.mounts = NULL;
+	CHECK_INVALID(scpool_container_new(&cc, &no_container));
+	scpool_container_config_init(&cc);
+	cc.hostname = "";
+	CHECK_INVALID(scpool_container_new(&cc, &no_container));
+	CHECK(no_pool == NULL && no_container == NULL);
+	CHECK_INVALID(scpool_container_new(NULL, NULL));
+	CHECK_INVALID(scpool_pool_acquire(NULL, 0, &no_container));
+	CHECK_INVALID(scpool_pool_acquire(pool, 0, NULL));
+	scpool_pool_stats stats;
+	scpool_pool_stats_init(&stats);
+	CHECK_INVALID(scpool_pool_get_stats(NULL, &stats));
+	CHECK_INVALID(scpool_pool_get_stats(pool, NULL));
+	stats.struct_size = 3;
+	CHECK_INVALID(scpool_pool_get_stats(pool, &stats));
+	CHECK_INVALID(scpool_pool_close(NULL));
+
+	/* Containers. */
+	CHECK_INVALID(scpool_container_ping(NULL));
+	CHECK_INVALID(scpool_container_reset(NULL));
+	scpool_result r;
+	scpool_result_init(&r);
+	scpool_run_param rp;
+	scpool_run_param_init(&rp);
+	const char *echo[] = { "/bin/echo", "x", NULL };
+	rp.argv = echo;
+	CHECK_INVALID(scpool_container_run(NULL, &rp, &r));
+	CHECK_INVALID(scpool_container_run(c, NULL, &r));
+	CHECK_INVALID(scpool_container_run(c, &rp, NULL));
+	r.struct_size = 0;
+	CHECK_INVALID(scpool_container_run(c, &rp, &r));
+	scpool_result_init(&r);
+	rp.argv = NULL;
+	CHECK_INVALID(scpool_container_run(c, &rp, &r)); /* no argv[0] */
+	rp.argv = echo;
+	rp.stdin_len = 5;
+	CHECK_INVALID(scpool_container_run(c, &rp, &r)); /* NULL stdin of length 5 */
+	rp.stdin_len = 0;
+	rp.cwd = "relative";
+	CHECK_INVALID(scpool_container_run(c, &rp, &r));
+	rp.cwd = NULL;
+	rp.seccomp = 9;
+	CHECK_INVALID(scpool_container_run(c, &rp, &r));
+	rp.seccomp = SCPOOL_SECCOMP_POLICY_CUSTOM;
+	CHECK_INVALID(scpool_container_run(c, &rp, &r)); /* custom without a program */
+	rp.seccomp = SCPOOL_SECCOMP_POLICY_DEFAULT;
+	scpool_sock_filter allow = { BPF_RET | BPF_K, 0, 0, 0x7fff0000u };
+	rp.seccomp_filter = &allow;
+	rp.seccomp_filter_len = 1;
+	CHECK_INVALID(scpool_container_run(c, &rp, &r)); /* a program without CUSTOM */
+	rp.seccomp_filter = NULL;
+	rp.seccomp_filter_len = 0;
+	scpool_limits limits;
+	scpool_limits_init(&limits);
+	limits.cpu_rate = -1.0;
+	rp.limits = &limits;
+	CHECK_INVALID(scpool_container_run(c, &rp, &r));
+	scpool_limits_init(&limits);
+	limits.struct_size = 4;
+	CHECK_INVALID(scpool_container_run(c, &rp, &r));
+	rp.limits = NULL;
+	CHECK(r.stdout_data == NULL && r.message == NULL); /* nothing was written */
+
+	scpool_execve_param ep;
+	scpool_execve_param_init(&ep);
+	ep.argv = echo;
+	CHECK_INVALID(scpool_container_execve(NULL, &ep, &r));
+	CHECK_INVALID(scpool_container_execve(c, NULL, &r));
+	CHECK_INVALID(scpool_container_execve(c, &ep, NULL));
+	ep.exec_fd = -7;
+	CHECK_INVALID(scpool_container_execve(c, &ep, &r));
+	ep.exec_fd = -1;
+	int bad_files[2] = { 0, -3 };
+	ep.files = bad_files;
+	ep.files_len = 2;
+	CHECK_INVALID(scpool_container_execve(c, &ep, &r));
+	ep.files = NULL;
+	CHECK_INVALID(scpool_container_execve(c, &ep, &r)); /* NULL files of length 2 */
+	ep.files_len = 0;
+	const char *bad_argv[] = { NULL };
+	ep.argv = bad_argv;
+	CHECK_INVALID(scpool_container_execve(c, &ep, &r)); /* empty argv */
+	ep.argv = echo;
+	ep.exec_fd = 0x7ffffff0; /* above any open-file limit: never open */
+	CHECK_INVALID(scpool_container_execve(c, &ep, &r));
+	ep.exec_fd = -1;
+	int not_open[1] = { 0x7ffffff0 };
+	ep.files = not_open;
+	ep.files_len = 1;
+	CHECK_INVALID(scpool_container_execve(c, &ep, &r));
+	ep.files = NULL;
+	ep.files_len = 0;
+
+	/* Files. */
+	int fds[2] = { 7, 7 };
+	scpool_open_cmd cmds[2] = { { "/w/a", O_RDWR | O_CREAT, 0644 }, { NULL, O_RDONLY, 0 } };
+	CHECK_INVALID(scpool_container_open(NULL, cmds, 1, fds));
+	CHECK_INVALID(scpool_container_open(c, NULL, 1, fds));
+	CHECK_INVALID(scpool_container_open(c, cmds, 1, NULL));
+	CHECK_INVALID(scpool_container_open(c, cmds, 0, fds)); /* nothing to open */
+	cmds[0].flags = O_RDONLY | O_PATH;
+	CHECK_INVALID(scpool_container_open(c, cmds, 1, fds));
+	cmds[0].flags = O_RDWR | O_CREAT;
+	CHECK_INVALID(scpool_container_open(c, cmds, 2, fds)); /* NULL path */
+	CHECK(fds[0] == -1 && fds[1] == -1);
+	cmds[1].path = "w/relative";
+	CHECK_INVALID(scpool_container_open(c, cmds, 2, fds));
+	cmds[1].path = "/../../etc/passwd";
+	CHECK(scpool_container_open(c, cmds, 2, fds) != SCPOOL_ERROR_OK);
+	cmds[1].path = "/w/missing";
+	CHECK_CODE(scpool_container_open(c, cmds, 2, fds), SCPOOL_ERROR_OPEN);
+	CHECK(scpool_last_error_errno() == ENOENT);
+	CHECK(fds[0] == -1 && fds[1] == -1); /* all or nothing */
+	uint8_t *data = NULL;
+	size_t len = 0;
+	CHECK_INVALID(scpool_container_write_file(NULL, "/w/x", (const uint8_t *)"x", 1));
+	CHECK_INVALID(scpool_container_write_file(c, NULL, (const uint8_t *)"x", 1));
+	CHECK_INVALID(scpool_container_write_file(c, "/w/x", NULL, 1));
+	CHECK_INVALID(scpool_container_read_file(NULL, "/w/x", &data, &len));
+	CHECK_INVALID(scpool_container_read_file(c, NULL, &data, &len));
+	CHECK_INVALID(scpool_container_read_file(c, "/w/x", NULL, &len));
+	CHECK_INVALID(scpool_container_read_file(c, "/w/x", &data, NULL));
+	int fd = 5;
+	CHECK_INVALID(scpool_memfd_copy(NULL, &fd));
+	CHECK_INVALID(scpool_memfd_copy("/bin/sh", NULL));
+	CHECK(scpool_memfd_copy("/no/such/file", &fd) != SCPOOL_ERROR_OK);
+
+	/* Freeing NULL is harmless. */
+	scpool_result_free(NULL);
+	scpool_buffer_free(NULL);
+	scpool_container_release(NULL);
+	scpool_container_discard(NULL);
+	scpool_pool_free(NULL);
+
+	/* A success clears the last error. */
+	CHECK_OK(scpool_container_ping(c));
+	CHECK(scpool_last_error_message()[0] == 0 && scpool_last_error_errno() == 0);
+
+	/* And the container still serves. */
+	rp.argv = echo;
+	scpool_result_init(&r);
+	CHECK_OK(scpool_container_run(c, &rp, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, "x\n"));
+	scpool_result_free(&r);
+	scpool_container_release(c);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* No child process of ours is left (the containers' inits are children). */
+static int count_children(void)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", getpid());
+	DIR *tasks = opendir(path);
+	int n = 0;
+	for (struct dirent *t; (t = readdir(tasks)) != NULL;) {
+		if (t->d_name[0] == '.')
+			continue;
+		char children[300], buf[4096];
+		snprintf(children, sizeof(children), "/proc/self/task/%s/children", t->d_name);
+		FILE *f = fopen(children, "r");
+		if (f == NULL)
+			continue;
+		size_t got = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		for (size_t i = 0; i < got; i++)
+			n += buf[i] == ' ';
+	}
+	closedir(tasks);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s PROGDIR\n", argv[0]);
+		return 2;
+	}
+	progdir = argv[1];
+	read_ns("/proc/self/ns/pid", host_pid_ns, sizeof(host_pid_ns));
+	read_ns("/proc/self/ns/mnt", host_mnt_ns, sizeof(host_mnt_ns));
+	/* The library keeps a few descriptors for the life of the process (the init's
+	 * image, /dev/null, its spawner's pipe): count after they exist. */
+	scpool_pool_free(new_pool(1));
+	int fds_before = count_fds();
+
+	test_version();
+	scpool_pool *pool = new_pool(2);
+	test_invalid_arguments(pool);
+	test_run_with_stdin(pool);
+	test_seed_scenario(pool);
+	test_files_and_reset(pool);
+	test_statuses(pool);
+	test_custom_seccomp(pool);
+	test_fork_bomb(pool);
+	scpool_pool_free(pool);
+	test_pool_lifecycle();
+	test_own_container();
+	test_threads();
+
+	int fds_after = count_fds();
+	CHECK(fds_after == fds_before);
+	CHECK(count_children() == 0);
+	if (failures) {
+		fprintf(stderr, "%d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("all C checks passed\n");
+	return 0;
+}
