@@ -4,4 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== Rust: core, init, CLI, C ABI (header freshness included), examples"
 cargo test --workspace --locked
+
+echo "== C: tests/c against the installed libscpool (plain and under ASan), examples/c"
+bash tests/c/run.sh
