@@ -84,6 +84,8 @@ pub struct RunOptions {
 pub struct BenchOptions {
     pub runs: usize,
     pub json: bool,
+    /// A Python interpreter with the scpool module, to time runs through it too.
+    pub python: Option<PathBuf>,
 }
 
 /// Parses the arguments after the program name.
@@ -439,6 +441,7 @@ fn parse_bench(mut args: impl Iterator<Item = OsString>) -> Result<Command, CliE
     const HELP: &str = "scpool bench";
     let mut runs = None;
     let mut json = false;
+    let mut python = None;
     while let Some(arg) = args.next() {
         let option = match OptionArg::split(&arg) {
             Some(Ok(option)) => option,
@@ -465,12 +468,17 @@ fn parse_bench(mut args: impl Iterator<Item = OsString>) -> Result<Command, CliE
                 let count = parsed(&name, &text, positive_count::<usize>, HELP)?;
                 set_once(&mut runs, count, &name, HELP)?;
             }
+            "python" => {
+                let path = PathBuf::from(option.value(&mut args, HELP)?);
+                set_once(&mut python, path, &name, HELP)?;
+            }
             _ => return Err(CliError::usage(format!("unknown option {arg:?}"), HELP)),
         }
     }
     Ok(Command::Bench(BenchOptions {
         runs: runs.unwrap_or(DEFAULT_BENCH_RUNS),
         json,
+        python,
     }))
 }
 
@@ -739,21 +747,24 @@ mod tests {
             parse_words(&["bench"]),
             Ok(Command::Bench(BenchOptions {
                 runs: DEFAULT_BENCH_RUNS,
-                json: false
+                json: false,
+                python: None
             }))
         );
         assert_eq!(
             parse_words(&["bench", "--runs", "300", "--json"]),
             Ok(Command::Bench(BenchOptions {
                 runs: 300,
-                json: true
+                json: true,
+                python: None
             }))
         );
         assert_eq!(
             parse_words(&["bench", "--runs=5"]),
             Ok(Command::Bench(BenchOptions {
                 runs: 5,
-                json: false
+                json: false,
+                python: None
             }))
         );
         assert_eq!(
@@ -765,5 +776,14 @@ mod tests {
         assert!(usage_error(&["bench", "--runs"]).contains("needs a value"));
         assert!(usage_error(&["bench", "extra"]).contains("unexpected argument"));
         assert!(usage_error(&["bench", "--fast"]).contains("unknown option"));
+        assert_eq!(
+            parse_words(&["bench", "--python", "/usr/bin/python3"]),
+            Ok(Command::Bench(BenchOptions {
+                runs: DEFAULT_BENCH_RUNS,
+                json: false,
+                python: Some(PathBuf::from("/usr/bin/python3"))
+            }))
+        );
+        assert!(usage_error(&["bench", "--python"]).contains("needs a value"));
     }
 }

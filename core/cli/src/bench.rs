@@ -4,6 +4,8 @@
 //! - floor: fork+exec+wait of a static no-op on the host, no sandbox;
 //! - execve: the no-op run in an existing container;
 //! - pooled: acquire + execve + release from a pool (release resets off the path);
+//! - pooled through the C ABI (interleaved with the Rust one, run for run) and, with
+//!   `--python`, through the Python module;
 //! - acquire: the acquire alone, from idle;
 //! - fresh: create a container + execve + destroy;
 //! - create: create + destroy;
@@ -12,13 +14,15 @@
 //! - idle memory: an idle container's init's anonymous memory (its image is shared).
 
 use crate::args::BenchOptions;
+use crate::bench_ffi::CAbiPool;
+use crate::bench_python;
 use crate::error::CliError;
 use crate::json::JsonObject;
 use crate::noop::NoopProgram;
 use crate::stats::{summarize, Summary};
 use scpool_core::{Container, ContainerConfig, ExecveParam, Pool, PoolConfig, Status};
 use std::io::{self, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -33,6 +37,8 @@ struct Figures {
     floor: Summary,
     execve: Summary,
     pooled: Summary,
+    pooled_c: Summary,
+    pooled_python: Option<Summary>,
     acquire: Summary,
     fresh: Summary,
     create: Summary,
@@ -62,18 +68,29 @@ pub fn run(options: &BenchOptions) -> Result<(), CliError> {
 
     let pool = Pool::new(PoolConfig::with_size(2))
         .map_err(|e| CliError::from_core("creating the pool", e))?;
+    let c_pool = CAbiPool::new(2, noop.path(), exec_file.as_raw_fd())?;
     let mut acquire_samples = Vec::with_capacity(runs);
-    let pooled = measure(runs, warmup, || {
-        let started = Instant::now();
-        let mut c = pool
-            .acquire()
-            .map_err(|e| CliError::from_core("acquiring a container", e))?;
-        acquire_samples.push(started.elapsed());
-        execve_in(&mut c, &param)
-    })?;
+    let (pooled, pooled_c) = measure_pair(
+        runs,
+        warmup,
+        || {
+            let started = Instant::now();
+            let mut c = pool
+                .acquire()
+                .map_err(|e| CliError::from_core("acquiring a container", e))?;
+            acquire_samples.push(started.elapsed());
+            execve_in(&mut c, &param)
+        },
+        || c_pool.run_once(),
+    )?;
     acquire_samples.drain(..warmup.min(acquire_samples.len()));
     let acquire = summarize(&mut acquire_samples);
     drop(pool);
+    drop(c_pool);
+    let pooled_python = match &options.python {
+        Some(python) => Some(bench_python::measure(python, runs, noop.path())?),
+        None => None,
+    };
 
     let fresh = measure(create_runs, warmup.min(MIN_CREATE_RUNS), || {
         let mut c = Container::new(&ContainerConfig::default())
@@ -108,6 +125,8 @@ pub fn run(options: &BenchOptions) -> Result<(), CliError> {
         floor,
         execve,
         pooled,
+        pooled_c,
+        pooled_python,
         acquire,
         fresh,
         create,
@@ -142,6 +161,31 @@ fn measure(
         samples.push(start.elapsed());
     }
     Ok(summarize(&mut samples))
+}
+
+/// Like [`measure`] for two variants, alternating one run of each so that both see
+/// the same machine state.
+fn measure_pair(
+    runs: usize,
+    warmup: usize,
+    mut first: impl FnMut() -> Result<(), CliError>,
+    mut second: impl FnMut() -> Result<(), CliError>,
+) -> Result<(Summary, Summary), CliError> {
+    for _ in 0..warmup {
+        first()?;
+        second()?;
+    }
+    let mut a = Vec::with_capacity(runs);
+    let mut b = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        first()?;
+        a.push(start.elapsed());
+        let start = Instant::now();
+        second()?;
+        b.push(start.elapsed());
+    }
+    Ok((summarize(&mut a), summarize(&mut b)))
 }
 
 /// The floor: fork+exec+wait on the host, no sandbox.
@@ -281,6 +325,7 @@ fn to_json(f: &Figures) -> String {
         ("floor", &f.floor),
         ("execve", &f.execve),
         ("pooled", &f.pooled),
+        ("pooled_c", &f.pooled_c),
         ("acquire", &f.acquire),
         ("fresh", &f.fresh),
         ("create", &f.create),
@@ -290,6 +335,15 @@ fn to_json(f: &Figures) -> String {
             s.p99_us,
             1,
         );
+    }
+    if let Some(p) = &f.pooled_python {
+        json.number("pooled_python_us", p.median_us, 1)
+            .number("pooled_python_p99_us", p.p99_us, 1)
+            .number(
+                "pooled_python_per_pooled",
+                p.median_us / f.pooled.median_us,
+                3,
+            );
     }
     if let Some(b) = &f.bwrap {
         json.number("bwrap_us", b.median_us, 1)
@@ -306,6 +360,11 @@ fn to_json(f: &Figures) -> String {
             3,
         )
         .number(
+            "pooled_c_per_pooled",
+            f.pooled_c.median_us / f.pooled.median_us,
+            3,
+        )
+        .number(
             "fresh_per_pooled",
             f.fresh.median_us / f.pooled.median_us,
             3,
@@ -319,11 +378,11 @@ fn to_json(f: &Figures) -> String {
 fn to_table(f: &Figures) -> String {
     let row = |name: &str, s: &Summary, what: String| {
         format!(
-            "{name:<8} {:>11.1} {:>11.1}   {what}\n",
+            "{name:<9} {:>11.1} {:>11.1}   {what}\n",
             s.median_us, s.p99_us
         )
     };
-    let mut table = format!("{:<8} {:>11} {:>11}\n", "", "median(us)", "p99(us)");
+    let mut table = format!("{:<9} {:>11} {:>11}\n", "", "median(us)", "p99(us)");
     table += &row(
         "floor",
         &f.floor,
@@ -342,6 +401,18 @@ fn to_table(f: &Figures) -> String {
         &f.pooled,
         format!("acquire + execve + release ({} runs)", f.runs),
     );
+    table += &row(
+        "pooled-c",
+        &f.pooled_c,
+        "the same through the C ABI (interleaved with pooled)".to_string(),
+    );
+    if let Some(p) = &f.pooled_python {
+        table += &row(
+            "pooled-py",
+            p,
+            "the same through the Python module (python -m scpool.bench)".to_string(),
+        );
+    }
     table += &row("acquire", &f.acquire, "acquire from idle".to_string());
     table += &row(
         "fresh",
@@ -364,7 +435,7 @@ fn to_table(f: &Figures) -> String {
                 ),
             )
         }
-        None => table += "bwrap    (not installed)\n",
+        None => table += "bwrap     (not installed)\n",
     }
     for (threads, rate) in &f.throughput {
         table += &format!("throughput {threads:>3} thread(s): {rate:>8.0} runs/s\n");
@@ -374,10 +445,17 @@ fn to_table(f: &Figures) -> String {
             &format!("idle container: {kib} KiB written by its init (+ the init image, shared)\n");
     }
     table += &format!(
-        "pooled/floor  {:.2}\nfresh/pooled  {:.1}\n",
+        "pooled/floor  {:.2}\npooled-c/pooled  {:.2}\nfresh/pooled  {:.1}\n",
         f.pooled.median_us / f.floor.median_us,
+        f.pooled_c.median_us / f.pooled.median_us,
         f.fresh.median_us / f.pooled.median_us
     );
+    if let Some(p) = &f.pooled_python {
+        table += &format!(
+            "pooled-py/pooled  {:.2}\n",
+            p.median_us / f.pooled.median_us
+        );
+    }
     table
 }
 
@@ -393,6 +471,8 @@ mod tests {
             floor: summary(200.0, 300.0),
             execve: summary(250.0, 350.0),
             pooled: summary(300.0, 450.26),
+            pooled_c: summary(303.0, 460.0),
+            pooled_python: Some(summary(330.0, 500.0)),
             acquire: summary(10.0, 20.0),
             fresh: summary(6000.0, 9000.0),
             create: summary(5000.0, 8000.0),
@@ -414,6 +494,10 @@ mod tests {
             r#""pooled_per_floor":1.500"#,
             r#""fresh_per_pooled":20.000"#,
             r#""idle_anon_kib":256"#,
+            r#""pooled_c_us":303.0"#,
+            r#""pooled_c_per_pooled":1.010"#,
+            r#""pooled_python_us":330.0"#,
+            r#""pooled_python_per_pooled":1.100"#,
         ] {
             assert!(json.contains(field), "{field} missing from {json}");
         }
@@ -426,12 +510,16 @@ mod tests {
         f.bwrap = None;
         let table = to_table(&f);
         assert!(
-            table.contains("floor          200.0       300.0"),
+            table.contains("floor           200.0       300.0"),
             "{table}"
         );
         assert!(table.contains("pooled/floor  1.50"), "{table}");
         assert!(table.contains("fresh/pooled  20.0"), "{table}");
-        assert!(table.contains("bwrap    (not installed)"), "{table}");
+        assert!(table.contains("bwrap     (not installed)"), "{table}");
+        assert!(table.contains("pooled-c        303.0"), "{table}");
+        assert!(table.contains("pooled-py       330.0"), "{table}");
+        assert!(table.contains("pooled-c/pooled  1.01"), "{table}");
+        assert!(table.contains("pooled-py/pooled  1.10"), "{table}");
         assert!(table.contains("2 thread(s):     5500 runs/s"), "{table}");
     }
 }

@@ -2,6 +2,8 @@
 
 mod args;
 mod bench;
+mod bench_ffi;
+mod bench_python;
 mod copy;
 mod error;
 mod json;

@@ -15,7 +15,7 @@ scpool - run untrusted programs in sandbox containers
 
 Usage:
   scpool run [OPTIONS] [--] PROGRAM [ARGS...]   run PROGRAM in a fresh container
-  scpool bench [--runs N] [--json]              measure the cost of a run
+  scpool bench [--runs N] [--json] [--python PY] measure the cost of a run
   scpool help [run|bench]                       show help (also -h, --help)
   scpool --version                              show the version (also -V)
 
@@ -103,21 +103,31 @@ const BENCH_HELP: &str = "\
 Measure what a run costs, in one process on this machine.
 
 Usage:
-  scpool bench [--runs N] [--json]
+  scpool bench [--runs N] [--json] [--python PYTHON]
 
 Compiles a static no-op program (int main(void){return 0;}) with 'cc -static'
-into a fresh temporary directory (removed afterwards), then times:
-  floor    fork+exec+wait of the no-op on the host, no sandbox (N runs)
-  execve   one run of the no-op in an existing container (N runs)
-  create   creating and destroying a container (N/10 runs, at least 20)
-after a warm-up of each. Reports medians and 99th percentiles in
-microseconds, and the ratios execve/floor and create/execve.
+into a fresh temporary directory (removed afterwards), then times, after a
+warm-up of each:
+  floor      fork+exec+wait of the no-op on the host, no sandbox (N runs)
+  execve     the no-op in an existing container (N runs)
+  pooled     acquire + execve + release from a pool of 2 (N runs)
+  pooled-c   the same through the C ABI, alternating run for run with pooled
+  pooled-py  the same through the Python module (with --python)
+  acquire    the acquire alone
+  fresh      create a container + execve + destroy (N/10 runs, at least 20)
+  create     create + destroy
+  bwrap      the no-op under bwrap --unshare-all, when bwrap is installed
+  throughput pooled runs per second with 1 thread and with one per core
+and an idle container's memory. Reports medians and 99th percentiles in
+microseconds, and the ratios pooled/floor, pooled-c/pooled, fresh/pooled.
 
 Options:
-      --runs N    runs of floor and execve (default: 1000)
-      --json      print one JSON object as the last line of stdout: floor_us,
-                  execve_us, create_us (medians), floor_p99_us, execve_p99_us,
-                  create_p99_us, execve_per_floor, create_per_execve, runs,
-                  create_runs
-  -h, --help      show this help
+      --runs N         runs of each measurement (default: 1000)
+      --json           print one JSON object as the last line of stdout:
+                       NAME_us and NAME_p99_us for each measurement,
+                       runs_per_sec, pooled_per_floor, pooled_c_per_pooled,
+                       fresh_per_pooled, idle_anon_kib, runs, create_runs
+      --python PYTHON  also time runs through PYTHON -m scpool.bench (the
+                       interpreter needs the scpool module installed)
+  -h, --help           show this help
 ";
