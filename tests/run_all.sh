@@ -9,3 +9,20 @@ cargo test --workspace --locked
 
 echo "== C: tests/c against the installed libscpool (plain and under ASan), examples/c"
 bash tests/c/run.sh
+
+# --- Python (issue #6) -------------------------------------------------------------
+echo "== Python: the scpool module built and installed into target/python-venv, its pytest suite (examples/python included)"
+venv=target/python-venv
+[ -x "$venv/bin/python" ] || python3 -m venv --system-site-packages "$venv"
+# A no-op when python3 already has them (.ci/run installs them there).
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'maturin>=1.9.4' pytest
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation \
+    --no-deps --force-reinstall ./bindings/python
+pytest_status=0
+"$venv/bin/python" -m pytest bindings/python/tests || pytest_status=$?
+if [ "$pytest_status" -eq 5 ]; then
+    echo "pytest collected no tests: bindings/python/tests went missing" >&2
+    exit 1
+fi
+[ "$pytest_status" -eq 0 ] || exit "$pytest_status"
+# --- end of Python ------------------------------------------------------------------
