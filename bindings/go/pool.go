@@ -1,0 +1,272 @@
+package scpool
+
+/*
+#include "scpool_go.h"
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"math"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// Pool keeps pre-created containers. It is safe for use by many goroutines.
+type Pool struct {
+	// Acquire and Stats hold mu for reading, Close for writing: scpool_pool_free
+	// must not overlap any other call on the handle.
+	mu             sync.RWMutex
+	ptr            *C.scpool_pool
+	acquireTimeout time.Duration
+	cleanup        runtime.Cleanup
+}
+
+func durNs(d time.Duration, what string) (C.uint64_t, error) {
+	if d < 0 {
+		return 0, invalidf("%s is negative", what)
+	}
+	return C.uint64_t(d), nil
+}
+
+func count32(n int, what string) (C.uint32_t, error) {
+	if n > math.MaxUint32 {
+		return 0, invalidf("%s %d is too large", what, n)
+	}
+	return C.uint32_t(n), nil
+}
+
+// cContainerConfig fills a C config in a; extra mounts come first-class from
+// PoolConfig.Mounts.
+func cContainerConfig(a *arena, cfg *ContainerConfig, extra []Mount) (*C.scpool_container_config, error) {
+	c := (*C.scpool_container_config)(a.calloc(1, C.sizeof_scpool_container_config))
+	C.scpool_container_config_init(c)
+	mounts := append(append([]Mount(nil), cfg.Mounts...), extra...)
+	if len(mounts) > 0 {
+		m := unsafe.Slice((*C.scpool_mount)(a.calloc(len(mounts), C.sizeof_scpool_mount)), len(mounts))
+		for i, mt := range mounts {
+			var err error
+			if m[i].source, err = a.cstr(mt.Source, "Mount.Source"); err != nil {
+				return nil, err
+			}
+			if m[i].target, err = a.optCstr(mt.Target, "Mount.Target"); err != nil {
+				return nil, err
+			}
+			m[i].writable = cbool(mt.Writable)
+			m[i].optional = cbool(mt.Optional)
+		}
+		c.mounts = &m[0]
+		c.mounts_len = C.size_t(len(mounts))
+	}
+	c.replace_default_mounts = cbool(cfg.ReplaceDefaultMounts)
+	var err error
+	if c.rootfs, err = a.optCstr(cfg.Rootfs, "Rootfs"); err != nil {
+		return nil, err
+	}
+	if cfg.Hostname != "" {
+		if c.hostname, err = a.cstr(cfg.Hostname, "Hostname"); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.CgroupParent != "" {
+		if c.cgroup_parent, err = a.cstr(cfg.CgroupParent, "CgroupParent"); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.UID != nil {
+		c.uid = C.uint32_t(*cfg.UID)
+	}
+	if cfg.GID != nil {
+		c.gid = C.uint32_t(*cfg.GID)
+	}
+	if cfg.UserNamespace != nil {
+		c.user_namespace = cbool(*cfg.UserNamespace)
+	}
+	if cfg.WorkSize != 0 {
+		c.work_size = C.uint64_t(cfg.WorkSize)
+	}
+	if cfg.TmpSize != 0 {
+		c.tmp_size = C.uint64_t(cfg.TmpSize)
+	}
+	if cfg.SetupTimeout != 0 {
+		if c.setup_timeout_ns, err = durNs(cfg.SetupTimeout, "SetupTimeout"); err != nil {
+			return nil, err
+		}
+	}
+	c.cgroup_mode = C.uint32_t(cfg.CgroupMode)
+	return c, nil
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// NewPool creates a pool and its first MinIdle containers.
+func NewPool(cfg PoolConfig) (*Pool, error) {
+	var a arena
+	defer a.free()
+	c := (*C.scpool_pool_config)(a.calloc(1, C.sizeof_scpool_pool_config))
+	C.scpool_pool_config_init(c)
+	sizes := []struct {
+		n    int
+		dst  *C.uint32_t
+		what string
+	}{{cfg.MinIdle, &c.min_idle, "MinIdle"}, {cfg.MaxIdle, &c.max_idle, "MaxIdle"}, {cfg.MaxSize, &c.max_size, "MaxSize"}}
+	for _, s := range sizes {
+		switch {
+		case s.n < 0 && s.what == "MaxSize":
+			return nil, invalidf("MaxSize is negative")
+		case s.n < 0:
+			*s.dst = 0
+		case s.n > 0:
+			v, err := count32(s.n, s.what)
+			if err != nil {
+				return nil, err
+			}
+			*s.dst = v
+		}
+	}
+	durs := []struct {
+		d    time.Duration
+		dst  *C.uint64_t
+		what string
+	}{
+		{cfg.AcquireTimeout, &c.acquire_timeout_ns, "AcquireTimeout"},
+		{cfg.HealthCheckInterval, &c.health_check_interval_ns, "HealthCheckInterval"},
+		{cfg.IdleTimeout, &c.idle_timeout_ns, "IdleTimeout"},
+	}
+	for _, d := range durs {
+		if d.d != 0 {
+			v, err := durNs(d.d, d.what)
+			if err != nil {
+				return nil, err
+			}
+			*d.dst = v
+		}
+	}
+	if cfg.PingOnAcquire {
+		c.ping_on_acquire = 1
+	}
+	cc, err := cContainerConfig(&a, &cfg.Container, cfg.Mounts)
+	if err != nil {
+		return nil, err
+	}
+	c.container = cc
+
+	var e C.gosp_err
+	var ptr *C.scpool_pool
+	if C.gosp_pool_new(c, &ptr, &e) != 0 {
+		return nil, takeErr(&e)
+	}
+	p := &Pool{ptr: ptr, acquireTimeout: time.Duration(c.acquire_timeout_ns)}
+	// A safety net only: a Pool dropped without Close is freed by the GC.
+	p.cleanup = runtime.AddCleanup(p, func(ptr *C.scpool_pool) { C.scpool_pool_free(ptr) }, ptr)
+	return p, nil
+}
+
+// acquirePoll is how long one C acquire waits when ctx can be cancelled: the C call
+// cannot be interrupted, so cancellation is noticed between slices.
+const acquirePoll = 50 * time.Millisecond
+
+// Acquire hands out a container, waiting until ctx is done or the pool's
+// AcquireTimeout passes, whichever is first; a wait that ends so fails with an error
+// matching ErrAcquireTimeout (and ctx.Err() when ctx ended it). Give the container
+// back with Release. A ctx without a Done channel costs one C call; otherwise the
+// wait is made in slices of 50 ms (each counted in Stats.AcquireTimeouts).
+func (p *Pool) Acquire(ctx context.Context) (*Container, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	deadline := time.Now().Add(p.acquireTimeout)
+	ctxDeadline := false
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline, ctxDeadline = d, true
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, &Error{Code: CodeAcquireTimeout, Message: "acquire: " + err.Error(), cause: err}
+		}
+		wait := max(time.Until(deadline), 0)
+		last := true
+		if ctx.Done() != nil && wait > acquirePoll {
+			wait, last = acquirePoll, false
+		}
+		c, err := p.acquireOnce(wait)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, ErrAcquireTimeout) {
+			return nil, err
+		}
+		if last {
+			if ctxDeadline {
+				err.(*Error).cause = context.DeadlineExceeded
+			}
+			return nil, err
+		}
+	}
+}
+
+func (p *Pool) acquireOnce(wait time.Duration) (*Container, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.ptr == nil {
+		return nil, &Error{Code: CodePoolClosed, Message: "the pool was closed"}
+	}
+	var e C.gosp_err
+	var ptr *C.scpool_container
+	if C.gosp_pool_acquire(p.ptr, C.int64_t(wait), &ptr, &e) != 0 {
+		return nil, takeErr(&e)
+	}
+	return newContainer(ptr), nil
+}
+
+// Stats reads the pool's counters.
+func (p *Pool) Stats() (Stats, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.ptr == nil {
+		return Stats{}, &Error{Code: CodePoolClosed, Message: "the pool was closed"}
+	}
+	var s C.scpool_pool_stats
+	var e C.gosp_err
+	if C.gosp_pool_stats(p.ptr, &s, &e) != 0 {
+		return Stats{}, takeErr(&e)
+	}
+	return Stats{
+		Idle: int(s.idle), InUse: int(s.in_use), Pending: int(s.pending),
+		Created: uint64(s.created), Destroyed: uint64(s.destroyed), Reused: uint64(s.reused),
+		Acquires: uint64(s.acquires), AcquireWaits: uint64(s.acquire_waits),
+		AcquireTimeouts:    uint64(s.acquire_timeouts),
+		AcquireLatencyMean: time.Duration(s.acquire_latency_mean_ns),
+		AcquireLatencyMax:  time.Duration(s.acquire_latency_max_ns),
+	}, nil
+}
+
+// Close closes the pool: waiting Acquires fail with ErrPoolClosed, idle containers
+// are destroyed, containers still out stay usable and are destroyed when released.
+// It waits for the pool's threads. Closing twice is harmless.
+func (p *Pool) Close() error {
+	// Wake waiters first (scpool_pool_close is safe alongside them), then take the
+	// handle away once no call is in flight.
+	p.mu.RLock()
+	if p.ptr != nil {
+		C.scpool_pool_close(p.ptr)
+	}
+	p.mu.RUnlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ptr == nil {
+		return nil
+	}
+	p.cleanup.Stop()
+	C.scpool_pool_free(p.ptr)
+	p.ptr = nil
+	return nil
+}

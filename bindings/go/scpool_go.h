@@ -1,0 +1,69 @@
+/* Helpers for the cgo files of package scpool (each cgo file has its own
+ * preamble, so they live here as static inline functions). */
+#ifndef SCPOOL_GO_H
+#define SCPOOL_GO_H
+
+#include <stdlib.h>
+#include <string.h>
+#include <scpool.h>
+
+// Each wrapper makes one scpool call and, on failure, fetches the thread-local
+// message and errno on the same OS thread: a goroutine may move between threads
+// between two cgo calls, so the pair must be one C call.
+typedef struct {
+	int code;
+	int err_no;
+	char *msg; // strdup'd; the Go side frees it
+} gosp_err;
+
+static inline int gosp_check(int code, gosp_err *e) {
+	if (code != SCPOOL_ERROR_OK) {
+		const char *m = scpool_last_error_message();
+		e->code = code;
+		e->err_no = scpool_last_error_errno();
+		e->msg = strdup(m ? m : "");
+	}
+	return code;
+}
+
+static inline int gosp_pool_new(const scpool_pool_config *c, scpool_pool **out, gosp_err *e) {
+	return gosp_check(scpool_pool_new(c, out), e);
+}
+static inline int gosp_pool_acquire(const scpool_pool *p, int64_t ns, scpool_container **out, gosp_err *e) {
+	return gosp_check(scpool_pool_acquire(p, ns, out), e);
+}
+static inline int gosp_pool_stats(const scpool_pool *p, scpool_pool_stats *s, gosp_err *e) {
+	scpool_pool_stats_init(s);
+	return gosp_check(scpool_pool_get_stats(p, s), e);
+}
+static inline int gosp_container_new(const scpool_container_config *c, scpool_container **out, gosp_err *e) {
+	return gosp_check(scpool_container_new(c, out), e);
+}
+static inline int gosp_ping(scpool_container *c, gosp_err *e) {
+	return gosp_check(scpool_container_ping(c), e);
+}
+static inline int gosp_reset(scpool_container *c, gosp_err *e) {
+	return gosp_check(scpool_container_reset(c), e);
+}
+static inline int gosp_open(scpool_container *c, const scpool_open_cmd *cmds, size_t n, int *fds, gosp_err *e) {
+	return gosp_check(scpool_container_open(c, cmds, n, fds), e);
+}
+static inline int gosp_execve(scpool_container *c, const scpool_execve_param *p, scpool_result *r, gosp_err *e) {
+	scpool_result_init(r);
+	return gosp_check(scpool_container_execve(c, p, r), e);
+}
+static inline int gosp_run(scpool_container *c, const scpool_run_param *p, scpool_result *r, gosp_err *e) {
+	scpool_result_init(r);
+	return gosp_check(scpool_container_run(c, p, r), e);
+}
+static inline int gosp_write_file(scpool_container *c, const char *path, const uint8_t *d, size_t n, gosp_err *e) {
+	return gosp_check(scpool_container_write_file(c, path, d, n), e);
+}
+static inline int gosp_read_file(scpool_container *c, const char *path, uint8_t **d, size_t *n, gosp_err *e) {
+	return gosp_check(scpool_container_read_file(c, path, d, n), e);
+}
+static inline int gosp_memfd_copy(const char *path, int *fd, gosp_err *e) {
+	return gosp_check(scpool_memfd_copy(path, fd), e);
+}
+
+#endif
