@@ -267,9 +267,9 @@ fn runs_per_second(threads: usize, runs: usize, source: &ParamSource) -> Result<
     Ok((per_thread * threads) as f64 / elapsed.as_secs_f64())
 }
 
-/// Memory only this process holds (private clean + dirty pages, from
-/// smaps_rollup): what destroying the container frees. The init image itself is
-/// one shared memfd, counted once for all containers.
+/// Anonymous memory of the init (smaps_rollup): what it wrote, which destroying the
+/// container frees. Not Private_Clean: with no other container alive, the pages of
+/// the init image (one memfd shared by all containers) would count as private.
 fn anon_kib(pid: i32) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
     let field = |key: &str| -> Option<u64> {
@@ -280,7 +280,7 @@ fn anon_kib(pid: i32) -> Option<u64> {
             .parse()
             .ok()
     };
-    Some(field("Private_Clean:")? + field("Private_Dirty:")?)
+    field("Anonymous:")
 }
 
 fn bwrap_available() -> bool {
