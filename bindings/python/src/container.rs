@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use scpool_core::{Error, OpenCmd, PooledContainer};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// A container on loan from a pool. A context manager that releases it; one call
@@ -19,6 +20,10 @@ use std::sync::{Mutex, MutexGuard};
 pub struct PyContainer {
     /// `None` once released or discarded.
     container: Mutex<Option<PooledContainer>>,
+    /// Copies of the state for the attributes, which must not wait for a call in
+    /// progress (they hold the GIL).
+    released: AtomicBool,
+    broken: AtomicBool,
     init_pid: i32,
     owner: Owner,
 }
@@ -29,17 +34,13 @@ enum Failure {
     Released,
 }
 
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::Core(e)
-    }
-}
-
 impl PyContainer {
     pub fn new(container: PooledContainer, owner: Owner) -> Self {
         PyContainer {
             init_pid: container.init_pid(),
             container: Mutex::new(Some(container)),
+            released: AtomicBool::new(false),
+            broken: AtomicBool::new(false),
             owner,
         }
     }
@@ -56,7 +57,11 @@ impl PyContainer {
     ) -> PyResult<T> {
         self.owner.check(py, "container")?;
         let outcome = py.detach(|| match self.slot().as_mut() {
-            Some(container) => f(container).map_err(Failure::Core),
+            Some(container) => {
+                let outcome = f(container).map_err(Failure::Core);
+                self.broken.store(container.is_broken(), Ordering::Relaxed);
+                outcome
+            }
             None => Err(Failure::Released),
         });
         outcome.map_err(|failure| match failure {
@@ -76,6 +81,7 @@ impl PyContainer {
         }
         py.detach(|| {
             let taken = self.slot().take();
+            self.released.store(true, Ordering::Relaxed);
             if let Some(container) = taken {
                 give_back(container);
             }
@@ -178,13 +184,13 @@ impl PyContainer {
     /// True once released or discarded.
     #[getter]
     fn released(&self) -> bool {
-        self.slot().is_none()
+        self.released.load(Ordering::Relaxed)
     }
 
     /// True when the container's init died or misbehaved: release it.
     #[getter]
     fn broken(&self) -> bool {
-        self.slot().as_ref().is_some_and(|c| c.is_broken())
+        !self.released() && self.broken.load(Ordering::Relaxed)
     }
 
     /// Host pid of the container's init.
@@ -204,10 +210,12 @@ impl PyContainer {
     }
 
     fn __repr__(&self) -> String {
-        let state = match self.slot().as_ref() {
-            None => "released",
-            Some(c) if c.is_broken() => "broken",
-            Some(_) => "in use",
+        let state = if self.released() {
+            "released"
+        } else if self.broken() {
+            "broken"
+        } else {
+            "in use"
         };
         format!("<scpool.Container init_pid={} {state}>", self.init_pid)
     }

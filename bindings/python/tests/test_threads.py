@@ -88,3 +88,16 @@ def test_threads_sharing_one_container_take_turns(pool) -> None:
 
         with ThreadPoolExecutor(4) as executor:
             assert list(executor.map(work, range(16))) == [str(i).encode() for i in range(16)]
+
+
+def test_attributes_do_not_wait_for_a_run_in_progress(pool) -> None:
+    with pool.acquire(timeout=30) as c:
+        with ThreadPoolExecutor(1) as executor:
+            running = executor.submit(c.run, ["/bin/sleep", "1"], wall_time_limit=10)
+            time.sleep(0.2)
+            started = time.monotonic()
+            assert not c.released and not c.broken
+            assert "in use" in repr(c)
+            assert time.monotonic() - started < 0.5
+            assert not running.done()
+            assert running.result().ok
