@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -837,5 +838,50 @@ func TestNoLeaksAfterClose(t *testing.T) {
 		if !slices.Contains(kidsBefore, kid) {
 			t.Errorf("child left: %s", kid)
 		}
+	}
+}
+
+func TestOneShotRun(t *testing.T) {
+	defer CloseDefaultPool()
+	for range 2 {
+		r, err := Run(RunParam{Args: []string{"/bin/echo", "hi"}})
+		if err != nil || r.Status != StatusOK || string(r.Stdout) != "hi\n" {
+			t.Fatalf("%v %+v", err, r)
+		}
+	}
+	if err := CloseDefaultPool(); err != nil {
+		t.Fatal(err)
+	}
+	// A new default pool after closing the old one.
+	if r, err := Run(RunParam{Args: []string{"/bin/true"}}); err != nil || r.Status != StatusOK {
+		t.Fatalf("%v %+v", err, r)
+	}
+}
+
+// A classic BPF program of our own: kill on socket(2), allow the rest.
+func TestCustomSeccomp(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the filter names x86_64 system call numbers")
+	}
+	filter := []SockFilter{
+		{Code: 0x20, K: 0},                // ld [nr]
+		{Code: 0x15, Jt: 0, Jf: 1, K: 41}, // jeq socket
+		{Code: 0x06, K: 0x80000000},       // ret KILL_PROCESS
+		{Code: 0x06, K: 0x7fff0000},       // ret ALLOW
+	}
+	c := acquire(t, pool)
+	r := run(t, c, RunParam{Args: guarded("hostile_sys", "socket"), Seccomp: SeccompCustom,
+		SeccompFilter: filter, Limits: Limits{WallTime: testTime}})
+	if r.Status != StatusDisallowedSyscall {
+		t.Fatalf("socket: %s", show(r))
+	}
+	r = run(t, c, RunParam{Args: guarded("hostile_sys", "fds"), Seccomp: SeccompCustom,
+		SeccompFilter: filter, Limits: Limits{WallTime: testTime}})
+	if r.Status != StatusOK || !strings.HasPrefix(string(r.Stdout), "fds 0 1 2") {
+		t.Fatalf("fds: %s", show(r))
+	}
+	// A filter without the custom policy is refused.
+	if _, err := c.Run(RunParam{Args: []string{"/bin/true"}, SeccompFilter: filter}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("filter without SeccompCustom: %v", err)
 	}
 }
