@@ -625,7 +625,7 @@ func TestAcquireTimeouts(t *testing.T) {
 	if _, err := p.Acquire(ctx); !errors.Is(err, ErrAcquireTimeout) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancel: %v", err)
 	}
-	if d := time.Since(start); d > 300*time.Millisecond {
+	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("cancel took %v", d)
 	}
 
