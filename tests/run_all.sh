@@ -10,6 +10,10 @@ cargo test --workspace --locked
 echo "== C: tests/c against the installed libscpool (plain and under ASan), examples/c"
 bash tests/c/run.sh
 
+echo "== Go: bindings/go (go vet, go test) and examples/go/judge"
+[ -d /usr/local/go/bin ] && PATH="/usr/local/go/bin:$PATH"
+bash tests/go.sh
+
 # --- Python (issue #6) -------------------------------------------------------------
 echo "== Python: the scpool module built and installed into target/python-venv, its pytest suite (examples/python included)"
 venv=target/python-venv
