@@ -1,0 +1,46 @@
+"""The keywords of scpool.Pool reach the containers."""
+
+from __future__ import annotations
+
+import scpool
+from conftest import MIB, PATH_ENV
+
+
+def test_hostname_mounts_and_sizes() -> None:
+    mounts = ["/bin", "/lib", "/usr", ("/lib64", "/lib64", False, True)]
+    with scpool.Pool(size=1, hostname="judge", mounts=mounts, work_size=2 * MIB,
+                     tmp_size=MIB, cgroup="required") as pool, pool.acquire() as c:
+        assert c.run(["/bin/hostname"]).stdout == b"judge\n"
+        # mounts replaced the default list: no /sbin, /etc/alternatives...
+        r = c.run(["/bin/ls", "/"])
+        assert set(r.stdout.split()) >= {b"bin", b"lib", b"usr", b"w", b"tmp"}
+        assert b"sbin" not in r.stdout.split()
+        # /w holds 2 MiB at most.
+        r = c.run(["/bin/sh", "-c", "head -c 3145728 /dev/zero > /w/big"], env=[PATH_ENV])
+        assert r.status is scpool.Status.NONZERO_EXIT and b"No space left" in r.stderr, r
+        assert scpool.DEFAULT_MOUNTS[0] == "/bin"
+
+
+def test_a_writable_extra_mount(scratch) -> None:
+    shared = scratch / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    with scpool.Pool(size=1, extra_mounts=[(str(shared), "/data", True)]) as pool:
+        r = pool.run(["/bin/sh", "-c", "echo out > /data/file"],
+                     env=[PATH_ENV])
+        assert r.status is scpool.Status.OK, r
+    assert (shared / "file").read_bytes() == b"out\n"
+
+
+def test_a_user_namespace_on_a_root_host() -> None:
+    with scpool.Pool(size=1, user_namespace=True) as pool:
+        r = pool.run(["/usr/bin/id", "-u"])
+        assert (r.status, r.stdout) == (scpool.Status.OK, b"0\n")
+
+
+def test_containers_without_a_cgroup() -> None:
+    with scpool.Pool(size=1, cgroup="off") as pool:
+        # CPU time falls back to RLIMIT_CPU, memory to RLIMIT_AS: still enforced.
+        r = pool.run(["/bin/sh", "-c", "while :; do :; done"], time_limit=1.0,
+                     wall_time_limit=10.0)
+        assert r.status is scpool.Status.TIME_LIMIT_EXCEEDED, r
