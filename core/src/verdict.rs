@@ -59,7 +59,11 @@ pub(crate) fn judge(e: &Evidence<'_>) -> RunResult {
         Outcome::Signaled(sig) => (None, Some(sig)),
         Outcome::ExecFailed { .. } => (None, None),
     };
-    let over_cpu = e.limits.cpu_time.is_some_and(|limit| cpu_time > limit);
+    // RLIMIT_CPU's SIGXCPU counts too: without a cgroup it is the enforcement, and
+    // the kernel's count that fired it can be ahead of the rusage figure we report.
+    let over_cpu = e.limits.cpu_time.is_some_and(|limit| {
+        cpu_time > limit || report.outcome == Outcome::Signaled(libc::SIGXCPU)
+    });
     let oom_killed = e.limits.memory.is_some() && e.usage.is_some_and(|u| u.oom_killed);
     let (status, message) = match report.outcome {
         Outcome::ExecFailed { stage, errno } => (
