@@ -1382,3 +1382,19 @@ fn a_closed_descriptor_is_refused_and_the_container_survives() {
     assert!(!c.is_broken());
     assert_still_works(&mut c);
 }
+
+#[test]
+fn without_a_cgroup_rlimit_cpu_ends_the_run_as_time_limit_exceeded() {
+    let mut config = ContainerConfig::default();
+    config.cgroup.mode = scpool_core::CgroupMode::Off;
+    let mut c = Container::new(&config).unwrap();
+    assert_eq!(c.cgroup_version(), None);
+    let mut param = run_param(["/bin/sh", "-c", "while :; do :; done"]);
+    param.limits.cpu_time = Some(Duration::from_secs(1));
+    let r = c.run(&param).unwrap();
+    // RLIMIT_CPU (whole seconds) fires SIGXCPU; rusage may read a hair under 1 s.
+    assert_eq!(r.status, Status::TimeLimitExceeded, "{r:?}");
+    assert_eq!(r.signal, Some(libc::SIGXCPU), "{r:?}");
+    assert!(r.cpu_time >= Duration::from_millis(900), "{r:?}");
+    assert_still_works(&mut c);
+}
