@@ -53,6 +53,9 @@ pub(crate) fn setup(config: &ContainerConfig) -> Result<Setup> {
     if config.work_size == 0 || config.tmp_size == 0 {
         return Err(Error::invalid("work_size and tmp_size must be positive"));
     }
+    if config.setup_timeout.is_zero() {
+        return Err(Error::invalid("setup_timeout must be positive"));
+    }
     let mut mounts = Vec::with_capacity(config.mounts.len());
     for m in &config.mounts {
         let source = no_nul("mount source", m.source.as_os_str())?;

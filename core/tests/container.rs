@@ -1127,6 +1127,10 @@ fn bad_configurations_are_rejected() {
             ..ContainerConfig::default()
         },
         ContainerConfig {
+            setup_timeout: Duration::ZERO,
+            ..ContainerConfig::default()
+        },
+        ContainerConfig {
             mounts: vec![Mount::read_only("relative/path")],
             ..ContainerConfig::default()
         },
