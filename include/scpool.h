@@ -8,7 +8,8 @@
  *  - NULL or malformed arguments give SCPOOL_ERROR_INVALID_ARGUMENT, never a crash;
  *  - structs start with struct_size, set by their _init function: always call it
  *    first, then change fields, so the struct can grow in later versions;
- *  - durations are nanoseconds, sizes bytes; 0 in a limit means no limit;
+ *  - durations are nanoseconds, sizes bytes; 0 in a scpool_limits field means no
+ *    limit (elsewhere each field says what 0 means);
  *  - thread safety is stated per function: a pool is shared freely, a container
  *    handle is used by one thread at a time.
  */
@@ -145,7 +146,7 @@ typedef struct scpool_container_config {
   // Size caps of the writable `/w` and `/tmp`.
   uint64_t work_size;
   uint64_t tmp_size;
-  // How long creating a container may take.
+  // How long creating a container may take (must be positive).
   uint64_t setup_timeout_ns;
   // A `scpool_cgroup_mode`.
   uint32_t cgroup_mode;
@@ -159,16 +160,20 @@ typedef struct scpool_pool_config {
   // `sizeof(scpool_pool_config)`, set by the `_init` function.
   uint32_t struct_size;
   // Idle containers kept ready (created at start, refilled in the background).
+  // `min_idle <= max_idle <= max_size` is required: lowering `max_size` alone
+  // below the defaults is refused.
   uint32_t min_idle;
   // Idle containers above this are destroyed, longest idle first.
   uint32_t max_idle;
   // Containers alive at once: idle, in use, being created or reset.
   uint32_t max_size;
-  // How long `scpool_pool_acquire()` waits by default.
+  // How long `scpool_pool_acquire()` waits when given a negative timeout; 0 fails
+  // at once when no container is free.
   uint64_t acquire_timeout_ns;
-  // How often idle containers are pinged.
+  // How often idle containers are pinged (must be positive).
   uint64_t health_check_interval_ns;
-  // Idle containers above `min_idle` unused this long are destroyed.
+  // Idle containers above `min_idle` unused this long are destroyed (must be
+  // positive).
   uint64_t idle_timeout_ns;
   // Non-zero: ping a container before handing it out.
   int ping_on_acquire;
@@ -453,8 +458,9 @@ enum scpool_error scpool_container_read_file(struct scpool_container *c,
                                              uint8_t **data,
                                              size_t *len);
 
-// The message of the last failed call made on this thread ("" after a success).
-// The pointer stays valid until the next scpool call on this thread.
+// The message of the last failed call made on this thread ("" after a successful
+// call of a function that returns a `scpool_error`; the `void` functions leave it
+// alone). The pointer stays valid until the next such call on this thread.
 //
 // Thread safety: per thread; safe to call from any thread.
 const char *scpool_last_error_message(void);

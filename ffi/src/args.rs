@@ -91,46 +91,89 @@ pub unsafe fn slice<'a, T>(p: *const T, len: usize, what: &str) -> FfiResult<&'a
 }
 
 /// A C struct that starts with `uint32_t struct_size`, filled by its `_init` function.
-pub trait SizedStruct {
+///
+/// Structs only ever grow at the end. A caller built against an older header passes
+/// a smaller `struct_size`: the library reads that prefix (later fields keep their
+/// defaults) and writes only that prefix back.
+pub trait SizedStruct: Copy {
     const NAME: &'static str;
+    /// The size in the first ABI version that had the struct: the smallest accepted.
+    /// Every field a caller must free lies within it.
+    const FIRST_SIZE: usize;
 }
 
-/// Checks the `struct_size` a caller put in a struct: it must be the size this library
-/// knows (the struct of this ABI version, as the header's `_init` function sets it).
-pub fn check_struct_size<T: SizedStruct>(struct_size: u32) -> FfiResult {
+/// Checks the `struct_size` a caller put in a struct and returns how many bytes of it
+/// this library may read or write.
+pub fn check_struct_size<T: SizedStruct>(struct_size: u32) -> FfiResult<usize> {
     let ours = std::mem::size_of::<T>();
     match struct_size as usize {
         0 => Err(FfiError::invalid(format!(
             "{}.struct_size is 0: fill the struct with its _init function first",
             T::NAME
         ))),
-        n if n == ours => Ok(()),
         n if n > ours => Err(FfiError::invalid(format!(
             "{}.struct_size is {n} but this libscpool knows {ours} bytes: the program was \
              built against a newer scpool.h",
             T::NAME
         ))),
-        n => Err(FfiError::invalid(format!(
-            "{}.struct_size is {n}, expected {ours}",
-            T::NAME
+        n if n < T::FIRST_SIZE => Err(FfiError::invalid(format!(
+            "{}.struct_size is {n}, smaller than any version of the struct ({} bytes)",
+            T::NAME,
+            T::FIRST_SIZE
         ))),
+        n => Ok(n),
     }
 }
 
-/// Reads a caller's struct after checking its size.
+/// Reads a caller's struct: the prefix its `struct_size` covers, over `defaults`.
 ///
 /// # Safety
-/// `p` is NULL or points to a readable `T` (of at least `struct_size` bytes) whose
-/// first field is its `uint32_t struct_size`.
-pub unsafe fn sized_struct<T: SizedStruct + Copy>(p: *const T) -> FfiResult<T> {
+/// `p` is NULL or points to a readable struct of at least its own `struct_size`
+/// bytes, whose first field is that `uint32_t struct_size`.
+pub unsafe fn sized_struct<T: SizedStruct>(p: *const T, defaults: T) -> FfiResult<T> {
     if p.is_null() {
         return Err(FfiError::invalid(format!("{} is NULL", T::NAME)));
     }
     // SAFETY: p is non-NULL and its first field is a u32 by the contract.
     let size = unsafe { p.cast::<u32>().read_unaligned() };
-    check_struct_size::<T>(size)?;
-    // SAFETY: the caller's struct is as large as ours (checked) and readable.
-    Ok(unsafe { p.read_unaligned() })
+    let len = check_struct_size::<T>(size)?;
+    let mut value = defaults;
+    // SAFETY: the caller's struct has `len` readable bytes; `value` is a T of at least
+    // `len` bytes (checked); both are plain data (integers, floats, raw pointers).
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            p.cast::<u8>(),
+            std::ptr::addr_of_mut!(value).cast::<u8>(),
+            len,
+        )
+    };
+    Ok(value)
+}
+
+/// Checks an output struct before anything is done, returning the bytes to write.
+///
+/// # Safety
+/// `out` is NULL or points to at least its `uint32_t struct_size` field.
+pub unsafe fn sized_out<T: SizedStruct>(out: *mut T, what: &str) -> FfiResult<usize> {
+    let out = self::out(out, what)?;
+    // SAFETY: non-NULL; the first field is a u32 by the contract.
+    let size = unsafe { out.cast::<u32>().read_unaligned() };
+    check_struct_size::<T>(size)
+}
+
+/// Writes the first `len` bytes (from `sized_out`) of `value` into the caller's struct.
+///
+/// # Safety
+/// `out` passed `sized_out`, which returned `len`.
+pub unsafe fn write_sized<T: SizedStruct>(out: *mut T, value: &T, len: usize) {
+    // SAFETY: the caller's struct has `len` writable bytes and `value` at least as many.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            (value as *const T).cast::<u8>(),
+            out.cast::<u8>(),
+            len.min(std::mem::size_of::<T>()),
+        )
+    };
 }
 
 /// Refuses a NULL out-pointer.

@@ -58,7 +58,7 @@ pub struct container_config {
     /// Size caps of the writable `/w` and `/tmp`.
     pub work_size: u64,
     pub tmp_size: u64,
-    /// How long creating a container may take.
+    /// How long creating a container may take (must be positive).
     pub setup_timeout_ns: u64,
     /// A `scpool_cgroup_mode`.
     pub cgroup_mode: u32,
@@ -69,6 +69,8 @@ pub struct container_config {
 
 impl SizedStruct for container_config {
     const NAME: &'static str = "scpool_container_config";
+    // Version 1 of the ABI: the whole struct.
+    const FIRST_SIZE: usize = std::mem::size_of::<Self>();
 }
 
 /// How a pool sizes itself. Fill with `scpool_pool_config_init()`.
@@ -78,16 +80,20 @@ pub struct pool_config {
     /// `sizeof(scpool_pool_config)`, set by the `_init` function.
     pub struct_size: u32,
     /// Idle containers kept ready (created at start, refilled in the background).
+    /// `min_idle <= max_idle <= max_size` is required: lowering `max_size` alone
+    /// below the defaults is refused.
     pub min_idle: u32,
     /// Idle containers above this are destroyed, longest idle first.
     pub max_idle: u32,
     /// Containers alive at once: idle, in use, being created or reset.
     pub max_size: u32,
-    /// How long `scpool_pool_acquire()` waits by default.
+    /// How long `scpool_pool_acquire()` waits when given a negative timeout; 0 fails
+    /// at once when no container is free.
     pub acquire_timeout_ns: u64,
-    /// How often idle containers are pinged.
+    /// How often idle containers are pinged (must be positive).
     pub health_check_interval_ns: u64,
-    /// Idle containers above `min_idle` unused this long are destroyed.
+    /// Idle containers above `min_idle` unused this long are destroyed (must be
+    /// positive).
     pub idle_timeout_ns: u64,
     /// Non-zero: ping a container before handing it out.
     pub ping_on_acquire: c_int,
@@ -97,6 +103,8 @@ pub struct pool_config {
 
 impl SizedStruct for pool_config {
     const NAME: &'static str = "scpool_pool_config";
+    // Version 1 of the ABI: the whole struct.
+    const FIRST_SIZE: usize = std::mem::size_of::<Self>();
 }
 
 fn nanos_u64(d: Duration) -> u64 {
@@ -214,7 +222,7 @@ pub(crate) unsafe fn container_config_from(
         return Ok(config);
     }
     // SAFETY: forwarded contract.
-    let c = unsafe { args::sized_struct(p) }?;
+    let c = unsafe { args::sized_struct(p, container_defaults()) }?;
     // SAFETY: forwarded contract (mounts_len elements).
     let mounts = unsafe { args::slice(c.mounts, c.mounts_len, "mounts") }?;
     let mut extra = Vec::with_capacity(mounts.len());
@@ -256,7 +264,7 @@ pub(crate) unsafe fn pool_config_from(p: *const pool_config) -> FfiResult<PoolCo
         return Ok(PoolConfig::default());
     }
     // SAFETY: forwarded contract.
-    let c = unsafe { args::sized_struct(p) }?;
+    let c = unsafe { args::sized_struct(p, pool_defaults()) }?;
     Ok(PoolConfig {
         // SAFETY: forwarded contract.
         container: unsafe { container_config_from(c.container) }?,

@@ -168,13 +168,13 @@ pub unsafe extern "C" fn scpool_container_open(
 ) -> error {
     guard(|| {
         let fds = args::out(fds, "fds")?;
-        // SAFETY: fds has room for count ints by the contract.
+        // SAFETY: forwarded contract; this also bounds `count`.
+        let cmds = unsafe { args::slice(cmds, count, "cmds") }?;
+        // SAFETY: fds has room for count ints by the contract; count is bounded above.
         let fds = unsafe { std::slice::from_raw_parts_mut(fds, count) };
         fds.fill(-1);
         // SAFETY: forwarded contract.
         let c = unsafe { live(c) }?;
-        // SAFETY: forwarded contract.
-        let cmds = unsafe { args::slice(cmds, count, "cmds") }?;
         let mut wanted = Vec::with_capacity(cmds.len());
         for (i, cmd) in cmds.iter().enumerate() {
             // SAFETY: forwarded contract.
@@ -207,14 +207,14 @@ pub unsafe extern "C" fn scpool_container_execve(
 ) -> error {
     guard(|| {
         // SAFETY: forwarded contract.
-        let out = unsafe { result::check_result_out(result) }?;
+        let len = unsafe { result::check_result_out(result) }?;
         // SAFETY: forwarded contract.
         let c = unsafe { live(c) }?;
         // SAFETY: forwarded contract.
         let param = unsafe { params::execve_param_from(param) }?;
         let r = c.execve(&param)?;
         // SAFETY: checked above.
-        unsafe { result::write_result(out, &r) }
+        unsafe { result::write_result(result, len, &r) }
     })
 }
 
@@ -233,14 +233,14 @@ pub unsafe extern "C" fn scpool_container_run(
 ) -> error {
     guard(|| {
         // SAFETY: forwarded contract.
-        let out = unsafe { result::check_result_out(result) }?;
+        let len = unsafe { result::check_result_out(result) }?;
         // SAFETY: forwarded contract.
         let c = unsafe { live(c) }?;
         // SAFETY: forwarded contract.
         let param = unsafe { params::run_param_from(param) }?;
         let r = c.run(&param)?;
         // SAFETY: checked above.
-        unsafe { result::write_result(out, &r) }
+        unsafe { result::write_result(result, len, &r) }
     })
 }
 

@@ -103,7 +103,8 @@ fn remember(message: &str, errno: i32) {
     // An interior NUL cannot be shown by C; cut the message there.
     let text = message.split('\0').next().unwrap_or_default();
     let message = CString::new(text).unwrap_or_default();
-    LAST_ERROR.with(|last| *last.borrow_mut() = LastError { message, errno });
+    // try_with: during thread teardown there is nowhere to keep it.
+    let _ = LAST_ERROR.try_with(|last| *last.borrow_mut() = LastError { message, errno });
 }
 
 /// Runs the body of an exported function: records its error (or clears the last one)
@@ -131,21 +132,24 @@ pub(crate) fn guard(body: impl FnOnce() -> FfiResult) -> error {
 }
 
 /// Runs a body that cannot report an error (free/release functions): a panic is
-/// swallowed and recorded rather than unwinding into C.
+/// recorded rather than unwinding into C. A success leaves the last error alone, so
+/// a caller may clean up before reading why an earlier call failed.
 pub(crate) fn guard_void(body: impl FnOnce()) {
-    let _ = guard(|| {
-        body();
-        Ok(())
-    });
+    if catch_unwind(AssertUnwindSafe(body)).is_err() {
+        remember("internal error in scpool while releasing a resource", 0);
+    }
 }
 
-/// The message of the last failed call made on this thread ("" after a success).
-/// The pointer stays valid until the next scpool call on this thread.
+/// The message of the last failed call made on this thread ("" after a successful
+/// call of a function that returns a `scpool_error`; the `void` functions leave it
+/// alone). The pointer stays valid until the next such call on this thread.
 ///
 /// Thread safety: per thread; safe to call from any thread.
 #[no_mangle]
 pub extern "C" fn scpool_last_error_message() -> *const libc::c_char {
-    LAST_ERROR.with(|last| last.borrow().message.as_ptr())
+    LAST_ERROR
+        .try_with(|last| last.borrow().message.as_ptr())
+        .unwrap_or(c"".as_ptr())
 }
 
 /// The errno behind the last failed call on this thread, when it had one
@@ -154,7 +158,7 @@ pub extern "C" fn scpool_last_error_message() -> *const libc::c_char {
 /// Thread safety: per thread; safe to call from any thread.
 #[no_mangle]
 pub extern "C" fn scpool_last_error_errno() -> libc::c_int {
-    LAST_ERROR.with(|last| last.borrow().errno)
+    LAST_ERROR.try_with(|last| last.borrow().errno).unwrap_or(0)
 }
 
 /// A constant name for an error code ("SCPOOL_ERROR_OPEN"...), or "SCPOOL_ERROR_UNKNOWN".

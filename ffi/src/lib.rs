@@ -7,8 +7,11 @@
 //!   (pointers to freed or too-small memory cannot be detected);
 //! - no panic crosses the boundary: one would be reported as `SCPOOL_ERROR_INTERNAL`;
 //! - structs passed in or out start with `struct_size`, set by their `_init`
-//!   function, so that they can grow without breaking programs built earlier;
-//! - durations are nanoseconds, sizes bytes, and 0 in a limit means "no limit";
+//!   function: structs grow only at the end, and the library reads and writes only
+//!   the prefix a caller's `struct_size` covers, so programs built earlier keep
+//!   working;
+//! - durations are nanoseconds, sizes bytes, and 0 in a `scpool_limits` field means
+//!   "no limit";
 //! - thread safety is stated per function: pools are shared freely, a container
 //!   handle is used by one thread at a time.
 //!

@@ -35,6 +35,8 @@ pub struct limits {
 
 impl SizedStruct for limits {
     const NAME: &'static str = "scpool_limits";
+    // Version 1 of the ABI: the whole struct.
+    const FIRST_SIZE: usize = std::mem::size_of::<Self>();
 }
 
 /// Which system calls a run may make (`seccomp` fields).
@@ -92,6 +94,8 @@ pub struct execve_param {
 
 impl SizedStruct for execve_param {
     const NAME: &'static str = "scpool_execve_param";
+    // Version 1 of the ABI: the whole struct.
+    const FIRST_SIZE: usize = std::mem::size_of::<Self>();
 }
 
 /// The convenience run: stdin from a buffer, stdout and stderr captured. Fill with
@@ -121,6 +125,8 @@ pub struct run_param {
 
 impl SizedStruct for run_param {
     const NAME: &'static str = "scpool_run_param";
+    // Version 1 of the ABI: the whole struct.
+    const FIRST_SIZE: usize = std::mem::size_of::<Self>();
 }
 
 fn limits_defaults() -> limits {
@@ -134,6 +140,37 @@ fn limits_defaults() -> limits {
         cpu_rate: 0.0,
         open_files: 0,
         stack_bytes: 0,
+    }
+}
+
+fn execve_param_defaults() -> execve_param {
+    execve_param {
+        struct_size: std::mem::size_of::<execve_param>() as u32,
+        exec_fd: -1,
+        argv: std::ptr::null(),
+        envp: std::ptr::null(),
+        cwd: std::ptr::null(),
+        files: std::ptr::null(),
+        files_len: 0,
+        limits: std::ptr::null(),
+        seccomp: seccomp_policy::Default as u32,
+        seccomp_filter: std::ptr::null(),
+        seccomp_filter_len: 0,
+    }
+}
+
+fn run_param_defaults() -> run_param {
+    run_param {
+        struct_size: std::mem::size_of::<run_param>() as u32,
+        argv: std::ptr::null(),
+        envp: std::ptr::null(),
+        cwd: std::ptr::null(),
+        stdin_data: std::ptr::null(),
+        stdin_len: 0,
+        limits: std::ptr::null(),
+        seccomp: seccomp_policy::Default as u32,
+        seccomp_filter: std::ptr::null(),
+        seccomp_filter_len: 0,
     }
 }
 
@@ -164,21 +201,8 @@ pub unsafe extern "C" fn scpool_limits_init(l: *mut limits) -> error {
 pub unsafe extern "C" fn scpool_execve_param_init(p: *mut execve_param) -> error {
     guard(|| {
         let p = args::out(p, "param")?;
-        let defaults = execve_param {
-            struct_size: std::mem::size_of::<execve_param>() as u32,
-            exec_fd: -1,
-            argv: std::ptr::null(),
-            envp: std::ptr::null(),
-            cwd: std::ptr::null(),
-            files: std::ptr::null(),
-            files_len: 0,
-            limits: std::ptr::null(),
-            seccomp: seccomp_policy::Default as u32,
-            seccomp_filter: std::ptr::null(),
-            seccomp_filter_len: 0,
-        };
         // SAFETY: non-NULL and writable by the contract.
-        unsafe { p.write_unaligned(defaults) };
+        unsafe { p.write_unaligned(execve_param_defaults()) };
         Ok(())
     })
 }
@@ -194,20 +218,8 @@ pub unsafe extern "C" fn scpool_execve_param_init(p: *mut execve_param) -> error
 pub unsafe extern "C" fn scpool_run_param_init(p: *mut run_param) -> error {
     guard(|| {
         let p = args::out(p, "param")?;
-        let defaults = run_param {
-            struct_size: std::mem::size_of::<run_param>() as u32,
-            argv: std::ptr::null(),
-            envp: std::ptr::null(),
-            cwd: std::ptr::null(),
-            stdin_data: std::ptr::null(),
-            stdin_len: 0,
-            limits: std::ptr::null(),
-            seccomp: seccomp_policy::Default as u32,
-            seccomp_filter: std::ptr::null(),
-            seccomp_filter_len: 0,
-        };
         // SAFETY: non-NULL and writable by the contract.
-        unsafe { p.write_unaligned(defaults) };
+        unsafe { p.write_unaligned(run_param_defaults()) };
         Ok(())
     })
 }
@@ -219,7 +231,7 @@ unsafe fn limits_from(p: *const limits) -> FfiResult<Limits> {
         return Ok(Limits::default());
     }
     // SAFETY: forwarded contract.
-    let l = unsafe { args::sized_struct(p) }?;
+    let l = unsafe { args::sized_struct(p, limits_defaults()) }?;
     if l.cpu_rate.is_nan() || l.cpu_rate < 0.0 {
         return Err(FfiError::invalid(format!(
             "cpu_rate {} must be 0 (none) or a positive number of cores",
@@ -301,7 +313,7 @@ fn descriptor<'a>(fd: c_int, what: &str) -> FfiResult<BorrowedFd<'a>> {
 /// descriptors stay open during the call.
 pub(crate) unsafe fn execve_param_from<'a>(p: *const execve_param) -> FfiResult<ExecveParam<'a>> {
     // SAFETY: forwarded contract.
-    let c = unsafe { args::sized_struct(p) }?;
+    let c = unsafe { args::sized_struct(p, execve_param_defaults()) }?;
     // SAFETY: forwarded contract.
     let argv = unsafe { args::string_list(c.argv, "argv") }?;
     let mut param = ExecveParam::new(argv);
@@ -333,7 +345,7 @@ pub(crate) unsafe fn execve_param_from<'a>(p: *const execve_param) -> FfiResult<
 /// `p` is NULL or a valid `scpool_run_param` whose pointers are valid.
 pub(crate) unsafe fn run_param_from(p: *const run_param) -> FfiResult<RunParam> {
     // SAFETY: forwarded contract.
-    let c = unsafe { args::sized_struct(p) }?;
+    let c = unsafe { args::sized_struct(p, run_param_defaults()) }?;
     // SAFETY: forwarded contract.
     let argv = unsafe { args::string_list(c.argv, "argv") }?;
     let mut param = RunParam::new(argv);

@@ -82,6 +82,8 @@ pub struct result {
 
 impl SizedStruct for result {
     const NAME: &'static str = "scpool_result";
+    // Version 1 of the ABI: the whole struct.
+    const FIRST_SIZE: usize = std::mem::size_of::<Self>();
 }
 
 /// A pool's counters (`scpool_pool_get_stats()`). Fill `struct_size` with
@@ -115,6 +117,8 @@ pub struct pool_stats {
 
 impl SizedStruct for pool_stats {
     const NAME: &'static str = "scpool_pool_stats";
+    // Version 1 of the ABI: the whole struct.
+    const FIRST_SIZE: usize = std::mem::size_of::<Self>();
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -157,23 +161,21 @@ fn malloc_string(text: &str) -> FfiResult<*mut c_char> {
 }
 
 /// Checks the caller's result struct before a run, so a bad one is refused before
-/// anything happens.
+/// anything happens; returns how many bytes of it to write.
 ///
 /// # Safety
 /// `out` is NULL or points to at least the `struct_size` field.
-pub(crate) unsafe fn check_result_out(out: *mut result) -> FfiResult<*mut result> {
-    let out = args::out(out, "result")?;
-    // SAFETY: non-NULL; the first field is a u32 by the contract.
-    let size = unsafe { out.cast::<u32>().read_unaligned() };
-    args::check_struct_size::<result>(size)?;
-    Ok(out)
+pub(crate) unsafe fn check_result_out(out: *mut result) -> FfiResult<usize> {
+    // SAFETY: forwarded contract.
+    unsafe { args::sized_out(out, "result") }
 }
 
-/// Writes a run's result into the caller's struct (checked by `check_result_out`).
+/// Writes a run's result into the caller's struct (checked by `check_result_out`,
+/// which returned `len`).
 ///
 /// # Safety
 /// `out` passed `check_result_out`.
-pub(crate) unsafe fn write_result(out: *mut result, r: &RunResult) -> FfiResult {
+pub(crate) unsafe fn write_result(out: *mut result, len: usize, r: &RunResult) -> FfiResult {
     let stdout_data = malloc_copy(&r.stdout)?;
     let stderr_data = malloc_copy(&r.stderr);
     let message = malloc_string(&r.message);
@@ -192,7 +194,7 @@ pub(crate) unsafe fn write_result(out: *mut result, r: &RunResult) -> FfiResult 
         }
     };
     let written = result {
-        struct_size: std::mem::size_of::<result>() as u32,
+        struct_size: len as u32,
         status: r.status.into(),
         exit_code: r.exit_code.unwrap_or(-1),
         signal: r.signal.unwrap_or(0),
@@ -206,8 +208,8 @@ pub(crate) unsafe fn write_result(out: *mut result, r: &RunResult) -> FfiResult 
         stderr_len: r.stderr.len(),
         message,
     };
-    // SAFETY: checked non-NULL and of our size.
-    unsafe { out.write_unaligned(written) };
+    // SAFETY: checked by check_result_out; the owned pointers lie within FIRST_SIZE.
+    unsafe { args::write_sized(out, &written, len) };
     Ok(())
 }
 
@@ -216,13 +218,11 @@ pub(crate) unsafe fn write_result(out: *mut result, r: &RunResult) -> FfiResult 
 /// # Safety
 /// `out` is NULL or points to a writable `scpool_pool_stats` whose `struct_size` is set.
 pub(crate) unsafe fn write_stats(out: *mut pool_stats, s: &PoolStats) -> FfiResult {
-    let out = args::out(out, "stats")?;
-    // SAFETY: non-NULL; the first field is a u32.
-    let size = unsafe { out.cast::<u32>().read_unaligned() };
-    args::check_struct_size::<pool_stats>(size)?;
+    // SAFETY: forwarded contract.
+    let len = unsafe { args::sized_out(out, "stats") }?;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let written = pool_stats {
-        struct_size: size,
+        struct_size: len as u32,
         idle: count(s.idle),
         in_use: count(s.in_use),
         pending: count(s.pending),
@@ -235,8 +235,8 @@ pub(crate) unsafe fn write_stats(out: *mut pool_stats, s: &PoolStats) -> FfiResu
         acquire_latency_mean_ns: nanos(s.acquire_latency_mean),
         acquire_latency_max_ns: nanos(s.acquire_latency_max),
     };
-    // SAFETY: checked non-NULL and of our size.
-    unsafe { out.write_unaligned(written) };
+    // SAFETY: checked by sized_out above.
+    unsafe { args::write_sized(out, &written, len) };
     Ok(())
 }
 

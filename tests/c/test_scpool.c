@@ -554,6 +554,9 @@ static void test_invalid_arguments(scpool_pool *pool)
 	scpool_container_config_init(&cc);
 	cc.hostname = "";
 	CHECK_INVALID(scpool_container_new(&cc, &no_container));
+	scpool_container_config_init(&cc);
+	cc.setup_timeout_ns = 0;
+	CHECK_INVALID(scpool_container_new(&cc, &no_container));
 	CHECK(no_pool == NULL && no_container == NULL);
 	CHECK_INVALID(scpool_container_new(NULL, NULL));
 	CHECK_INVALID(scpool_pool_acquire(NULL, 0, &no_container));
@@ -649,6 +652,9 @@ static void test_invalid_arguments(scpool_pool *pool)
 	CHECK_INVALID(scpool_container_open(c, NULL, 1, fds));
 	CHECK_INVALID(scpool_container_open(c, cmds, 1, NULL));
 	CHECK_INVALID(scpool_container_open(c, cmds, 0, fds)); /* nothing to open */
+	fds[0] = fds[1] = 7;
+	CHECK_INVALID(scpool_container_open(c, NULL, SIZE_MAX / 2, fds)); /* fds untouched */
+	CHECK(fds[0] == 7 && fds[1] == 7);
 	cmds[0].flags = O_RDONLY | O_PATH;
 	CHECK_INVALID(scpool_container_open(c, cmds, 1, fds));
 	cmds[0].flags = O_RDWR | O_CREAT;
@@ -676,12 +682,14 @@ static void test_invalid_arguments(scpool_pool *pool)
 	CHECK_INVALID(scpool_memfd_copy("/bin/sh", NULL));
 	CHECK(scpool_memfd_copy("/no/such/file", &fd) != SCPOOL_ERROR_OK);
 
-	/* Freeing NULL is harmless. */
+	/* Freeing NULL is harmless, and cleaning up keeps the last error for reading. */
+	CHECK_INVALID(scpool_container_ping(NULL));
 	scpool_result_free(NULL);
 	scpool_buffer_free(NULL);
 	scpool_container_release(NULL);
 	scpool_container_discard(NULL);
 	scpool_pool_free(NULL);
+	CHECK(strstr(scpool_last_error_message(), "container is NULL") != NULL);
 
 	/* A success clears the last error. */
 	CHECK_OK(scpool_container_ping(c));
