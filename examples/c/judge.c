@@ -9,7 +9,9 @@
  *   cc judge.c $(pkg-config --cflags --libs scpool) -o judge
  *   sudo ./judge [HOST_PROGRAM]     (default /bin/cp, which "solves" the identity problem)
  *
- * Exits 0 when every case is accepted, 1 otherwise, 2 on an error of the sandbox. */
+ * Verdicts: AC, WA, TLE, MLE, OLE, RE (the solution crashed or failed), SE (the
+ * sandbox could not start it). Exits 0 when every case is accepted, 1 otherwise, 2
+ * on an error of the sandbox. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -35,11 +37,15 @@ static int fail(const char *what, scpool_error e)
 	return 2;
 }
 
-static const char *verdict(const scpool_result *r, const char *produced, const char *expected)
+static const char *verdict(const scpool_result *r, const char *produced, size_t produced_len,
+			   const char *expected)
 {
 	switch (r->status) {
 	case SCPOOL_STATUS_OK:
-		return strcmp(produced, expected) == 0 ? "AC" : "WA";
+		/* Byte for byte: a NUL or anything past the answer is wrong. */
+		return produced_len == strlen(expected) && memcmp(produced, expected, produced_len) == 0
+			       ? "AC"
+			       : "WA";
 	case SCPOOL_STATUS_TIME_LIMIT_EXCEEDED:
 	case SCPOOL_STATUS_WALL_TIME_LIMIT_EXCEEDED:
 		return "TLE";
@@ -47,6 +53,8 @@ static const char *verdict(const scpool_result *r, const char *produced, const c
 		return "MLE";
 	case SCPOOL_STATUS_OUTPUT_LIMIT_EXCEEDED:
 		return "OLE";
+	case SCPOOL_STATUS_RUNNER_ERROR:
+		return "SE"; /* the sandbox could not start it: not the solution's fault */
 	default:
 		return "RE";
 	}
@@ -95,13 +103,12 @@ static int judge_case(scpool_container *c, int program, const struct test_case *
 		return fail("execve", e), -1;
 	}
 
-	char produced[4096] = { 0 };
-	ssize_t got = pread(fds[1], produced, sizeof(produced) - 1, 0);
+	/* One byte more than the answer is enough to tell a longer output. */
+	char produced[4096];
+	size_t want = strlen(t->expected) + 1;
+	ssize_t got = pread(fds[1], produced, want < sizeof(produced) ? want : sizeof(produced), 0);
 	close(fds[1]);
-	if (got < 0)
-		got = 0;
-	produced[got] = 0;
-	const char *v = verdict(&r, produced, t->expected);
+	const char *v = verdict(&r, produced, got > 0 ? (size_t)got : 0, t->expected);
 	printf("%-6d %-8s %10.2f %12llu\n", number, v, r.wall_time_ns / 1e6,
 	       (unsigned long long)(r.memory_bytes / 1024));
 	scpool_result_free(&r);
@@ -125,8 +132,9 @@ int main(int argc, char **argv)
 	int program;
 	e = scpool_memfd_copy(solution, &program);
 	if (e != SCPOOL_ERROR_OK) {
+		int status = fail(solution, e);
 		scpool_pool_free(pool);
-		return fail(solution, e);
+		return status;
 	}
 
 	printf("%-6s %-8s %10s %12s\n", "case", "verdict", "time (ms)", "memory (KiB)");
