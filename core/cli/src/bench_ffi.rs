@@ -30,6 +30,8 @@ fn failure(what: &str, code: ffi::error) -> CliError {
 impl CAbiPool {
     /// A pool of `size` containers that will run `program` from `exec_fd`.
     pub fn new(size: u32, program: &Path, exec_fd: RawFd) -> Result<Self, CliError> {
+        let args = CString::new(program.as_os_str().as_encoded_bytes())
+            .map_err(|_| CliError::runtime("the no-op's path contains a NUL byte"))?;
         let mut config = std::mem::MaybeUninit::<ffi::pool_config>::uninit();
         // SAFETY: the init function fills the whole struct.
         let code = unsafe { ffi::scpool_pool_config_init(config.as_mut_ptr()) };
@@ -47,8 +49,6 @@ impl CAbiPool {
         if code != ffi::error::Ok {
             return Err(failure("creating the pool", code));
         }
-        let args = CString::new(program.as_os_str().as_encoded_bytes())
-            .map_err(|_| CliError::runtime("the no-op's path contains a NUL byte"))?;
         Ok(Self {
             pool,
             argv: vec![args.as_ptr(), std::ptr::null()],
@@ -86,12 +86,12 @@ impl CAbiPool {
         // SAFETY: a live container, a valid param (argv outlives the call), a prepared
         // result.
         let code = unsafe { ffi::scpool_container_execve(container, &param, &mut result) };
-        let status = result.status;
-        // SAFETY: the result was prepared or filled by the library.
-        unsafe { ffi::scpool_result_free(&mut result) };
         if code != ffi::error::Ok {
             return Err(failure("running the no-op", code));
         }
+        let status = result.status;
+        // SAFETY: the result was filled by the library.
+        unsafe { ffi::scpool_result_free(&mut result) };
         if status != ffi::status::Ok {
             return Err(CliError::runtime(format!(
                 "the no-op failed through the C ABI: {status:?}"
