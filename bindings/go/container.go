@@ -6,6 +6,7 @@ package scpool
 import "C"
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"runtime"
@@ -26,7 +27,11 @@ type Container struct {
 func newContainer(ptr *C.scpool_container) *Container {
 	c := &Container{ptr: ptr}
 	// A safety net only: a forgotten Container goes back to its pool when collected.
-	c.cleanup = runtime.AddCleanup(c, func(p *C.scpool_container) { C.scpool_container_release(p) }, ptr)
+	// Releasing an own container destroys it (blocking), so it runs off the
+	// runtime's single cleanup goroutine.
+	c.cleanup = runtime.AddCleanup(c, func(p *C.scpool_container) {
+		go C.scpool_container_release(p)
+	}, ptr)
 	return c
 }
 
@@ -200,14 +205,25 @@ func (c *Container) ReadFile(path string) ([]byte, error) {
 		if C.gosp_read_file(p, cpath, &d, &n, &e) != 0 {
 			return takeErr(&e)
 		}
+		defer C.scpool_buffer_free(d)
 		out = []byte{}
 		if d != nil {
-			out = C.GoBytes(unsafe.Pointer(d), C.int(n))
-			C.scpool_buffer_free(d)
+			out, err = goBytes(unsafe.Pointer(d), uint64(n))
 		}
-		return nil
+		return err
 	})
 	return out, err
+}
+
+// goBytes copies n bytes at p into Go memory. Unlike C.GoBytes, whose C int length
+// overflows at 2 GiB, it takes any size_t.
+func goBytes(p unsafe.Pointer, n uint64) ([]byte, error) {
+	if n > math.MaxInt {
+		return nil, &Error{Code: CodeUnsupported, Message: fmt.Sprintf("%d bytes do not fit in a Go slice", n)}
+	}
+	b := make([]byte, int(n))
+	copy(b, unsafe.Slice((*byte)(p), int(n)))
+	return b, nil
 }
 
 // ExecveParam is the raw run.
@@ -268,17 +284,31 @@ func cFilter(a *arena, f []SockFilter) (*C.scpool_sock_filter, C.size_t) {
 	return &cf[0], C.size_t(len(f))
 }
 
-// fdOf gives f's descriptor, or -1 for nil or a closed file (which the library
-// refuses in Files); the caller keeps f alive over the call.
-func fdOf(f *os.File) C.int {
-	if f == nil {
-		return -1
+// withFds runs call with the descriptors of files in fds (-1 for a nil or closed
+// file). Each file is held through SyscallConn, so a concurrent Close waits for
+// call and the file keeps its mode (File.Fd would make it blocking).
+func withFds(files []*os.File, fds []C.int, call func() error) error {
+	if len(files) == 0 {
+		return call()
 	}
-	fd := f.Fd()
-	if fd > math.MaxInt32 {
-		return -1
+	fds[0] = -1
+	next := func() error { return withFds(files[1:], fds[1:], call) }
+	if files[0] == nil {
+		return next()
 	}
-	return C.int(fd)
+	conn, err := files[0].SyscallConn()
+	if err != nil { // closed
+		return next()
+	}
+	if cerr := conn.Control(func(fd uintptr) {
+		if fd <= math.MaxInt32 {
+			fds[0] = C.int(fd)
+		}
+		err = next()
+	}); cerr != nil { // closed meanwhile: the callback did not run
+		return next()
+	}
+	return err
 }
 
 // Execve runs a program in the container. A program that fails or exceeds a limit
@@ -303,17 +333,12 @@ func (c *Container) Execve(param ExecveParam) (*Result, error) {
 		if cp.cwd, err = a.optCstr(param.Cwd, "Cwd"); err != nil {
 			return err
 		}
+		// Files then ExecFile, all held open over the call.
+		files := append(param.Files[:len(param.Files):len(param.Files)], param.ExecFile)
+		fds := unsafe.Slice((*C.int)(a.calloc(len(files), C.sizeof_int)), len(files))
 		if len(param.Files) > 0 {
-			fds := unsafe.Slice((*C.int)(a.calloc(len(param.Files), C.sizeof_int)), len(param.Files))
-			for i, f := range param.Files {
-				fds[i] = fdOf(f) // nil or closed: -1, which the library refuses
-			}
-			cp.files = &fds[0]
+			cp.files = &fds[0] // nil or closed: -1, which the library refuses
 			cp.files_len = C.size_t(len(param.Files))
-		}
-		// -1 means "run Args[0]": a closed ExecFile must not silently mean that.
-		if cp.exec_fd = fdOf(param.ExecFile); param.ExecFile != nil && cp.exec_fd < 0 {
-			return invalidf("ExecFile is closed")
 		}
 		if cp.limits, err = cLimits(&a, &param.Limits); err != nil {
 			return err
@@ -322,15 +347,22 @@ func (c *Container) Execve(param ExecveParam) (*Result, error) {
 		cp.seccomp_filter, cp.seccomp_filter_len = cFilter(&a, param.SeccompFilter)
 		var r C.scpool_result
 		var e C.gosp_err
-		rc := C.gosp_execve(p, cp, &r, &e)
-		// The descriptors were read by number: the files must outlive the call.
-		runtime.KeepAlive(param.Files)
-		runtime.KeepAlive(param.ExecFile)
+		var rc C.int
+		if err := withFds(files, fds, func() error {
+			// -1 means "run Args[0]": a closed ExecFile must not silently mean that.
+			if cp.exec_fd = fds[len(fds)-1]; param.ExecFile != nil && cp.exec_fd < 0 {
+				return invalidf("ExecFile is closed")
+			}
+			rc = C.gosp_execve(p, cp, &r, &e)
+			return nil
+		}); err != nil {
+			return err
+		}
 		if rc != 0 {
 			return takeErr(&e)
 		}
-		res = takeResult(&r)
-		return nil
+		res, err = takeResult(&r)
+		return err
 	})
 	return res, err
 }
@@ -368,14 +400,14 @@ func (c *Container) Run(param RunParam) (*Result, error) {
 		if C.gosp_run(p, cp, &r, &e) != 0 {
 			return takeErr(&e)
 		}
-		res = takeResult(&r)
-		return nil
+		res, err = takeResult(&r)
+		return err
 	})
 	return res, err
 }
 
 // takeResult copies r into Go memory and frees what it owns.
-func takeResult(r *C.scpool_result) *Result {
+func takeResult(r *C.scpool_result) (*Result, error) {
 	defer C.scpool_result_free(r)
 	res := &Result{
 		Status:    Status(r.status),
@@ -386,16 +418,21 @@ func takeResult(r *C.scpool_result) *Result {
 		SetupTime: durOf(r.setup_time_ns),
 		Memory:    uint64(r.memory_bytes),
 	}
+	var err error
 	if r.stdout_data != nil {
-		res.Stdout = C.GoBytes(unsafe.Pointer(r.stdout_data), C.int(r.stdout_len))
+		if res.Stdout, err = goBytes(unsafe.Pointer(r.stdout_data), uint64(r.stdout_len)); err != nil {
+			return nil, err
+		}
 	}
 	if r.stderr_data != nil {
-		res.Stderr = C.GoBytes(unsafe.Pointer(r.stderr_data), C.int(r.stderr_len))
+		if res.Stderr, err = goBytes(unsafe.Pointer(r.stderr_data), uint64(r.stderr_len)); err != nil {
+			return nil, err
+		}
 	}
 	if r.message != nil {
 		res.Message = C.GoString(r.message)
 	}
-	return res
+	return res, nil
 }
 
 func durOf(ns C.uint64_t) time.Duration { return time.Duration(ns) }

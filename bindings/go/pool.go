@@ -33,7 +33,7 @@ func durNs(d time.Duration, what string) (C.uint64_t, error) {
 }
 
 func count32(n int, what string) (C.uint32_t, error) {
-	if n > math.MaxUint32 {
+	if uint64(n) > math.MaxUint32 {
 		return 0, invalidf("%s %d is too large", what, n)
 	}
 	return C.uint32_t(n), nil
@@ -132,6 +132,13 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 			*s.dst = v
 		}
 	}
+	// Defaults left to the library fit under the sizes given (MaxSize: 1 works).
+	if cfg.MaxIdle == 0 {
+		c.max_idle = min(c.max_idle, c.max_size)
+	}
+	if cfg.MinIdle == 0 {
+		c.min_idle = min(c.min_idle, c.max_idle)
+	}
 	durs := []struct {
 		d    time.Duration
 		dst  *C.uint64_t
@@ -166,7 +173,8 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 	}
 	p := &Pool{ptr: ptr, acquireTimeout: time.Duration(c.acquire_timeout_ns)}
 	// A safety net only: a Pool dropped without Close is freed by the GC.
-	p.cleanup = runtime.AddCleanup(p, func(ptr *C.scpool_pool) { C.scpool_pool_free(ptr) }, ptr)
+	// scpool_pool_free joins threads: keep it off the runtime's cleanup goroutine.
+	p.cleanup = runtime.AddCleanup(p, func(ptr *C.scpool_pool) { go C.scpool_pool_free(ptr) }, ptr)
 	return p, nil
 }
 

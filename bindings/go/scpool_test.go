@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // Shared by the tests: a pool whose containers see the compiled test programs at
@@ -883,5 +885,77 @@ func TestCustomSeccomp(t *testing.T) {
 	// A filter without the custom policy is refused.
 	if _, err := c.Run(RunParam{Args: []string{"/bin/true"}, SeccompFilter: filter}); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("filter without SeccompCustom: %v", err)
+	}
+}
+
+func TestGoBytes(t *testing.T) {
+	src := []byte("hello")
+	b, err := goBytes(unsafe.Pointer(&src[0]), uint64(len(src)))
+	if err != nil || string(b) != "hello" {
+		t.Fatalf("goBytes = %q, %v", b, err)
+	}
+	src[0] = 'j'
+	if string(b) != "hello" {
+		t.Fatal("goBytes did not copy")
+	}
+	if b, err := goBytes(unsafe.Pointer(&src[0]), 0); err != nil || b == nil || len(b) != 0 {
+		t.Fatalf("goBytes of 0 bytes = %#v, %v", b, err)
+	}
+	// Too large for an int: refused before the pointer is read.
+	if _, err := goBytes(unsafe.Pointer(&src[0]), math.MaxUint64); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("goBytes of 2^64-1 bytes: %v", err)
+	}
+}
+
+// Zero MinIdle and MaxIdle take defaults that fit under a small MaxSize.
+func TestPoolMaxSizeOne(t *testing.T) {
+	p, err := NewPool(PoolConfig{MaxSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	c := acquire(t, p)
+	stillWorks(t, c)
+	c.Release()
+	s, err := p.Stats()
+	if err != nil || s.Created != 1 {
+		t.Fatalf("stats %+v, %v", s, err)
+	}
+}
+
+// Passing pipe ends to Execve leaves them non-blocking, so deadlines still work.
+func TestExecveKeepsFilesNonBlocking(t *testing.T) {
+	c := acquire(t, pool)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	res, err := c.Execve(ExecveParam{Args: []string{"/bin/echo", "hi"}, Files: []*os.File{r, w, w}})
+	if err != nil || res.Status != StatusOK {
+		t.Fatalf("Execve: %v %+v", err, res)
+	}
+	for _, f := range []*os.File{r, w} {
+		conn, err := f.SyscallConn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var flags uintptr
+		var errno syscall.Errno
+		conn.Control(func(fd uintptr) {
+			flags, _, errno = syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
+		})
+		if errno != 0 || flags&syscall.O_NONBLOCK == 0 {
+			t.Fatalf("%s became blocking (flags %#x, %v)", f.Name(), flags, errno)
+		}
+	}
+	buf := make([]byte, 16)
+	if n, err := r.Read(buf); err != nil || string(buf[:n]) != "hi\n" {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+	r.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := r.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past the deadline: %v", err)
 	}
 }

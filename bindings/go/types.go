@@ -141,7 +141,8 @@ type ContainerConfig struct {
 }
 
 // PoolConfig says how a pool sizes itself; zero fields take the library's defaults
-// (MinIdle 2, MaxIdle cores, MaxSize 2 x cores, AcquireTimeout 30 s, ...).
+// (MinIdle 2, MaxIdle cores, MaxSize 2 x cores, AcquireTimeout 30 s, ...). Default
+// MaxIdle is capped at MaxSize and default MinIdle at MaxIdle.
 type PoolConfig struct {
 	// MinIdle containers are created at start and kept ready; a negative value
 	// means none (0 is the default).
