@@ -328,7 +328,8 @@ impl Container {
     ) -> Result<(Response, Vec<OwnedFd>)> {
         self.ensure_usable()?;
         self.send(request, fds)?;
-        match self.wait_for_message(Some(Instant::now() + timeout))? {
+        // A timeout beyond the clock's range is no deadline at all.
+        match self.wait_for_message(Instant::now().checked_add(timeout))? {
             Some(reply) => Ok(reply),
             None => Err(self.break_with(format!("the init did not answer within {timeout:?}"))),
         }
@@ -447,7 +448,8 @@ impl RunWatch {
         let cpu_limit = limits.cpu_time.filter(|_| has_cgroup);
         let now = Instant::now();
         Self {
-            wall_deadline: limits.wall_time.map(|limit| now + limit),
+            // A limit beyond the clock's range is no deadline at all.
+            wall_deadline: limits.wall_time.and_then(|limit| now.checked_add(limit)),
             cpu_limit,
             cores: cores(),
             next_cpu_check: cpu_limit.map(|limit| now + limit.min(CPU_POLL)),

@@ -5,6 +5,12 @@ use crate::error::{Error, Result};
 use crate::protocol::Rlimit;
 use std::time::Duration;
 
+/// The kernel's PID_MAX_LIMIT: pids.max takes nothing larger.
+const MAX_PROCESSES: u32 = 1 << 22;
+
+/// More cores than any machine has; a larger CFS quota overflows the kernel's range.
+const MAX_CPU_RATE: f64 = 10_000.0;
+
 /// Limits of one run. `None` means unlimited.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Limits {
@@ -42,15 +48,24 @@ impl Limits {
         };
         positive("wall time", self.wall_time)?;
         positive("CPU time", self.cpu_time)?;
-        if self.memory == Some(0) || self.processes == Some(0) || self.open_files == Some(0) {
+        if self.memory == Some(0)
+            || self.processes == Some(0)
+            || self.open_files == Some(0)
+            || self.stack == Some(0)
+        {
             return Err(Error::invalid(
-                "memory, process and open-file limits must be positive",
+                "memory, process, open-file and stack limits must be positive",
             ));
         }
+        if self.processes.is_some_and(|n| n > MAX_PROCESSES) {
+            return Err(Error::invalid(format!(
+                "a process limit above {MAX_PROCESSES} (the kernel's most pids) cannot be set"
+            )));
+        }
         if let Some(rate) = self.cpu_rate {
-            if !(rate.is_finite() && rate >= 0.01) {
+            if !(rate.is_finite() && (0.01..=MAX_CPU_RATE).contains(&rate)) {
                 return Err(Error::invalid(format!(
-                    "CPU rate {rate} must be at least 0.01 cores"
+                    "CPU rate {rate} must be from 0.01 to {MAX_CPU_RATE} cores"
                 )));
             }
         }
@@ -92,13 +107,16 @@ impl Limits {
             // The host kills at the limit; this backstop (SIGXCPU, then SIGKILL a
             // second later) only acts if the host cannot. Without a cgroup it is the
             // enforcement, rounded up to whole seconds.
-            let seconds = cpu.as_secs() + u64::from(cpu.subsec_nanos() > 0);
+            // Saturating: a limit near u64::MAX seconds is RLIM_INFINITY, not a panic.
+            let seconds = cpu
+                .as_secs()
+                .saturating_add(u64::from(cpu.subsec_nanos() > 0));
             let soft = if has_cgroup {
-                seconds + 1
+                seconds.saturating_add(1)
             } else {
                 seconds.max(1)
             };
-            out.push(limit(libc::RLIMIT_CPU, soft, soft + 1));
+            out.push(limit(libc::RLIMIT_CPU, soft, soft.saturating_add(1)));
         }
         if let (Some(bytes), false) = (self.memory, has_cgroup) {
             out.push(limit(libc::RLIMIT_AS, bytes, bytes));

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use scpool_core::{
-    memfd_copy_of, Container, ContainerConfig, Error, ExecveParam, Mount, OpenCmd, Status,
+    memfd_copy_of, Container, ContainerConfig, Error, ExecveParam, Limits, Mount, OpenCmd, Status,
 };
 use std::fs::Permissions;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -1401,4 +1401,45 @@ fn without_a_cgroup_rlimit_cpu_ends_the_run_as_time_limit_exceeded() {
     assert_eq!(r.signal, Some(libc::SIGXCPU), "{r:?}");
     assert!(r.cpu_time >= Duration::from_millis(900), "{r:?}");
     assert_still_works(&mut c);
+}
+
+#[test]
+fn out_of_range_limits_are_invalid_and_huge_durations_mean_no_deadline() {
+    let mut c = container();
+    let bad = [
+        Limits {
+            stack: Some(0),
+            ..Limits::default()
+        },
+        Limits {
+            processes: Some(u32::MAX),
+            ..Limits::default()
+        },
+        Limits {
+            cpu_rate: Some(1e300),
+            ..Limits::default()
+        },
+    ];
+    for limits in bad {
+        let mut p = run_param(["/bin/true"]);
+        p.limits = limits.clone();
+        let r = c.run(&p);
+        assert!(
+            matches!(r, Err(Error::InvalidArgument(_))),
+            "{limits:?}: {r:?}"
+        );
+        assert_still_works(&mut c);
+    }
+    // Beyond what the clock can represent: no deadline, not a panic.
+    let mut p = run_param(["/bin/echo", "ok"]);
+    p.limits.wall_time = Some(Duration::MAX);
+    p.limits.cpu_time = Some(Duration::MAX);
+    let r = c.run(&p).unwrap();
+    assert_eq!((r.status, r.stdout.as_slice()), (Status::Ok, &b"ok\n"[..]));
+    let slow_setup = ContainerConfig {
+        setup_timeout: Duration::MAX,
+        ..ContainerConfig::default()
+    };
+    let mut other = Container::new(&slow_setup).unwrap();
+    assert_still_works(&mut other);
 }

@@ -269,7 +269,8 @@ impl Pool {
     pub fn acquire_timeout(&self, timeout: Duration) -> Result<PooledContainer> {
         let shared = &self.shared;
         let started = Instant::now();
-        let deadline = started + timeout;
+        // A timeout beyond the clock's range waits without a deadline.
+        let deadline = started.checked_add(timeout);
         let mut waited = false;
         let mut state = shared.lock();
         loop {
@@ -316,14 +317,20 @@ impl Pool {
                 Counters::bump(&shared.counters.acquire_waits);
             }
             let now = Instant::now();
-            if now >= deadline {
-                Counters::bump(&shared.counters.acquire_timeouts);
-                return Err(Error::AcquireTimeout(timeout));
-            }
-            state = shared
-                .available
-                .wait_timeout(state, deadline - now)
-                .map_or_else(|p| p.into_inner().0, |r| r.0);
+            state = match deadline {
+                Some(deadline) if now >= deadline => {
+                    Counters::bump(&shared.counters.acquire_timeouts);
+                    return Err(Error::AcquireTimeout(timeout));
+                }
+                Some(deadline) => shared
+                    .available
+                    .wait_timeout(state, deadline - now)
+                    .map_or_else(|p| p.into_inner().0, |r| r.0),
+                None => shared
+                    .available
+                    .wait(state)
+                    .unwrap_or_else(|p| p.into_inner()),
+            };
         }
     }
 
