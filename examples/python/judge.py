@@ -4,6 +4,11 @@ each on the test cases with limits (the seed scenario: input and output files op
 inside the container, the program's stdin and stdout bound to them), compares the
 output and prints a verdict table with time and memory per case.
 
+The output is compared as whitespace-separated tokens (so "3" and "3\n\n" are both
+accepted), unlike the C judge (examples/c/judge.c), which compares bytes. RUNNER_ERROR is a
+sandbox error, "SE" (not the solution's fault: rejudge it); every other failure that
+no limit explains, a disallowed system call included, is a runtime error, "RE".
+
 Solutions are judged two at a time, one container each, from two Python threads:
 every scpool call releases the GIL.
 
@@ -68,6 +73,8 @@ VERDICTS = {
     scpool.Status.WALL_TIME_LIMIT_EXCEEDED: "TLE",
     scpool.Status.MEMORY_LIMIT_EXCEEDED: "MLE",
     scpool.Status.OUTPUT_LIMIT_EXCEEDED: "OLE",
+    scpool.Status.RUNNER_ERROR: "SE",  # the sandbox failed, not the solution
+    scpool.Status.DISALLOWED_SYSCALL: "RE",
 }
 
 
@@ -89,6 +96,7 @@ class Judgement:
 
 def verdict_of(r: scpool.Result, output: bytes, expected: str) -> str:
     if r.status is scpool.Status.OK:
+        # Whitespace-separated tokens, not bytes (see the docstring).
         return "AC" if output.split() == expected.encode().split() else "WA"
     return VERDICTS.get(r.status, "RE")
 

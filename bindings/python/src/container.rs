@@ -10,6 +10,8 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use scpool_core::{Error, OpenCmd, PooledContainer};
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -18,12 +20,16 @@ use std::sync::{Mutex, MutexGuard};
 /// at a time (calls from several threads wait for each other).
 #[pyclass(frozen, module = "scpool._scpool", name = "Container")]
 pub struct PyContainer {
-    /// `None` once released or discarded.
+    /// `None` once released or discarded (or lost, see `lost`).
     container: Mutex<Option<PooledContainer>>,
     /// Copies of the state for the attributes, which must not wait for a call in
     /// progress (they hold the GIL).
     released: AtomicBool,
     broken: AtomicBool,
+    /// A call panicked inside the core (or the lock was found poisoned): the
+    /// container's state is unknown, so it was discarded, never to be reused, and
+    /// every later call raises ContainerBroken.
+    lost: AtomicBool,
     init_pid: i32,
     owner: Owner,
 }
@@ -32,6 +38,25 @@ pub struct PyContainer {
 enum Failure {
     Core(Error),
     Released,
+    Lost(String),
+}
+
+/// The text of a panic's payload.
+fn panic_text(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}
+
+/// Destroys a container whose state is unknown; a second panic there only leaks it.
+fn discard_lost(container: PooledContainer) {
+    if panic::catch_unwind(AssertUnwindSafe(|| container.discard())).is_err() {
+        // Nothing more can be done safely; the pool's count may be off by one.
+    }
 }
 
 impl PyContainer {
@@ -41,12 +66,33 @@ impl PyContainer {
             container: Mutex::new(Some(container)),
             released: AtomicBool::new(false),
             broken: AtomicBool::new(false),
+            lost: AtomicBool::new(false),
             owner,
         }
     }
 
+    /// The container's slot. A poisoned lock means a call panicked while holding it:
+    /// the container (whatever its state) is discarded, never reused, and the slot
+    /// stays empty with `lost` set.
     fn slot(&self) -> MutexGuard<'_, Option<PooledContainer>> {
-        self.container.lock().unwrap_or_else(|p| p.into_inner())
+        match self.container.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => {
+                let mut guard = poisoned.into_inner();
+                self.lose(&mut guard);
+                self.container.clear_poison();
+                guard
+            }
+        }
+    }
+
+    /// Marks the container lost and discards it.
+    fn lose(&self, slot: &mut Option<PooledContainer>) {
+        self.lost.store(true, Ordering::Relaxed);
+        self.broken.store(true, Ordering::Relaxed);
+        if let Some(container) = slot.take() {
+            discard_lost(container);
+        }
     }
 
     /// Runs `f` on the container without the GIL (so other threads run meanwhile).
@@ -56,13 +102,29 @@ impl PyContainer {
         f: impl FnOnce(&mut PooledContainer) -> Result<T, Error> + Send,
     ) -> PyResult<T> {
         self.owner.check(py, "container")?;
-        let outcome = py.detach(|| match self.slot().as_mut() {
-            Some(container) => {
-                let outcome = f(container).map_err(Failure::Core);
-                self.broken.store(container.is_broken(), Ordering::Relaxed);
-                outcome
+        let outcome = py.detach(|| {
+            let mut slot = self.slot();
+            let Some(container) = slot.as_mut() else {
+                return Err(if self.lost.load(Ordering::Relaxed) {
+                    Failure::Lost("an earlier call failed inside scpool".into())
+                } else {
+                    Failure::Released
+                });
+            };
+            match panic::catch_unwind(AssertUnwindSafe(|| f(container))) {
+                Ok(outcome) => {
+                    self.broken.store(container.is_broken(), Ordering::Relaxed);
+                    outcome.map_err(Failure::Core)
+                }
+                Err(payload) => {
+                    // Never answer from a container left half-way through a call.
+                    self.lose(&mut slot);
+                    Err(Failure::Lost(format!(
+                        "a call failed inside scpool ({})",
+                        panic_text(payload.as_ref())
+                    )))
+                }
             }
-            None => Err(Failure::Released),
         });
         outcome.map_err(|failure| match failure {
             Failure::Core(e) => errors::to_py(py, e),
@@ -70,6 +132,13 @@ impl PyContainer {
                 py,
                 "ContainerReleased",
                 ("the container was released to its pool and cannot be used again",),
+            ),
+            Failure::Lost(why) => errors::raise(
+                py,
+                "ContainerBroken",
+                (format!(
+                    "{why}; the container was discarded and cannot be used again"
+                ),),
             ),
         })
     }
@@ -101,7 +170,7 @@ impl PyContainer {
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyRunResult> {
         let param = RunOptions::parse(Call::Run, args, kwargs)?.run_param();
-        Ok(self.with(py, |c| c.run(&param))?.into())
+        Ok(PyRunResult::new(py, self.with(py, |c| c.run(&param))?))
     }
 
     /// The raw call: `files[i]` becomes the program's descriptor i (0-2 default to
@@ -114,7 +183,8 @@ impl PyContainer {
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyRunResult> {
         let options = RunOptions::parse(Call::Execve, args, kwargs)?;
-        Ok(self.with(py, |c| c.execve(&options.execve_param()))?.into())
+        let result = self.with(py, |c| c.execve(&options.execve_param()))?;
+        Ok(PyRunResult::new(py, result))
     }
 
     /// Opens files inside the container, `[(path, flags[, mode]), ...]`, and returns
@@ -181,13 +251,20 @@ impl PyContainer {
         self.take(py, PooledContainer::discard);
     }
 
+    /// Testing aid: a call that panics inside the binding, as a core bug would.
+    #[doc(hidden)]
+    fn _panic_for_test(&self, py: Python<'_>) -> PyResult<()> {
+        self.with(py, |_| -> Result<(), Error> { panic!("scpool test panic") })
+    }
+
     /// True once released or discarded.
     #[getter]
     fn released(&self) -> bool {
         self.released.load(Ordering::Relaxed)
     }
 
-    /// True when the container's init died or misbehaved: release it.
+    /// True when the container's init died or misbehaved (or a call failed inside
+    /// scpool and the container was discarded): release it.
     #[getter]
     fn broken(&self) -> bool {
         !self.released() && self.broken.load(Ordering::Relaxed)
@@ -223,14 +300,21 @@ impl PyContainer {
 
 impl Drop for PyContainer {
     fn drop(&mut self) {
+        let poisoned = self.container.is_poisoned();
+        let slot = self.container.get_mut().unwrap_or_else(|p| p.into_inner());
         if !self.owner.is_current() {
             // In a forked child the pool's lock may be held by a thread that does
             // not exist here: never touch it.
-            if let Some(container) = self.slot().take() {
+            if let Some(container) = slot.take() {
                 std::mem::forget(container);
             }
+        } else if poisoned {
+            // A call panicked with the container in an unknown state: never reuse it.
+            if let Some(container) = slot.take() {
+                discard_lost(container);
+            }
         }
-        // In the owner, dropping releases the container.
+        // Otherwise, in the owner, dropping releases the container.
     }
 }
 

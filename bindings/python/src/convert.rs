@@ -2,7 +2,8 @@
 //! and ValueError for a value out of range (never a panic).
 
 use crate::errors;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBool, PyBytes, PyInt, PyString};
@@ -52,6 +53,18 @@ pub fn os_strings(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<OsString
         .collect()
 }
 
+/// `value` as a float like `float(value)`: an int too large for a float is a bad
+/// value (ValueError), anything that is not a number a bad type (TypeError).
+fn to_f64(value: &Bound<'_, PyAny>, what: &str, kind: &str) -> PyResult<f64> {
+    value.extract::<f64>().map_err(|e| {
+        if e.is_instance_of::<PyOverflowError>(value.py()) {
+            PyValueError::new_err(format!("{what} is too large: {value}"))
+        } else {
+            PyTypeError::new_err(format!("{what} must be a {kind}, not {}", type_name(value)))
+        }
+    })
+}
+
 /// Seconds (int or float) as a duration; `None` stays `None`.
 pub fn seconds(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Duration>> {
     let Some(value) = value.filter(|v| !v.is_none()) else {
@@ -62,12 +75,7 @@ pub fn seconds(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<
             "{what} must be a number of seconds, not bool"
         )));
     }
-    let secs: f64 = value.extract().map_err(|_| {
-        PyTypeError::new_err(format!(
-            "{what} must be a number of seconds, not {}",
-            type_name(value)
-        ))
-    })?;
+    let secs = to_f64(value, what, "number of seconds")?;
     Duration::try_from_secs_f64(secs).map(Some).map_err(|_| {
         PyValueError::new_err(format!(
             "{what} must be a finite, non-negative number of seconds, not {secs}"
@@ -75,20 +83,29 @@ pub fn seconds(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<
     })
 }
 
-/// A non-negative int; `None` stays `None`.
+/// A non-negative int: an int or any object with `__index__` (a numpy integer, as
+/// `operator.index` takes it); `None` stays `None`. A bool is refused (TypeError)
+/// although it is an int: `memory_limit=True` is a mistake, not 1 byte.
 pub fn count(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<u64>> {
     let Some(value) = value.filter(|v| !v.is_none()) else {
         return Ok(None);
     };
-    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
-        return Err(PyTypeError::new_err(format!(
-            "{what} must be an int, not {}",
-            type_name(value)
-        )));
+    let wrong_type =
+        || PyTypeError::new_err(format!("{what} must be an int, not {}", type_name(value)));
+    if value.is_instance_of::<PyBool>() {
+        return Err(wrong_type());
     }
-    value.extract::<u64>().map(Some).map_err(|_| {
+    let index = if value.is_instance_of::<PyInt>() {
+        value.clone()
+    } else {
+        // SAFETY: PyNumber_Index takes a valid object (borrowed) and returns a new
+        // reference, or NULL with an exception set.
+        unsafe { Bound::from_owned_ptr_or_err(value.py(), ffi::PyNumber_Index(value.as_ptr())) }
+            .map_err(|_| wrong_type())?
+    };
+    index.extract::<u64>().map(Some).map_err(|_| {
         PyValueError::new_err(format!(
-            "{what} must be a non-negative int below 2**64, not {value}"
+            "{what} must be a non-negative int below 2**64, not {index}"
         ))
     })
 }
@@ -113,9 +130,7 @@ pub fn float(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<f6
             "{what} must be a number, not bool"
         )));
     }
-    value.extract::<f64>().map(Some).map_err(|_| {
-        PyTypeError::new_err(format!("{what} must be a number, not {}", type_name(value)))
-    })
+    to_f64(value, what, "number").map(Some)
 }
 
 /// A bool; `None` stays `None`.

@@ -38,10 +38,8 @@ pub fn to_py(py: Python<'_>, error: Error) -> PyErr {
         Error::ContainerBroken(_) => raise(py, "ContainerBroken", (text,)),
         Error::AcquireTimeout(_) => raise(py, "AcquireTimeout", (text,)),
         Error::PoolClosed => raise(py, "PoolClosed", (text,)),
-        Error::Io { source, .. } => {
-            let errno = source.raw_os_error().unwrap_or(0);
-            raise(py, "HostError", (errno, text))
-        }
+        // No errno (an error the core made itself): None, as OSError has then.
+        Error::Io { source, .. } => raise(py, "HostError", (source.raw_os_error(), text)),
     }
 }
 

@@ -27,9 +27,27 @@ fn _scpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<result::PyRunResult>()?;
     m.add_class::<stats::PyPoolStats>()?;
     m.add_function(wrap_pyfunction!(memfd::memfd_copy, m)?)?;
+    m.add_function(wrap_pyfunction!(host_error_for_test, m)?)?;
     m.add(
         "DEFAULT_MOUNTS",
         PyTuple::new(m.py(), scpool_core::DEFAULT_MOUNTS)?,
     )?;
     Ok(())
+}
+
+/// Testing aid: the exception for a core host error with this errno (or none).
+#[pyfunction]
+#[pyo3(name = "_host_error_for_test")]
+fn host_error_for_test(py: Python<'_>, errno: Option<i32>) -> PyErr {
+    let source = match errno {
+        Some(errno) => std::io::Error::from_raw_os_error(errno),
+        None => std::io::Error::other("made by the core"),
+    };
+    errors::to_py(
+        py,
+        scpool_core::Error::Io {
+            context: "test".into(),
+            source,
+        },
+    )
 }

@@ -13,6 +13,11 @@ impl Owner {
         Owner(std::process::id())
     }
 
+    /// The process that made the object.
+    pub fn pid(self) -> u32 {
+        self.0
+    }
+
     /// True in the process that made the object.
     pub fn is_current(self) -> bool {
         self.0 == std::process::id()

@@ -9,12 +9,14 @@ use crate::owner::Owner;
 use crate::result::PyRunResult;
 use crate::stats::PyPoolStats;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
 use scpool_core::{Error, Pool};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A pool of pre-created sandbox containers. A context manager that closes it.
-#[pyclass(frozen, module = "scpool._scpool", name = "Pool")]
+#[pyclass(frozen, weakref, module = "scpool._scpool", name = "Pool")]
 pub struct PyPool {
     /// `None` once closed. An `Arc` so a call in progress keeps using it while
     /// another thread closes it (that call then gets `PoolClosed`).
@@ -100,7 +102,7 @@ impl PyPool {
         setup_timeout: Option<Bound<'py, PyAny>>,
         cgroup: Option<Bound<'py, PyAny>>,
         cgroup_parent: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Self> {
+    ) -> PyResult<Py<Self>> {
         let keywords = PoolKeywords {
             size,
             min_idle,
@@ -125,10 +127,19 @@ impl PyPool {
         };
         let config = keywords.to_config()?;
         let pool = py.detach(|| Pool::new(config)).or_raise(py)?;
-        Ok(PyPool {
-            pool: Mutex::new(Some(Arc::new(pool))),
-            owner: Owner::current(),
-        })
+        let pool = Py::new(
+            py,
+            PyPool {
+                pool: Mutex::new(Some(Arc::new(pool))),
+                owner: Owner::current(),
+            },
+        )?;
+        // Closed at interpreter exit if still open (scpool._exit).
+        static REGISTER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        REGISTER
+            .import(py, "scpool._exit", "register")?
+            .call1((pool.clone_ref(py),))?;
+        Ok(pool)
     }
 
     /// Hands out a container, waiting up to `timeout` seconds (default: the pool's
@@ -152,10 +163,20 @@ impl PyPool {
         let result = py
             .detach(|| {
                 let mut container = pool.acquire()?;
-                container.run(&options.run_param())
+                let param = options.run_param();
+                match panic::catch_unwind(AssertUnwindSafe(|| container.run(&param))) {
+                    Ok(result) => result,
+                    Err(_) => {
+                        // Never give back a container left half-way through a call.
+                        let _ = panic::catch_unwind(AssertUnwindSafe(|| container.discard()));
+                        Err(Error::ContainerBroken(
+                            "a call failed inside scpool; the container was discarded".into(),
+                        ))
+                    }
+                }
             })
             .or_raise(py)?;
-        Ok(result.into())
+        Ok(PyRunResult::new(py, result))
     }
 
     /// A snapshot of the pool's counters.
@@ -192,6 +213,11 @@ impl PyPool {
     }
 
     fn __repr__(&self) -> String {
+        if !self.owner.is_current() {
+            // In a forked child the locks may be held by threads that do not exist
+            // here: touch nothing.
+            return format!("<scpool.Pool of process {}>", self.owner.pid());
+        }
         match self.slot().as_ref() {
             None => "<scpool.Pool closed>".into(),
             Some(pool) => {

@@ -35,15 +35,16 @@ pub struct PyRunResult {
     /// Peak memory of all the run's processes together.
     #[pyo3(get)]
     memory: u64,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
+    /// Made once: every access returns the same object (no copy of a large output).
+    stdout: Py<PyBytes>,
+    stderr: Py<PyBytes>,
     /// Why, for RUNNER_ERROR and limit statuses; empty otherwise.
     #[pyo3(get)]
     message: String,
 }
 
-impl From<RunResult> for PyRunResult {
-    fn from(r: RunResult) -> Self {
+impl PyRunResult {
+    pub fn new(py: Python<'_>, r: RunResult) -> Self {
         Self {
             status: r.status,
             exit_code: r.exit_code,
@@ -52,8 +53,8 @@ impl From<RunResult> for PyRunResult {
             wall_time: r.wall_time.as_secs_f64(),
             setup_time: r.setup_time.as_secs_f64(),
             memory: r.memory,
-            stdout: r.stdout,
-            stderr: r.stderr,
+            stdout: PyBytes::new(py, &r.stdout).unbind(),
+            stderr: PyBytes::new(py, &r.stderr).unbind(),
             message: r.message,
         }
     }
@@ -70,13 +71,13 @@ impl PyRunResult {
     /// Captured standard output (`run` only; empty after `execve`).
     #[getter]
     fn stdout<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.stdout)
+        self.stdout.bind(py).clone()
     }
 
     /// Captured standard error (`run` only; empty after `execve`).
     #[getter]
     fn stderr<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.stderr)
+        self.stderr.bind(py).clone()
     }
 
     /// True when the program exited with code 0.
@@ -85,7 +86,7 @@ impl PyRunResult {
         self.status == Status::Ok
     }
 
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
         let mut text = format!(
             "Result(status={}, exit_code={}, signal={}, cpu_time={:.6}, wall_time={:.6}, \
              memory={}, setup_time={:.6}, stdout={} bytes, stderr={} bytes",
@@ -96,8 +97,8 @@ impl PyRunResult {
             self.wall_time,
             self.memory,
             self.setup_time,
-            self.stdout.len(),
-            self.stderr.len(),
+            self.stdout.bind(py).as_bytes().len(),
+            self.stderr.bind(py).as_bytes().len(),
         );
         if !self.message.is_empty() {
             text.push_str(&format!(", message={:?}", self.message));

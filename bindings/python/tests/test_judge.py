@@ -38,3 +38,30 @@ def test_the_judge_prints_a_table() -> None:
     lines = done.stdout.decode().splitlines()
     assert lines[0].split() == ["solution", "case", "verdict", "time", "(ms)", "memory", "(KiB)"]
     assert "accepted: AC" in lines and "output_limit: OLE" in lines
+
+
+def test_the_judge_maps_statuses_like_the_c_judge() -> None:
+    import importlib.util
+    from types import SimpleNamespace
+
+    import scpool
+
+    spec = importlib.util.spec_from_file_location("judge_example", JUDGE)
+    judge = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = judge  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(judge)
+    finally:
+        del sys.modules[spec.name]
+
+    def verdict(status, output: bytes = b"3\n") -> str:
+        return judge.verdict_of(SimpleNamespace(status=status), output, "3\n")
+
+    # The sandbox's failure is not the solution's.
+    assert verdict(scpool.Status.RUNNER_ERROR) == "SE"
+    assert verdict(scpool.Status.DISALLOWED_SYSCALL) == "RE"
+    assert verdict(scpool.Status.SIGNALLED) == "RE"
+    assert verdict(scpool.Status.NONZERO_EXIT) == "RE"
+    # Tokens, not bytes.
+    assert verdict(scpool.Status.OK, b"  3 \n\n") == "AC"
+    assert verdict(scpool.Status.OK, b"4\n") == "WA"

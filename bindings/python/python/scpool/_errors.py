@@ -33,7 +33,9 @@ class SetupError(Error):
 
 class ContainerBroken(Error):
     """The container's init died or stopped answering; the container is useless and
-    its pool replaces it once it is released."""
+    its pool replaces it once it is released. Also raised when a call failed inside
+    scpool itself (a bug): the container, in an unknown state, was discarded at once
+    and every later call on it raises this."""
 
 
 class AcquireTimeout(Error, TimeoutError):
@@ -49,7 +51,8 @@ class ContainerReleased(Error):
 
 
 class HostError(Error, OSError):
-    """A system call of the host side failed (``errno`` tells which error)."""
+    """A system call of the host side failed (``errno`` tells which error; None when
+    the failure has no errno)."""
 
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 import os
 from types import TracebackType
-from typing import IO, Any, Dict, List, Literal, Optional, Sequence, Tuple, Type, Union
+from typing import IO, Any, Dict, List, Literal, Optional, Sequence, SupportsIndex, Tuple, Type, Union
 
 from ._status import Status
 
@@ -113,10 +113,10 @@ class Pool:
     def __init__(
         self,
         *,
-        size: Optional[int] = None,
-        min_idle: Optional[int] = None,
-        max_idle: Optional[int] = None,
-        max_size: Optional[int] = None,
+        size: Optional[SupportsIndex] = None,
+        min_idle: Optional[SupportsIndex] = None,
+        max_idle: Optional[SupportsIndex] = None,
+        max_size: Optional[SupportsIndex] = None,
         acquire_timeout: Optional[float] = None,
         health_check_interval: Optional[float] = None,
         idle_timeout: Optional[float] = None,
@@ -125,10 +125,10 @@ class Pool:
         extra_mounts: Optional[Sequence[_Mount]] = None,
         rootfs: Optional[_Str] = None,
         hostname: Optional[str] = None,
-        work_size: Optional[int] = None,
-        tmp_size: Optional[int] = None,
-        uid: Optional[int] = None,
-        gid: Optional[int] = None,
+        work_size: Optional[SupportsIndex] = None,
+        tmp_size: Optional[SupportsIndex] = None,
+        uid: Optional[SupportsIndex] = None,
+        gid: Optional[SupportsIndex] = None,
         user_namespace: Optional[bool] = None,
         setup_timeout: Optional[float] = None,
         cgroup: Optional[Literal["auto", "required", "off"]] = None,
