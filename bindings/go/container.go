@@ -311,6 +311,23 @@ func withFds(files []*os.File, fds []C.int, call func() error) error {
 	return err
 }
 
+// cCommand converts what every run takes: Args (Args[0] is required), Env, Cwd.
+func cCommand(a *arena, args, env []string, cwd string) (argv, envp **C.char, ccwd *C.char, err error) {
+	if len(args) == 0 {
+		return nil, nil, nil, invalidf("Args is empty: Args[0] is required")
+	}
+	if argv, err = a.strv(args, "Args"); err != nil {
+		return nil, nil, nil, err
+	}
+	if envp, err = a.strv(env, "Env"); err != nil {
+		return nil, nil, nil, err
+	}
+	if ccwd, err = a.optCstr(cwd, "Cwd"); err != nil {
+		return nil, nil, nil, err
+	}
+	return argv, envp, ccwd, nil
+}
+
 // Execve runs a program in the container. A program that fails or exceeds a limit
 // is a Result with its Status; an error means the run could not be carried out.
 func (c *Container) Execve(param ExecveParam) (*Result, error) {
@@ -320,17 +337,8 @@ func (c *Container) Execve(param ExecveParam) (*Result, error) {
 		defer a.free()
 		cp := (*C.scpool_execve_param)(a.calloc(1, C.sizeof_scpool_execve_param))
 		C.scpool_execve_param_init(cp)
-		if len(param.Args) == 0 {
-			return invalidf("Args is empty: Args[0] is required")
-		}
 		var err error
-		if cp.argv, err = a.strv(param.Args, "Args"); err != nil {
-			return err
-		}
-		if cp.envp, err = a.strv(param.Env, "Env"); err != nil {
-			return err
-		}
-		if cp.cwd, err = a.optCstr(param.Cwd, "Cwd"); err != nil {
+		if cp.argv, cp.envp, cp.cwd, err = cCommand(&a, param.Args, param.Env, param.Cwd); err != nil {
 			return err
 		}
 		// Files then ExecFile, all held open over the call.
@@ -375,17 +383,8 @@ func (c *Container) Run(param RunParam) (*Result, error) {
 		defer a.free()
 		cp := (*C.scpool_run_param)(a.calloc(1, C.sizeof_scpool_run_param))
 		C.scpool_run_param_init(cp)
-		if len(param.Args) == 0 {
-			return invalidf("Args is empty: Args[0] is required")
-		}
 		var err error
-		if cp.argv, err = a.strv(param.Args, "Args"); err != nil {
-			return err
-		}
-		if cp.envp, err = a.strv(param.Env, "Env"); err != nil {
-			return err
-		}
-		if cp.cwd, err = a.optCstr(param.Cwd, "Cwd"); err != nil {
+		if cp.argv, cp.envp, cp.cwd, err = cCommand(&a, param.Args, param.Env, param.Cwd); err != nil {
 			return err
 		}
 		cp.stdin_data = a.bytes(param.Stdin)
