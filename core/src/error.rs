@@ -42,6 +42,10 @@ pub enum Error {
     #[error("the pool is closed")]
     PoolClosed,
 
+    /// The acquire was cancelled through its `AcquireCancel` token.
+    #[error("the acquire was cancelled")]
+    AcquireCancelled,
+
     /// A host-side system call failed.
     #[error("{context}: {source}")]
     Io {

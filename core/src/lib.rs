@@ -40,6 +40,6 @@ pub use error::{Error, Result};
 pub use execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
 pub use limits::Limits;
 pub use memfile::memfd_copy_of;
-pub use pool::{Pool, PoolConfig, PoolStats, PooledContainer};
+pub use pool::{AcquireCancel, Pool, PoolConfig, PoolStats, PooledContainer};
 pub use result::{RunResult, Status};
 pub use seccomp::SeccompPolicy;

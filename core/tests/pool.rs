@@ -335,3 +335,35 @@ fn above_max_idle_the_longest_idle_is_evicted() {
         "the most recent one stays"
     );
 }
+
+#[test]
+fn a_waiting_acquire_is_cancelled_from_another_thread() {
+    let pool = Pool::new(pool_config(1, 1)).unwrap();
+    let held = pool.acquire().unwrap();
+    let cancel = pool.acquire_cancel();
+    let started = Instant::now();
+    let outcome = std::thread::scope(|s| {
+        let waiter = s.spawn(|| pool.acquire_cancellable(Duration::from_secs(30), &cancel));
+        std::thread::sleep(Duration::from_millis(100));
+        cancel.cancel();
+        waiter.join().unwrap().err()
+    });
+    let took = started.elapsed();
+    assert!(matches!(outcome, Some(Error::AcquireCancelled)), "{outcome:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    let stats = pool.stats();
+    assert_eq!((stats.acquire_timeouts, stats.acquire_waits), (0, 1));
+    // Cancelled stays cancelled; a fresh token and plain acquires still work.
+    drop(held);
+    let r = pool.acquire_cancellable(Duration::from_secs(5), &cancel).err();
+    assert!(matches!(r, Some(Error::AcquireCancelled)), "{r:?}");
+    let fresh = pool.acquire_cancel();
+    let mut c = pool
+        .acquire_cancellable(Duration::from_secs(5), &fresh)
+        .unwrap();
+    assert_eq!(c.run(&echo("ok")).unwrap().status, Status::Ok);
+    // A token of another pool is refused.
+    let other = Pool::new(pool_config(0, 1)).unwrap();
+    let r = other.acquire_cancellable(Duration::from_secs(1), &fresh).err();
+    assert!(matches!(r, Some(Error::InvalidArgument(_))), "{r:?}");
+}

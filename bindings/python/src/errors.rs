@@ -38,6 +38,9 @@ pub fn to_py(py: Python<'_>, error: Error) -> PyErr {
         Error::ContainerBroken(_) => raise(py, "ContainerBroken", (text,)),
         Error::AcquireTimeout(_) => raise(py, "AcquireTimeout", (text,)),
         Error::PoolClosed => raise(py, "PoolClosed", (text,)),
+        // The Python API has no cancel token (a thread waits in acquire with the GIL
+        // released); kept general should one appear.
+        Error::AcquireCancelled => raise(py, "Error", (text,)),
         // No errno (an error the core made itself): None, as OSError has then.
         Error::Io { source, .. } => raise(py, "HostError", (source.raw_os_error(), text)),
     }

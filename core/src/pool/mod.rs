@@ -18,9 +18,11 @@
 //! containers' sockets are shared with the parent and the pool's threads do not exist
 //! in the child): create a new pool there.
 
+mod cancel;
 mod config;
 mod stats;
 
+pub use cancel::AcquireCancel;
 pub use config::PoolConfig;
 pub use stats::PoolStats;
 
@@ -267,6 +269,32 @@ impl Pool {
 
     /// Hands out a container, waiting up to `timeout` for one to become free.
     pub fn acquire_timeout(&self, timeout: Duration) -> Result<PooledContainer> {
+        self.acquire_until(timeout, None)
+    }
+
+    /// A token that stops [`Pool::acquire_cancellable`] calls waiting in other threads.
+    pub fn acquire_cancel(&self) -> AcquireCancel {
+        AcquireCancel::new(Arc::clone(&self.shared))
+    }
+
+    /// Like [`Pool::acquire_timeout`], and returns `Error::AcquireCancelled` as soon as
+    /// `cancel` is cancelled (at once if it already is).
+    pub fn acquire_cancellable(
+        &self,
+        timeout: Duration,
+        cancel: &AcquireCancel,
+    ) -> Result<PooledContainer> {
+        if !Arc::ptr_eq(&cancel.shared, &self.shared) {
+            return Err(Error::invalid("the cancel token belongs to another pool"));
+        }
+        self.acquire_until(timeout, Some(cancel))
+    }
+
+    fn acquire_until(
+        &self,
+        timeout: Duration,
+        cancel: Option<&AcquireCancel>,
+    ) -> Result<PooledContainer> {
         let shared = &self.shared;
         let started = Instant::now();
         // A timeout beyond the clock's range waits without a deadline.
@@ -276,6 +304,9 @@ impl Pool {
         loop {
             if state.closed {
                 return Err(Error::PoolClosed);
+            }
+            if cancel.is_some_and(AcquireCancel::is_cancelled) {
+                return Err(Error::AcquireCancelled);
             }
             if let Some(idle) = state.idle.pop_back() {
                 state.in_use += 1;
