@@ -52,6 +52,8 @@ typedef enum scpool_error {
   // A bug in scpool (an internal panic was caught). The handle passed stays valid
   // but may be unusable.
   SCPOOL_ERROR_INTERNAL = 9,
+  // The acquire was cancelled with `scpool_acquire_cancel_trigger()`.
+  SCPOOL_ERROR_CANCELLED = 10,
 } scpool_error;
 
 // How a run ended. When several apply, the first in this order wins: RUNNER_ERROR,
@@ -100,6 +102,10 @@ typedef enum scpool_cgroup_mode {
   // Never use cgroups (CPU-time, memory and process limits are then refused).
   SCPOOL_CGROUP_MODE_OFF = 2,
 } scpool_cgroup_mode;
+
+// A token that cancels acquires waiting in other threads (opaque); see
+// `scpool_pool_acquire_cancellable()`. Thread-safe.
+typedef struct scpool_acquire_cancel scpool_acquire_cancel;
 
 // A container (opaque): from `scpool_pool_acquire()` or `scpool_container_new()`.
 // A container handle is used by one thread at a time (calls on one handle must not
@@ -536,6 +542,47 @@ enum scpool_error scpool_pool_new(const struct scpool_pool_config *config,
 enum scpool_error scpool_pool_acquire(const struct scpool_pool *p,
                                       int64_t timeout_ns,
                                       struct scpool_container **out);
+
+// Makes a cancel token for acquires on `p`. Free it with
+// `scpool_acquire_cancel_free()` once no call uses it.
+//
+// Thread safety: safe from any thread.
+//
+// # Safety
+// `p` is NULL or a live pool; `out` is NULL or writable.
+enum scpool_error scpool_acquire_cancel_new(const struct scpool_pool *p,
+                                            struct scpool_acquire_cancel **out);
+
+// Cancels: every `scpool_pool_acquire_cancellable()` waiting with this token returns
+// `SCPOOL_ERROR_CANCELLED` now, and later ones at once. NULL is ignored.
+//
+// Thread safety: safe from any thread, while other threads wait with the token.
+//
+// # Safety
+// `cancel` is NULL or a live token.
+void scpool_acquire_cancel_trigger(const struct scpool_acquire_cancel *cancel);
+
+// Frees a cancel token. NULL is ignored.
+//
+// Thread safety: no call may be using the token any more.
+//
+// # Safety
+// `cancel` is NULL or a live token, not used again.
+void scpool_acquire_cancel_free(struct scpool_acquire_cancel *cancel);
+
+// As `scpool_pool_acquire()`, and returns `SCPOOL_ERROR_CANCELLED` as soon as
+// `cancel` (from `scpool_acquire_cancel_new()` on this pool) is triggered: a wait
+// that another thread can end without polling (a Go context, an abandoned request).
+//
+// Thread safety: safe from any thread, concurrently with every pool function except
+// `scpool_pool_free()`.
+//
+// # Safety
+// `p` is NULL or a live pool; `cancel` NULL or a live token; `out` NULL or writable.
+enum scpool_error scpool_pool_acquire_cancellable(const struct scpool_pool *p,
+                                                  int64_t timeout_ns,
+                                                  const struct scpool_acquire_cancel *cancel,
+                                                  struct scpool_container **out);
 
 // Fills `stats` (prepared by `scpool_pool_stats_init()`) with the pool's counters.
 //

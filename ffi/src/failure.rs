@@ -34,6 +34,8 @@ pub enum error {
     /// A bug in scpool (an internal panic was caught). The handle passed stays valid
     /// but may be unusable.
     Internal = 9,
+    /// The acquire was cancelled with `scpool_acquire_cancel_trigger()`.
+    Cancelled = 10,
 }
 
 /// A failure on its way to the caller: a code and the message to keep.
@@ -65,6 +67,7 @@ impl From<scpool_core::Error> for FfiError {
             E::ContainerBroken(_) => (error::ContainerBroken, 0),
             E::AcquireTimeout(_) => (error::AcquireTimeout, 0),
             E::PoolClosed => (error::PoolClosed, 0),
+            E::AcquireCancelled => (error::Cancelled, 0),
             E::Io { source, .. } => (error::Io, source.raw_os_error().unwrap_or(0)),
         };
         Self {
@@ -177,6 +180,7 @@ pub extern "C" fn scpool_error_name(code: libc::c_int) -> *const libc::c_char {
         7 => c"SCPOOL_ERROR_POOL_CLOSED",
         8 => c"SCPOOL_ERROR_IO",
         9 => c"SCPOOL_ERROR_INTERNAL",
+        10 => c"SCPOOL_ERROR_CANCELLED",
         _ => c"SCPOOL_ERROR_UNKNOWN",
     };
     name.as_ptr()

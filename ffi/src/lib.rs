@@ -48,8 +48,9 @@ pub use params::{
     scpool_run_param_init, seccomp_policy, sock_filter,
 };
 pub use pool_handle::{
-    pool, scpool_pool_acquire, scpool_pool_close, scpool_pool_free, scpool_pool_get_stats,
-    scpool_pool_new,
+    acquire_cancel, pool, scpool_acquire_cancel_free, scpool_acquire_cancel_new,
+    scpool_acquire_cancel_trigger, scpool_pool_acquire, scpool_pool_acquire_cancellable,
+    scpool_pool_close, scpool_pool_free, scpool_pool_get_stats, scpool_pool_new,
 };
 pub use results::{
     pool_stats, result, scpool_buffer_free, scpool_pool_stats_init, scpool_result_free,

@@ -5,7 +5,7 @@ use crate::config::{self, pool_config};
 use crate::container_handle::{container, Loan};
 use crate::failure::{error, guard, guard_void, FfiError};
 use crate::results::{self as result, pool_stats};
-use scpool_core::Pool;
+use scpool_core::{AcquireCancel, Pool};
 use std::time::Duration;
 
 /// A pool of containers (opaque). Every pool function is thread-safe: one pool may be
@@ -60,6 +60,107 @@ pub unsafe extern "C" fn scpool_pool_acquire(
             Ok(ns) => p.inner.acquire_timeout(Duration::from_nanos(ns))?,
             Err(_) => p.inner.acquire()?,
         };
+        let handle = Box::into_raw(Box::new(container {
+            inner: Loan::Pooled(loan),
+        }));
+        // SAFETY: out is non-NULL and writable.
+        unsafe { out.write(handle) };
+        Ok(())
+    })
+}
+
+/// A token that cancels acquires waiting in other threads (opaque); see
+/// `scpool_pool_acquire_cancellable()`. Thread-safe.
+pub struct acquire_cancel {
+    inner: AcquireCancel,
+}
+
+/// Makes a cancel token for acquires on `p`. Free it with
+/// `scpool_acquire_cancel_free()` once no call uses it.
+///
+/// Thread safety: safe from any thread.
+///
+/// # Safety
+/// `p` is NULL or a live pool; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn scpool_acquire_cancel_new(
+    p: *const pool,
+    out: *mut *mut acquire_cancel,
+) -> error {
+    guard(|| {
+        let out = args::out(out, "out")?;
+        // SAFETY: NULL or a live pool by the contract.
+        let p = unsafe { p.as_ref() }.ok_or_else(|| FfiError::invalid("pool is NULL"))?;
+        let handle = Box::into_raw(Box::new(acquire_cancel {
+            inner: p.inner.acquire_cancel(),
+        }));
+        // SAFETY: out is non-NULL and writable.
+        unsafe { out.write(handle) };
+        Ok(())
+    })
+}
+
+/// Cancels: every `scpool_pool_acquire_cancellable()` waiting with this token returns
+/// `SCPOOL_ERROR_CANCELLED` now, and later ones at once. NULL is ignored.
+///
+/// Thread safety: safe from any thread, while other threads wait with the token.
+///
+/// # Safety
+/// `cancel` is NULL or a live token.
+#[no_mangle]
+pub unsafe extern "C" fn scpool_acquire_cancel_trigger(cancel: *const acquire_cancel) {
+    // SAFETY: NULL or a live token by the contract.
+    guard_void(|| {
+        if let Some(cancel) = unsafe { cancel.as_ref() } {
+            cancel.inner.cancel();
+        }
+    })
+}
+
+/// Frees a cancel token. NULL is ignored.
+///
+/// Thread safety: no call may be using the token any more.
+///
+/// # Safety
+/// `cancel` is NULL or a live token, not used again.
+#[no_mangle]
+pub unsafe extern "C" fn scpool_acquire_cancel_free(cancel: *mut acquire_cancel) {
+    guard_void(|| {
+        if !cancel.is_null() {
+            // SAFETY: from Box::into_raw in scpool_acquire_cancel_new, freed once.
+            drop(unsafe { Box::from_raw(cancel) });
+        }
+    })
+}
+
+/// As `scpool_pool_acquire()`, and returns `SCPOOL_ERROR_CANCELLED` as soon as
+/// `cancel` (from `scpool_acquire_cancel_new()` on this pool) is triggered: a wait
+/// that another thread can end without polling (a Go context, an abandoned request).
+///
+/// Thread safety: safe from any thread, concurrently with every pool function except
+/// `scpool_pool_free()`.
+///
+/// # Safety
+/// `p` is NULL or a live pool; `cancel` NULL or a live token; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn scpool_pool_acquire_cancellable(
+    p: *const pool,
+    timeout_ns: i64,
+    cancel: *const acquire_cancel,
+    out: *mut *mut container,
+) -> error {
+    guard(|| {
+        let out = args::out(out, "out")?;
+        // SAFETY: NULL or a live pool by the contract.
+        let p = unsafe { p.as_ref() }.ok_or_else(|| FfiError::invalid("pool is NULL"))?;
+        // SAFETY: NULL or a live token by the contract.
+        let cancel =
+            unsafe { cancel.as_ref() }.ok_or_else(|| FfiError::invalid("cancel is NULL"))?;
+        let timeout = match u64::try_from(timeout_ns) {
+            Ok(ns) => Duration::from_nanos(ns),
+            Err(_) => p.inner.config().acquire_timeout,
+        };
+        let loan = p.inner.acquire_cancellable(timeout, &cancel.inner)?;
         let handle = Box::into_raw(Box::new(container {
             inner: Loan::Pooled(loan),
         }));

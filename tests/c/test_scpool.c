@@ -425,6 +425,59 @@ static void test_pool_lifecycle(void)
 	scpool_container_release(c);
 }
 
+struct cancel_waiter {
+	scpool_pool *pool;
+	scpool_acquire_cancel *cancel;
+	scpool_error got;
+};
+
+static void *cancel_waiter_main(void *arg)
+{
+	struct cancel_waiter *w = arg;
+	scpool_container *c = NULL;
+	w->got = scpool_pool_acquire_cancellable(w->pool, 30 * (int64_t)SEC, w->cancel, &c);
+	scpool_container_release(c);
+	return NULL;
+}
+
+/* Another thread ends a waiting acquire without polling. */
+static void test_cancel_acquire(void)
+{
+	scpool_pool *pool = new_pool(1);
+	scpool_container *held = acquire(pool);
+	scpool_acquire_cancel *cancel = NULL;
+	CHECK_OK(scpool_acquire_cancel_new(pool, &cancel));
+	struct cancel_waiter w = { pool, cancel, SCPOOL_ERROR_OK };
+	pthread_t thread;
+	CHECK(pthread_create(&thread, NULL, cancel_waiter_main, &w) == 0);
+	usleep(100 * 1000);
+	scpool_acquire_cancel_trigger(cancel);
+	pthread_join(thread, NULL);
+	CHECK(w.got == SCPOOL_ERROR_CANCELLED);
+	scpool_pool_stats stats;
+	scpool_pool_stats_init(&stats);
+	CHECK_OK(scpool_pool_get_stats(pool, &stats));
+	CHECK(stats.acquire_timeouts == 0);
+	/* A triggered token stays so; without waiting it changes nothing. */
+	scpool_container_release(held);
+	scpool_container *c = (scpool_container *)1;
+	CHECK_CODE(scpool_pool_acquire_cancellable(pool, -1, cancel, &c), SCPOOL_ERROR_CANCELLED);
+	scpool_acquire_cancel_free(cancel);
+	CHECK_OK(scpool_acquire_cancel_new(pool, &cancel));
+	CHECK_OK(scpool_pool_acquire_cancellable(pool, -1, cancel, &c));
+	scpool_container_release(c);
+	/* Invalid arguments. */
+	CHECK_INVALID(scpool_acquire_cancel_new(NULL, &cancel));
+	CHECK_INVALID(scpool_acquire_cancel_new(pool, NULL));
+	CHECK_INVALID(scpool_pool_acquire_cancellable(NULL, 0, cancel, &c));
+	CHECK_INVALID(scpool_pool_acquire_cancellable(pool, 0, NULL, &c));
+	CHECK_INVALID(scpool_pool_acquire_cancellable(pool, 0, cancel, NULL));
+	scpool_acquire_cancel_trigger(NULL);
+	scpool_acquire_cancel_free(NULL);
+	scpool_acquire_cancel_free(cancel);
+	scpool_pool_free(pool);
+}
+
 static void test_own_container(void)
 {
 	scpool_container_config config;
@@ -763,6 +816,7 @@ int main(int argc, char **argv)
 	test_fork_bomb(pool);
 	scpool_pool_free(pool);
 	test_pool_lifecycle();
+	test_cancel_acquire();
 	test_own_container();
 	test_threads();
 
