@@ -349,13 +349,18 @@ fn a_waiting_acquire_is_cancelled_from_another_thread() {
         waiter.join().unwrap().err()
     });
     let took = started.elapsed();
-    assert!(matches!(outcome, Some(Error::AcquireCancelled)), "{outcome:?}");
+    assert!(
+        matches!(outcome, Some(Error::AcquireCancelled)),
+        "{outcome:?}"
+    );
     assert!(took < Duration::from_secs(10), "{took:?}");
     let stats = pool.stats();
     assert_eq!((stats.acquire_timeouts, stats.acquire_waits), (0, 1));
     // Cancelled stays cancelled; a fresh token and plain acquires still work.
     drop(held);
-    let r = pool.acquire_cancellable(Duration::from_secs(5), &cancel).err();
+    let r = pool
+        .acquire_cancellable(Duration::from_secs(5), &cancel)
+        .err();
     assert!(matches!(r, Some(Error::AcquireCancelled)), "{r:?}");
     let fresh = pool.acquire_cancel();
     let mut c = pool
@@ -364,6 +369,8 @@ fn a_waiting_acquire_is_cancelled_from_another_thread() {
     assert_eq!(c.run(&echo("ok")).unwrap().status, Status::Ok);
     // A token of another pool is refused.
     let other = Pool::new(pool_config(0, 1)).unwrap();
-    let r = other.acquire_cancellable(Duration::from_secs(1), &fresh).err();
+    let r = other
+        .acquire_cancellable(Duration::from_secs(1), &fresh)
+        .err();
     assert!(matches!(r, Some(Error::InvalidArgument(_))), "{r:?}");
 }
