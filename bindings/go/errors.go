@@ -19,6 +19,9 @@ const (
 	CodePoolClosed      Code = 7
 	CodeIO              Code = 8
 	CodeInternal        Code = 9
+	// CodeCancelled: the C library's SCPOOL_ERROR_CANCELLED. Acquire reports a
+	// cancelled wait as CodeAcquireTimeout with ctx.Err() as its cause.
+	CodeCancelled Code = 10
 )
 
 var codeNames = map[Code]string{
@@ -31,6 +34,7 @@ var codeNames = map[Code]string{
 	CodePoolClosed:      "POOL_CLOSED",
 	CodeIO:              "IO",
 	CodeInternal:        "INTERNAL",
+	CodeCancelled:       "CANCELLED",
 }
 
 func (c Code) String() string {

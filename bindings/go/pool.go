@@ -178,50 +178,45 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 	return p, nil
 }
 
-// acquirePoll is how long one C acquire waits when ctx can be cancelled: the C call
-// cannot be interrupted, so cancellation is noticed between slices.
-const acquirePoll = 50 * time.Millisecond
-
 // Acquire hands out a container, waiting until ctx is done or the pool's
 // AcquireTimeout passes, whichever is first; a wait that ends so fails with an error
 // matching ErrAcquireTimeout (and ctx.Err() when ctx ended it). Give the container
-// back with Release. A ctx without a Done channel costs one C call; otherwise the
-// wait is made in slices of 50 ms (each counted in Stats.AcquireTimeouts).
+// back with Release. A ctx that can end is watched through a cancel token: the C
+// call returns as soon as ctx is done, without polling.
 func (p *Pool) Acquire(ctx context.Context) (*Container, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	deadline := time.Now().Add(p.acquireTimeout)
+	if err := ctx.Err(); err != nil {
+		return nil, ctxEnded(err)
+	}
+	wait := p.acquireTimeout
 	ctxDeadline := false
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline, ctxDeadline = d, true
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, &Error{Code: CodeAcquireTimeout, Message: "acquire: " + err.Error(), cause: err}
-		}
-		wait := max(time.Until(deadline), 0)
-		last := true
-		if ctx.Done() != nil && wait > acquirePoll {
-			wait, last = acquirePoll, false
-		}
-		c, err := p.acquireOnce(wait)
-		if err == nil {
-			return c, nil
-		}
-		if !errors.Is(err, ErrAcquireTimeout) {
-			return nil, err
-		}
-		if last {
-			if ctxDeadline {
-				err.(*Error).cause = context.DeadlineExceeded
-			}
-			return nil, err
+	if d, ok := ctx.Deadline(); ok {
+		if until := time.Until(d); until < wait {
+			wait, ctxDeadline = max(until, 0), true
 		}
 	}
+	c, err := p.acquireOnce(ctx, wait)
+	var e *Error
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.As(err, &e) && e.Code == CodeCancelled:
+		return nil, ctxEnded(ctx.Err())
+	case errors.Is(err, ErrAcquireTimeout) && ctxDeadline:
+		err.(*Error).cause = context.DeadlineExceeded
+	}
+	return nil, err
 }
 
-func (p *Pool) acquireOnce(wait time.Duration) (*Container, error) {
+// ctxEnded is the error of an acquire that its context ended.
+func ctxEnded(cause error) error {
+	return &Error{Code: CodeAcquireTimeout, Message: "acquire: " + cause.Error(), cause: cause}
+}
+
+// acquireOnce is one C acquire of up to wait, cancelled when ctx ends (if it can).
+func (p *Pool) acquireOnce(ctx context.Context, wait time.Duration) (*Container, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.ptr == nil {
@@ -229,7 +224,27 @@ func (p *Pool) acquireOnce(wait time.Duration) (*Container, error) {
 	}
 	var e C.gosp_err
 	var ptr *C.scpool_container
-	if C.gosp_pool_acquire(p.ptr, C.int64_t(wait), &ptr, &e) != 0 {
+	if ctx.Done() == nil {
+		if C.gosp_pool_acquire(p.ptr, C.int64_t(wait), &ptr, &e) != 0 {
+			return nil, takeErr(&e)
+		}
+		return newContainer(ptr), nil
+	}
+	var token *C.scpool_acquire_cancel
+	if C.gosp_acquire_cancel_new(p.ptr, &token, &e) != 0 {
+		return nil, takeErr(&e)
+	}
+	defer C.scpool_acquire_cancel_free(token)
+	triggered := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		C.scpool_acquire_cancel_trigger(token)
+		close(triggered)
+	})
+	rc := C.gosp_pool_acquire_cancellable(p.ptr, C.int64_t(wait), token, &ptr, &e)
+	if !stop() {
+		<-triggered // the trigger may still be running: free the token after it
+	}
+	if rc != 0 {
 		return nil, takeErr(&e)
 	}
 	return newContainer(ptr), nil

@@ -32,6 +32,13 @@ static inline int gosp_pool_new(const scpool_pool_config *c, scpool_pool **out, 
 static inline int gosp_pool_acquire(const scpool_pool *p, int64_t ns, scpool_container **out, gosp_err *e) {
 	return gosp_check(scpool_pool_acquire(p, ns, out), e);
 }
+static inline int gosp_acquire_cancel_new(const scpool_pool *p, scpool_acquire_cancel **out, gosp_err *e) {
+	return gosp_check(scpool_acquire_cancel_new(p, out), e);
+}
+static inline int gosp_pool_acquire_cancellable(const scpool_pool *p, int64_t ns, const scpool_acquire_cancel *cancel,
+						scpool_container **out, gosp_err *e) {
+	return gosp_check(scpool_pool_acquire_cancellable(p, ns, cancel, out), e);
+}
 static inline int gosp_pool_stats(const scpool_pool *p, scpool_pool_stats *s, gosp_err *e) {
 	scpool_pool_stats_init(s);
 	return gosp_check(scpool_pool_get_stats(p, s), e);

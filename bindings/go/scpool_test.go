@@ -443,7 +443,7 @@ func TestStatusAndCodeNames(t *testing.T) {
 			t.Errorf("%d: %q, library says %q", int(s), s.String(), cStatusName(s))
 		}
 	}
-	for code := CodeInvalidArgument; code <= CodeInternal; code++ {
+	for code := CodeInvalidArgument; code <= CodeCancelled; code++ {
 		if "SCPOOL_ERROR_"+code.String() != cCodeName(code) {
 			t.Errorf("%d: %q, library says %q", int(code), code.String(), cCodeName(code))
 		}
@@ -631,8 +631,11 @@ func TestAcquireTimeouts(t *testing.T) {
 		t.Fatalf("cancel took %v", d)
 	}
 
+	// Only the two waits that ran out count as timeouts: the context deadline's (the
+	// C timeout and the context end together; either may come first) and the pool's.
+	// Cancellation is not polled.
 	s, err := p.Stats()
-	if err != nil || s.InUse != 1 || s.AcquireTimeouts < 3 || s.Acquires != 1 {
+	if err != nil || s.InUse != 1 || s.AcquireTimeouts < 1 || s.AcquireTimeouts > 2 || s.Acquires != 1 {
 		t.Fatalf("stats %+v %v", s, err)
 	}
 	// Released, the container is reset and handed out again.
