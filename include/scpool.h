@@ -21,7 +21,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
 // The C ABI major version this header describes (also in the SONAME).
 #define SCPOOL_ABI_MAJOR 1
 

@@ -2,19 +2,24 @@
 //! regenerates it and fails when the committed copy differs, so a change to the C ABI
 //! cannot land without its header. Write the new header with
 //!   SCPOOL_BLESS_HEADER=1 cargo test -p scpool-ffi --test header
+//! (or `cbindgen --config ffi/cbindgen.toml --crate scpool-ffi ffi`: the same output).
 
 use std::path::Path;
 
 fn generate() -> String {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("ffi/cbindgen.toml parses");
-    // The ABI major is a Rust constant; the header gets it without the type prefix.
-    config.after_includes = Some(format!(
-        "\n// The C ABI major version this header describes (also in the SONAME).\n\
-         #define SCPOOL_ABI_MAJOR {}",
-        scpool::SCPOOL_ABI_MAJOR
-    ));
+    // The ABI major is written in the config (cbindgen would prefix the constant);
+    // it must be the Rust one.
+    let define = format!("#define SCPOOL_ABI_MAJOR {}", scpool::SCPOOL_ABI_MAJOR);
+    assert!(
+        config
+            .after_includes
+            .as_deref()
+            .is_some_and(|text| text.lines().any(|line| line == define)),
+        "ffi/cbindgen.toml's after_includes must say `{define}`"
+    );
     let mut out = Vec::new();
     cbindgen::Builder::new()
         .with_crate(crate_dir)
