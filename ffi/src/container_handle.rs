@@ -42,6 +42,15 @@ pub struct container {
     pub(crate) inner: Loan,
 }
 
+/// Stores a new handle for `inner` in the caller's out-pointer (checked non-NULL).
+///
+/// # Safety
+/// `out` is non-NULL and writable.
+pub(crate) unsafe fn hand_out(out: *mut *mut container, inner: Loan) {
+    // SAFETY: forwarded contract; the box is freed by release or discard.
+    unsafe { out.write(Box::into_raw(Box::new(container { inner }))) };
+}
+
 /// # Safety
 /// `c` is NULL or a live container not used by another thread during the call.
 unsafe fn live<'a>(c: *mut container) -> FfiResult<&'a mut Container> {
@@ -68,7 +77,7 @@ pub unsafe extern "C" fn scpool_container_new(
         let config = unsafe { config::container_config_from(config) }?;
         let inner = Loan::Own(Container::new(&config)?);
         // SAFETY: out is non-NULL and writable.
-        unsafe { out.write(Box::into_raw(Box::new(container { inner }))) };
+        unsafe { hand_out(out, inner) };
         Ok(())
     })
 }

@@ -2,8 +2,8 @@
 
 use crate::args;
 use crate::config::{self, pool_config};
-use crate::container_handle::{container, Loan};
-use crate::failure::{error, guard, guard_void, FfiError};
+use crate::container_handle::{container, hand_out, Loan};
+use crate::failure::{error, guard, guard_void, FfiError, FfiResult};
 use crate::results::{self as result, pool_stats};
 use scpool_core::{AcquireCancel, Pool};
 use std::time::Duration;
@@ -12,6 +12,20 @@ use std::time::Duration;
 /// shared by any number of threads.
 pub struct pool {
     inner: Pool,
+}
+
+impl pool {
+    /// A caller's acquire timeout: nanoseconds, or the pool's own when negative.
+    fn timeout(&self, ns: i64) -> Duration {
+        u64::try_from(ns).map_or(self.inner.config().acquire_timeout, Duration::from_nanos)
+    }
+}
+
+/// # Safety
+/// `p` is NULL or a live pool.
+unsafe fn live<'a>(p: *const pool) -> FfiResult<&'a pool> {
+    // SAFETY: forwarded contract.
+    unsafe { p.as_ref() }.ok_or_else(|| FfiError::invalid("pool is NULL"))
 }
 
 /// Creates a pool and its first `min_idle` containers. `config` may be NULL for the
@@ -54,17 +68,11 @@ pub unsafe extern "C" fn scpool_pool_acquire(
 ) -> error {
     guard(|| {
         let out = args::out(out, "out")?;
-        // SAFETY: NULL or a live pool by the contract.
-        let p = unsafe { p.as_ref() }.ok_or_else(|| FfiError::invalid("pool is NULL"))?;
-        let loan = match u64::try_from(timeout_ns) {
-            Ok(ns) => p.inner.acquire_timeout(Duration::from_nanos(ns))?,
-            Err(_) => p.inner.acquire()?,
-        };
-        let handle = Box::into_raw(Box::new(container {
-            inner: Loan::Pooled(loan),
-        }));
+        // SAFETY: forwarded contract.
+        let p = unsafe { live(p) }?;
+        let loan = p.inner.acquire_timeout(p.timeout(timeout_ns))?;
         // SAFETY: out is non-NULL and writable.
-        unsafe { out.write(handle) };
+        unsafe { hand_out(out, Loan::Pooled(loan)) };
         Ok(())
     })
 }
@@ -89,8 +97,8 @@ pub unsafe extern "C" fn scpool_acquire_cancel_new(
 ) -> error {
     guard(|| {
         let out = args::out(out, "out")?;
-        // SAFETY: NULL or a live pool by the contract.
-        let p = unsafe { p.as_ref() }.ok_or_else(|| FfiError::invalid("pool is NULL"))?;
+        // SAFETY: forwarded contract.
+        let p = unsafe { live(p) }?;
         let handle = Box::into_raw(Box::new(acquire_cancel {
             inner: p.inner.acquire_cancel(),
         }));
@@ -151,21 +159,16 @@ pub unsafe extern "C" fn scpool_pool_acquire_cancellable(
 ) -> error {
     guard(|| {
         let out = args::out(out, "out")?;
-        // SAFETY: NULL or a live pool by the contract.
-        let p = unsafe { p.as_ref() }.ok_or_else(|| FfiError::invalid("pool is NULL"))?;
+        // SAFETY: forwarded contract.
+        let p = unsafe { live(p) }?;
         // SAFETY: NULL or a live token by the contract.
         let cancel =
             unsafe { cancel.as_ref() }.ok_or_else(|| FfiError::invalid("cancel is NULL"))?;
-        let timeout = match u64::try_from(timeout_ns) {
-            Ok(ns) => Duration::from_nanos(ns),
-            Err(_) => p.inner.config().acquire_timeout,
-        };
-        let loan = p.inner.acquire_cancellable(timeout, &cancel.inner)?;
-        let handle = Box::into_raw(Box::new(container {
-            inner: Loan::Pooled(loan),
-        }));
+        let loan = p
+            .inner
+            .acquire_cancellable(p.timeout(timeout_ns), &cancel.inner)?;
         // SAFETY: out is non-NULL and writable.
-        unsafe { out.write(handle) };
+        unsafe { hand_out(out, Loan::Pooled(loan)) };
         Ok(())
     })
 }
@@ -179,8 +182,8 @@ pub unsafe extern "C" fn scpool_pool_acquire_cancellable(
 #[no_mangle]
 pub unsafe extern "C" fn scpool_pool_get_stats(p: *const pool, stats: *mut pool_stats) -> error {
     guard(|| {
-        // SAFETY: NULL or a live pool by the contract.
-        let p = unsafe { p.as_ref() }.ok_or_else(|| FfiError::invalid("pool is NULL"))?;
+        // SAFETY: forwarded contract.
+        let p = unsafe { live(p) }?;
         // SAFETY: forwarded contract.
         unsafe { result::write_stats(stats, &p.inner.stats()) }
     })
@@ -197,8 +200,8 @@ pub unsafe extern "C" fn scpool_pool_get_stats(p: *const pool, stats: *mut pool_
 #[no_mangle]
 pub unsafe extern "C" fn scpool_pool_close(p: *const pool) -> error {
     guard(|| {
-        // SAFETY: NULL or a live pool by the contract.
-        let p = unsafe { p.as_ref() }.ok_or_else(|| FfiError::invalid("pool is NULL"))?;
+        // SAFETY: forwarded contract.
+        let p = unsafe { live(p) }?;
         p.inner.close();
         Ok(())
     })
