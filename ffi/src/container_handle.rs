@@ -6,7 +6,7 @@ use crate::config::{self, container_config};
 use crate::failure::{error, guard, guard_void, FfiError, FfiResult};
 use crate::params::{self, execve_param, run_param};
 use crate::results::{self as result, malloc_copy};
-use scpool_core::{Container, OpenCmd, PooledContainer};
+use scpool_core::{Container, OpenCmd, PooledContainer, RunResult};
 use std::ops::{Deref, DerefMut};
 use std::os::fd::IntoRawFd;
 use std::os::raw::{c_char, c_int};
@@ -198,6 +198,24 @@ pub unsafe extern "C" fn scpool_container_open(
     })
 }
 
+/// The body of execve and run: checks the result struct first (a bad one changes
+/// nothing), runs on the container, writes the result.
+///
+/// # Safety
+/// `c` is NULL or a live container; `result` is NULL or prepared.
+unsafe fn run_into(
+    c: *mut container,
+    result: *mut result::result,
+    run: impl FnOnce(&mut Container) -> FfiResult<RunResult>,
+) -> FfiResult {
+    // SAFETY: forwarded contract.
+    let len = unsafe { result::check_result_out(result) }?;
+    // SAFETY: forwarded contract.
+    let r = run(unsafe { live(c) }?)?;
+    // SAFETY: checked above.
+    unsafe { result::write_result(result, len, &r) }
+}
+
 /// The raw run: executes `param` in the container and fills `result` (prepared by
 /// `scpool_result_init()`; free it with `scpool_result_free()`). A program that fails,
 /// crashes or exceeds a limit is a success of this call with a status in the result;
@@ -215,15 +233,13 @@ pub unsafe extern "C" fn scpool_container_execve(
     result: *mut result::result,
 ) -> error {
     guard(|| {
+        let run = |c: &mut Container| {
+            // SAFETY: forwarded contract.
+            let param = unsafe { params::execve_param_from(param) }?;
+            Ok(c.execve(&param)?)
+        };
         // SAFETY: forwarded contract.
-        let len = unsafe { result::check_result_out(result) }?;
-        // SAFETY: forwarded contract.
-        let c = unsafe { live(c) }?;
-        // SAFETY: forwarded contract.
-        let param = unsafe { params::execve_param_from(param) }?;
-        let r = c.execve(&param)?;
-        // SAFETY: checked above.
-        unsafe { result::write_result(result, len, &r) }
+        unsafe { run_into(c, result, run) }
     })
 }
 
@@ -241,15 +257,13 @@ pub unsafe extern "C" fn scpool_container_run(
     result: *mut result::result,
 ) -> error {
     guard(|| {
+        let run = |c: &mut Container| {
+            // SAFETY: forwarded contract.
+            let param = unsafe { params::run_param_from(param) }?;
+            Ok(c.run(&param)?)
+        };
         // SAFETY: forwarded contract.
-        let len = unsafe { result::check_result_out(result) }?;
-        // SAFETY: forwarded contract.
-        let c = unsafe { live(c) }?;
-        // SAFETY: forwarded contract.
-        let param = unsafe { params::run_param_from(param) }?;
-        let r = c.run(&param)?;
-        // SAFETY: checked above.
-        unsafe { result::write_result(result, len, &r) }
+        unsafe { run_into(c, result, run) }
     })
 }
 
