@@ -2,6 +2,7 @@
 
 use crate::args::{self, SizedStruct};
 use crate::failure::{error, guard, FfiError, FfiResult};
+use crate::results;
 use scpool_core::{CgroupMode, ContainerConfig, Mount, PoolConfig};
 use std::os::raw::{c_char, c_int};
 use std::time::Duration;
@@ -107,14 +108,6 @@ impl SizedStruct for pool_config {
     const FIRST_SIZE: usize = std::mem::size_of::<Self>();
 }
 
-fn nanos_u64(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
-fn count_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
 fn container_defaults() -> container_config {
     let d = ContainerConfig::default();
     container_config {
@@ -129,7 +122,7 @@ fn container_defaults() -> container_config {
         hostname: std::ptr::null(),
         work_size: d.work_size,
         tmp_size: d.tmp_size,
-        setup_timeout_ns: nanos_u64(d.setup_timeout),
+        setup_timeout_ns: results::nanos(d.setup_timeout),
         cgroup_mode: cgroup_mode::Auto as u32,
         cgroup_parent: std::ptr::null(),
     }
@@ -139,12 +132,12 @@ fn pool_defaults() -> pool_config {
     let d = PoolConfig::default();
     pool_config {
         struct_size: std::mem::size_of::<pool_config>() as u32,
-        min_idle: count_u32(d.min_idle),
-        max_idle: count_u32(d.max_idle),
-        max_size: count_u32(d.max_size),
-        acquire_timeout_ns: nanos_u64(d.acquire_timeout),
-        health_check_interval_ns: nanos_u64(d.health_check_interval),
-        idle_timeout_ns: nanos_u64(d.idle_timeout),
+        min_idle: results::count(d.min_idle),
+        max_idle: results::count(d.max_idle),
+        max_size: results::count(d.max_size),
+        acquire_timeout_ns: results::nanos(d.acquire_timeout),
+        health_check_interval_ns: results::nanos(d.health_check_interval),
+        idle_timeout_ns: results::nanos(d.idle_timeout),
         ping_on_acquire: d.ping_on_acquire.into(),
         container: std::ptr::null(),
     }

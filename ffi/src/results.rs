@@ -121,8 +121,14 @@ impl SizedStruct for pool_stats {
     const FIRST_SIZE: usize = std::mem::size_of::<Self>();
 }
 
-fn nanos(d: Duration) -> u64 {
+/// A duration for C: nanoseconds, saturating.
+pub(crate) fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// A count for C, saturating.
+pub(crate) fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// A malloc'd copy of `bytes` (NULL when empty), so C may also release it with free().
@@ -220,7 +226,6 @@ pub(crate) unsafe fn write_result(out: *mut result, len: usize, r: &RunResult) -
 pub(crate) unsafe fn write_stats(out: *mut pool_stats, s: &PoolStats) -> FfiResult {
     // SAFETY: forwarded contract.
     let len = unsafe { args::sized_out(out, "stats") }?;
-    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let written = pool_stats {
         struct_size: len as u32,
         idle: count(s.idle),
