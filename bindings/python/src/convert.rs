@@ -67,15 +67,9 @@ fn to_f64(value: &Bound<'_, PyAny>, what: &str, kind: &str) -> PyResult<f64> {
 
 /// Seconds (int or float) as a duration; `None` stays `None`.
 pub fn seconds(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Duration>> {
-    let Some(value) = value.filter(|v| !v.is_none()) else {
+    let Some(secs) = number(value, what, "number of seconds")? else {
         return Ok(None);
     };
-    if value.is_instance_of::<PyBool>() {
-        return Err(PyTypeError::new_err(format!(
-            "{what} must be a number of seconds, not bool"
-        )));
-    }
-    let secs = to_f64(value, what, "number of seconds")?;
     Duration::try_from_secs_f64(secs).map(Some).map_err(|_| {
         PyValueError::new_err(format!(
             "{what} must be a finite, non-negative number of seconds, not {secs}"
@@ -122,15 +116,21 @@ pub fn count_u32(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Optio
 
 /// A float; `None` stays `None`.
 pub fn float(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<f64>> {
+    number(value, what, "number")
+}
+
+/// An int or float as f64 (`kind` names it in errors); `None` stays `None`, a bool
+/// is refused.
+fn number(value: Option<&Bound<'_, PyAny>>, what: &str, kind: &str) -> PyResult<Option<f64>> {
     let Some(value) = value.filter(|v| !v.is_none()) else {
         return Ok(None);
     };
     if value.is_instance_of::<PyBool>() {
         return Err(PyTypeError::new_err(format!(
-            "{what} must be a number, not bool"
+            "{what} must be a {kind}, not bool"
         )));
     }
-    to_f64(value, what, "number").map(Some)
+    to_f64(value, what, kind).map(Some)
 }
 
 /// A bool; `None` stays `None`.
