@@ -4,8 +4,6 @@ fn main() {
     let userns = std::env::args().any(|a| a == "--userns");
     let config = ContainerConfig {
         user_namespace: userns,
-        uid: if userns { 0 } else { 65534 },
-        gid: if userns { 0 } else { 65534 },
         ..Default::default()
     };
     let t = std::time::Instant::now();

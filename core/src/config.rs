@@ -1,6 +1,7 @@
 //! How a container is built.
 
 use crate::cgroup::CgroupConfig;
+pub use crate::ids::IdRange;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -66,10 +67,16 @@ pub struct ContainerConfig {
     pub work_size: u64,
     /// Size cap of `/tmp`, bytes.
     pub tmp_size: u64,
-    /// Credentials of the program. With `user_namespace` only id 0 exists inside,
-    /// so these must be 0 there (the program still has no capabilities).
-    pub uid: u32,
-    pub gid: u32,
+    /// Fixed credentials for the program. `None` (the default): ids of the
+    /// container's own from `id_range`, so no kernel per-user quota is shared with
+    /// another container or a host process. With `user_namespace` only id 0 exists
+    /// inside, so these must be `None` or 0 there (the program still has no
+    /// capabilities).
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    /// Where containers' own ids come from (see [`IdRange::DEFAULT`]). A root host
+    /// with `user_namespace` maps the container's root to its id.
+    pub id_range: IdRange,
     /// Put the container in a new user namespace too (rootless mode): a non-root
     /// host can create containers; the host user is mapped to root inside.
     pub user_namespace: bool,
@@ -89,8 +96,9 @@ impl Default for ContainerConfig {
             domainname: "scpool".into(),
             work_size: 256 << 20,
             tmp_size: 64 << 20,
-            uid: if rootless { 0 } else { 65534 },
-            gid: if rootless { 0 } else { 65534 },
+            uid: None,
+            gid: None,
+            id_range: IdRange::DEFAULT,
             user_namespace: rootless,
             setup_timeout: Duration::from_secs(10),
             cgroup: CgroupConfig::default(),

@@ -4,12 +4,13 @@ use crate::cgroup::{self, CgroupMode, CgroupVersion, ContainerCgroup};
 use crate::config::ContainerConfig;
 use crate::error::{Error, Result};
 use crate::execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
-use crate::limits::Limits;
+use crate::ids::IdLease;
+use crate::limits::{Enforcement, Limits};
 use crate::namespace::{self, InitProcess};
 use crate::protocol::codec::{decode_response, encode_request};
 use crate::protocol::rules::monotonic_ns;
 use crate::protocol::{self, Channel, ChannelError, ErrorKind, ErrorReport, Request, Response};
-use crate::result::RunResult;
+use crate::result::{Accounting, RunResult};
 use crate::{init_image, memfile, validate};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
@@ -25,6 +26,10 @@ use std::time::{Duration, Instant};
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the init may take to stop a run after the host asked it to.
 const KILL_GRACE: Duration = Duration::from_secs(5);
+/// The init enforces the wall-time limit from the program's exec; the host steps in
+/// only if it has not ended the run this long after the limit (counted from the
+/// request, so it always comes later than the init's own deadline).
+const WALL_BACKSTOP: Duration = Duration::from_secs(2);
 
 /// One file to open inside the container (the seed's `OpenCmd`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +64,12 @@ pub struct Container {
     cgroup: Option<ContainerCgroup>,
     /// Why there is no cgroup, when there is none.
     no_cgroup: Option<String>,
+    /// The container's own id, held until the init is gone.
+    _id: Option<IdLease>,
+    /// The program's uid is the container's alone.
+    own_uid: bool,
+    /// The program's uid and gid as the host sees them.
+    program_ids: (u32, u32),
     broken: Option<String>,
     next_nonce: u64,
 }
@@ -66,7 +77,30 @@ pub struct Container {
 impl Container {
     /// Creates a container: new namespaces, its root filesystem, its init.
     pub fn new(config: &ContainerConfig) -> Result<Self> {
-        let setup = validate::setup(config)?;
+        let root_host = nix::unistd::geteuid().is_root();
+        // A root host gives every container ids of its own (mapped to the container's
+        // root in a user namespace); a non-root host can only map itself.
+        let wants_id = match config.user_namespace {
+            true => root_host,
+            false => config.uid.is_none() || config.gid.is_none(),
+        };
+        let id = match wants_id {
+            true => Some(IdLease::take(config.id_range)?),
+            false => None,
+        };
+        let own_id = id.as_ref().map(|lease| lease.id);
+        let setup = validate::setup(config, own_id)?;
+        let own_uid = own_id.is_some() && (config.user_namespace || config.uid.is_none());
+        let program_ids = match (config.user_namespace, root_host) {
+            // Inside, the program is root, which the user namespace maps to...
+            (true, true) => (own_id.unwrap_or(0), own_id.unwrap_or(0)),
+            // ...or to the host user itself.
+            (true, false) => (
+                nix::unistd::geteuid().as_raw(),
+                nix::unistd::getegid().as_raw(),
+            ),
+            (false, _) => (setup.uid, setup.gid),
+        };
         let (cgroup, no_cgroup) = create_cgroup(config)?;
         let image = init_image::memfd().map_err(|e| Error::Setup(e.to_string()))?;
         let (host_end, init_end) = socketpair(
@@ -76,13 +110,17 @@ impl Container {
             SockFlag::SOCK_CLOEXEC,
         )
         .map_err(|e| Error::io("socketpair", e))?;
-        let init = namespace::spawn_init(image, init_end, config.user_namespace)
+        let user_ns = config.user_namespace.then(|| own_id.unwrap_or(0));
+        let init = namespace::spawn_init(image, init_end, user_ns)
             .map_err(|e| Error::Setup(e.to_string()))?;
         let mut container = Container {
             channel: Channel::new(host_end),
             init,
             cgroup,
             no_cgroup,
+            _id: id,
+            own_uid,
+            program_ids,
             broken: None,
             next_nonce: 1,
         };
@@ -115,6 +153,13 @@ impl Container {
         // On any error `container` drops here, which kills and reaps the init.
     }
 
+    /// The program's uid and gid as the host sees them (files it creates in a
+    /// writable bind belong to them): the container's own id unless the config
+    /// fixes them.
+    pub fn program_ids(&self) -> (u32, u32) {
+        self.program_ids
+    }
+
     /// Host pid of the container's init.
     pub fn init_pid(&self) -> i32 {
         self.init.pid
@@ -125,9 +170,26 @@ impl Container {
         self.cgroup.as_ref().map(ContainerCgroup::version)
     }
 
-    /// True once the container can no longer be used (its init died or misbehaved).
+    /// True once the container can no longer be used: its init died (checked now,
+    /// without a round trip) or misbehaved.
     pub fn is_broken(&self) -> bool {
-        self.broken.is_some()
+        self.broken.is_some() || self.init.has_exited()
+    }
+
+    /// What accounts this container's runs.
+    pub fn accounting(&self) -> Accounting {
+        match self.cgroup_version() {
+            None => Accounting::NoCgroup,
+            Some(CgroupVersion::V1) => Accounting::CgroupV1,
+            Some(CgroupVersion::V2) => Accounting::CgroupV2,
+        }
+    }
+
+    fn enforcement(&self) -> Enforcement<'_> {
+        Enforcement {
+            no_cgroup: self.no_cgroup.as_deref(),
+            own_uid: self.own_uid,
+        }
     }
 
     /// Checks that the init answers.
@@ -180,18 +242,26 @@ impl Container {
     /// Runs one program and waits for it. The program's failure is a `RunResult`
     /// status; an `Err` means the run could not be attempted or the container broke.
     pub fn execve(&mut self, param: &ExecveParam<'_>) -> Result<RunResult> {
-        let request = validate::execve(param, self.no_cgroup.as_deref())?;
+        let request = validate::execve(param, self.enforcement())?;
         let mut fds: Vec<RawFd> = param.files.iter().map(|f| f.as_raw_fd()).collect();
         fds.extend(param.exec_file.map(|f| f.as_raw_fd()));
         self.ensure_usable()?;
 
         let called_ns = monotonic_ns();
         let baseline = match &mut self.cgroup {
-            Some(cgroup) => Some(
-                cgroup
-                    .begin_run(param.limits.cgroup_limits())
-                    .map_err(|e| Error::io("preparing the container's cgroup", e))?,
-            ),
+            Some(cgroup) => match cgroup.begin_run(param.limits.cgroup_limits()) {
+                Ok(baseline) => Some(baseline),
+                // The kernel refuses a memory limit below what the cgroup holds and
+                // cannot reclaim: the files this loan left in /w and /tmp.
+                Err(e) if e.kind() == std::io::ErrorKind::ResourceBusy => {
+                    return Ok(RunResult::over_memory_before_start(
+                        param.limits.memory.unwrap_or_default(),
+                        cgroup.current_memory().unwrap_or_default(),
+                        self.accounting(),
+                    ))
+                }
+                Err(e) => return Err(Error::io("preparing the container's cgroup", e)),
+            },
             None => None,
         };
         self.send(&Request::Execve(request), &fds)?;
@@ -221,15 +291,25 @@ impl Container {
             _ => None,
         };
         match reply {
-            (Response::Exited(report), _) => Ok(crate::verdict::judge(&crate::verdict::Evidence {
-                report: &report,
-                usage,
-                called_ns,
-                limits: &param.limits,
-                seccomp_kills: param.seccomp.kills(),
-                killed_for_wall_time: watch.killed == Some(KillReason::WallTime),
-                killed_for_cpu_time: watch.killed == Some(KillReason::CpuTime),
-            })),
+            (Response::Exited(report), _) => {
+                let result = crate::verdict::judge(&crate::verdict::Evidence {
+                    report: &report,
+                    usage,
+                    called_ns,
+                    limits: &param.limits,
+                    seccomp_kills: param.seccomp.kills(),
+                    killed_for_wall_time: report.wall_time_exceeded
+                        || watch.killed == Some(KillReason::WallTime),
+                    killed_for_cpu_time: watch.killed == Some(KillReason::CpuTime),
+                    accounting: self.accounting(),
+                });
+                if report.init_tampered {
+                    // The run is over and its result stands; the container is not
+                    // reused (a pool replaces it).
+                    self.break_with("a program changed the init's resource limits or scheduling");
+                }
+                Ok(result)
+            }
             (Response::Error(e), _) if e.kind == ErrorKind::InvalidArgument => {
                 Err(Error::InvalidArgument(e.message))
             }
@@ -270,7 +350,15 @@ impl Container {
     /// still answers.
     pub fn reset(&mut self) -> Result<()> {
         match self.call(&Request::Reset, &[], CONTROL_TIMEOUT)? {
-            (Response::ResetDone, _) => self.ping(),
+            (Response::ResetDone, _) => {
+                if let Some(cgroup) = &self.cgroup {
+                    // Page cache the last runs read in (a compiler, bound host files)
+                    // stays charged to the cgroup; the next borrower's figures and
+                    // limit must not start from it.
+                    cgroup.reclaim();
+                }
+                self.ping()
+            }
             (Response::Error(e), _) => Err(self.break_with(format!("reset failed: {}", e.message))),
             (other, _) => Err(self.break_with(format!("bad reply to reset: {other:?}"))),
         }
@@ -449,7 +537,9 @@ impl RunWatch {
         let now = Instant::now();
         Self {
             // A limit beyond the clock's range is no deadline at all.
-            wall_deadline: limits.wall_time.and_then(|limit| now.checked_add(limit)),
+            wall_deadline: limits
+                .wall_time
+                .and_then(|limit| now.checked_add(limit.saturating_add(WALL_BACKSTOP))),
             cpu_limit,
             cores: cores(),
             next_cpu_check: cpu_limit.map(|limit| now + limit.min(CPU_POLL)),

@@ -18,6 +18,7 @@ pub mod config;
 pub mod container;
 pub mod error;
 pub mod execve;
+mod ids;
 pub mod limits;
 pub mod result;
 
@@ -34,12 +35,12 @@ mod validate;
 mod verdict;
 
 pub use cgroup::{CgroupConfig, CgroupMode, CgroupVersion};
-pub use config::{ContainerConfig, Mount, DEFAULT_MOUNTS};
+pub use config::{ContainerConfig, IdRange, Mount, DEFAULT_MOUNTS};
 pub use container::{Container, OpenCmd};
 pub use error::{Error, Result};
 pub use execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
-pub use limits::Limits;
+pub use limits::{defaults, Limits, MIN_MEMORY};
 pub use memfile::memfd_copy_of;
 pub use pool::{AcquireCancel, Pool, PoolConfig, PoolStats, PooledContainer};
-pub use result::{RunResult, Status};
+pub use result::{Accounting, RunResult, Status};
 pub use seccomp::SeccompPolicy;

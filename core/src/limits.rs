@@ -11,51 +11,97 @@ const MAX_PROCESSES: u32 = 1 << 22;
 /// More cores than any machine has; a larger CFS quota overflows the kernel's range.
 const MAX_CPU_RATE: f64 = 10_000.0;
 
-/// Limits of one run. `None` means unlimited.
+/// The smallest memory limit a program can be started under: the runner's kernel
+/// stack, page tables and the exec of a small static binary take about 300 KiB of
+/// charged memory, and the kernel refuses a limit below what the cgroup holds.
+pub const MIN_MEMORY: u64 = 1 << 20;
+
+/// What a run gets for a limit the caller leaves unset: enough for compilers,
+/// interpreters and ordinary programs, never enough to hurt the host. README's
+/// "Default limits" table lists them.
+pub mod defaults {
+    /// Processes and threads alive at once (the pids cgroup; RLIMIT_NPROC of the
+    /// container's own uid without a cgroup).
+    pub const PROCESSES: u32 = 256;
+    /// Open descriptors (RLIMIT_NOFILE, soft and hard).
+    pub const OPEN_FILES: u64 = 1024;
+    /// Stack (RLIMIT_STACK, soft and hard).
+    pub const STACK: u64 = 8 << 20;
+    /// Locked memory (RLIMIT_MEMLOCK), the kernel's own default.
+    pub const LOCKED_MEMORY: u64 = 8 << 20;
+    /// Bytes in POSIX message queues (RLIMIT_MSGQUEUE), the kernel's own default.
+    pub const MESSAGE_QUEUE_BYTES: u64 = 819_200;
+    /// Queued signals (RLIMIT_SIGPENDING).
+    pub const PENDING_SIGNALS: u64 = 4096;
+}
+
+/// How this container can enforce limits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Enforcement<'a> {
+    /// Why the container has no cgroup, when it has none.
+    pub no_cgroup: Option<&'a str>,
+    /// The program's uid is the container's alone (not shared with the host or with
+    /// other containers), so per-uid limits such as RLIMIT_NPROC are its own.
+    pub own_uid: bool,
+}
+
+/// Limits of one run. `None` means the default of [`defaults`] where there is one,
+/// unlimited otherwise.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Limits {
     /// CPU time (user + system) of all processes and threads of the run. Watched in
     /// the cgroup by the host (every 10 ms or sooner), with RLIMIT_CPU as a backstop;
     /// without a cgroup, RLIMIT_CPU alone (whole seconds, per process).
     pub cpu_time: Option<Duration>,
-    /// Wall-clock time, enforced by the host, which kills the whole run.
+    /// Wall-clock time from the program's exec, enforced by the init, which kills the
+    /// whole run.
     pub wall_time: Option<Duration>,
-    /// Memory of all processes of the run (cgroup limit, no swap). Without a memory
-    /// cgroup it becomes RLIMIT_AS of each process (address space, not resident
-    /// memory, and no MEMORY_LIMIT_EXCEEDED verdict: allocations simply fail).
+    /// Memory of all processes of the run (cgroup limit, no swap), at least
+    /// [`MIN_MEMORY`]. Without a memory cgroup it becomes RLIMIT_AS of each process
+    /// (address space, not resident memory, and no MEMORY_LIMIT_EXCEEDED verdict:
+    /// allocations simply fail).
     pub memory: Option<u64>,
+    /// Address space of each process (RLIMIT_AS): allocations beyond it fail, as
+    /// under isolate's and Judger's memory limits. Independent of `memory`.
+    pub address_space: Option<u64>,
     /// Bytes the program may write to any one file (RLIMIT_FSIZE) and, for
     /// `Container::run`, to each captured stream.
     pub output: Option<u64>,
     /// Processes and threads alive at once (pids cgroup): fork and clone fail with
-    /// EAGAIN beyond it.
+    /// EAGAIN beyond it. Default [`defaults::PROCESSES`].
     pub processes: Option<u32>,
     /// CPU rate in cores (0.5 = half of one core), a CFS quota: slower, never killed.
     pub cpu_rate: Option<f64>,
-    /// Open file descriptors (RLIMIT_NOFILE).
+    /// Open file descriptors (RLIMIT_NOFILE). Default [`defaults::OPEN_FILES`].
     pub open_files: Option<u64>,
-    /// Stack size in bytes (RLIMIT_STACK).
+    /// Stack size in bytes (RLIMIT_STACK). Default [`defaults::STACK`].
     pub stack: Option<u64>,
 }
 
+const INFINITY: u64 = libc::RLIM_INFINITY;
+
 impl Limits {
     /// Rejects values that make no sense and limits this container cannot enforce.
-    /// `no_cgroup` says why the container has no cgroup, when it has none.
-    pub(crate) fn validate(&self, no_cgroup: Option<&str>) -> Result<()> {
+    pub(crate) fn validate(&self, how: Enforcement<'_>) -> Result<()> {
         let positive = |what: &str, d: Option<Duration>| match d {
             Some(d) if d.is_zero() => Err(Error::invalid(format!("{what} limit must be positive"))),
             _ => Ok(()),
         };
         positive("wall time", self.wall_time)?;
         positive("CPU time", self.cpu_time)?;
-        if self.memory == Some(0)
-            || self.processes == Some(0)
+        if self.processes == Some(0)
             || self.open_files == Some(0)
             || self.stack == Some(0)
+            || self.address_space == Some(0)
         {
             return Err(Error::invalid(
-                "memory, process, open-file and stack limits must be positive",
+                "process, open-file, stack and address-space limits must be positive",
             ));
+        }
+        if self.memory.is_some_and(|m| m < MIN_MEMORY) {
+            return Err(Error::invalid(format!(
+                "a memory limit below {MIN_MEMORY} bytes (1 MiB) cannot start any program"
+            )));
         }
         if self.processes.is_some_and(|n| n > MAX_PROCESSES) {
             return Err(Error::invalid(format!(
@@ -69,13 +115,15 @@ impl Limits {
                 )));
             }
         }
-        if let Some(why) = no_cgroup {
+        if let Some(why) = how.no_cgroup {
             let needs = |what: &str| {
                 Err(Error::Unsupported(format!(
                     "a {what} limit needs the container's cgroup, which it does not have: {why}"
                 )))
             };
-            if self.processes.is_some() {
+            // Without a cgroup, RLIMIT_NPROC counts the processes of the program's
+            // uid: exact only when that uid is the container's alone.
+            if self.processes.is_some() && !how.own_uid {
                 return needs("process");
             }
             if self.cpu_rate.is_some() {
@@ -90,46 +138,71 @@ impl Limits {
         RunLimits {
             memory: self.memory,
             // The init lives in the cgroup too.
-            processes: self.processes.map(|n| n.saturating_add(1)),
+            processes: Some(self.processes.unwrap_or(defaults::PROCESSES).saturating_add(1)),
             cpu_rate: self.cpu_rate,
         }
     }
 
-    /// The rlimits the runner applies before exec. Core dumps are always off.
-    pub(crate) fn rlimits(&self, has_cgroup: bool) -> Vec<Rlimit> {
+    /// Every resource limit the runner sets before exec: nothing is inherited from
+    /// the host or the init, so each run starts from the same known state. Core dumps
+    /// are always off.
+    pub(crate) fn rlimits(&self, how: Enforcement<'_>) -> Vec<Rlimit> {
+        let has_cgroup = how.no_cgroup.is_none();
         let limit = |resource: libc::__rlimit_resource_t, soft: u64, hard: u64| Rlimit {
             resource,
             soft,
             hard,
         };
-        let mut out = vec![limit(libc::RLIMIT_CORE, 0, 0)];
-        if let Some(cpu) = self.cpu_time {
+        let both = |resource, value| limit(resource, value, value);
+        let cpu = match self.cpu_time {
             // The host kills at the limit; this backstop (SIGXCPU, then SIGKILL a
             // second later) only acts if the host cannot. Without a cgroup it is the
             // enforcement, rounded up to whole seconds.
             // Saturating: a limit near u64::MAX seconds is RLIM_INFINITY, not a panic.
-            let seconds = cpu
-                .as_secs()
-                .saturating_add(u64::from(cpu.subsec_nanos() > 0));
-            let soft = if has_cgroup {
-                seconds.saturating_add(1)
-            } else {
-                seconds.max(1)
-            };
-            out.push(limit(libc::RLIMIT_CPU, soft, soft.saturating_add(1)));
-        }
-        if let (Some(bytes), false) = (self.memory, has_cgroup) {
-            out.push(limit(libc::RLIMIT_AS, bytes, bytes));
-        }
-        if let Some(bytes) = self.output {
-            out.push(limit(libc::RLIMIT_FSIZE, bytes, bytes));
-        }
-        if let Some(n) = self.open_files {
-            out.push(limit(libc::RLIMIT_NOFILE, n, n));
-        }
-        if let Some(bytes) = self.stack {
-            out.push(limit(libc::RLIMIT_STACK, bytes, bytes));
-        }
-        out
+            Some(cpu) => {
+                let seconds = cpu
+                    .as_secs()
+                    .saturating_add(u64::from(cpu.subsec_nanos() > 0));
+                let soft = if has_cgroup {
+                    seconds.saturating_add(1)
+                } else {
+                    seconds.max(1)
+                };
+                limit(libc::RLIMIT_CPU, soft, soft.saturating_add(1))
+            }
+            None => both(libc::RLIMIT_CPU, INFINITY),
+        };
+        let address_space = match (self.address_space, self.memory, has_cgroup) {
+            (Some(bytes), _, _) => bytes,
+            (None, Some(bytes), false) => bytes,
+            _ => INFINITY,
+        };
+        let processes = match (has_cgroup, how.own_uid) {
+            // The pids cgroup counts them; RLIMIT_NPROC would also count other
+            // containers' processes where the uid is shared.
+            (true, _) | (false, false) => INFINITY,
+            (false, true) => u64::from(self.processes.unwrap_or(defaults::PROCESSES)),
+        };
+        vec![
+            cpu,
+            both(libc::RLIMIT_FSIZE, self.output.unwrap_or(INFINITY)),
+            both(libc::RLIMIT_DATA, INFINITY),
+            both(libc::RLIMIT_STACK, self.stack.unwrap_or(defaults::STACK)),
+            both(libc::RLIMIT_CORE, 0),
+            both(libc::RLIMIT_RSS, INFINITY),
+            both(libc::RLIMIT_NPROC, processes),
+            both(
+                libc::RLIMIT_NOFILE,
+                self.open_files.unwrap_or(defaults::OPEN_FILES),
+            ),
+            both(libc::RLIMIT_MEMLOCK, defaults::LOCKED_MEMORY),
+            both(libc::RLIMIT_AS, address_space),
+            both(libc::RLIMIT_LOCKS, INFINITY),
+            both(libc::RLIMIT_SIGPENDING, defaults::PENDING_SIGNALS),
+            both(libc::RLIMIT_MSGQUEUE, defaults::MESSAGE_QUEUE_BYTES),
+            both(libc::RLIMIT_NICE, 0),
+            both(libc::RLIMIT_RTPRIO, 0),
+            both(libc::RLIMIT_RTTIME, INFINITY),
+        ]
     }
 }

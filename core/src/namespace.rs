@@ -11,7 +11,7 @@
 
 use std::ffi::{c_int, c_void, CString};
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use crate::spawner;
@@ -37,6 +37,22 @@ impl InitProcess {
             );
         }
         self.reap();
+    }
+
+    /// Whether the init has exited: a pidfd reads as ready once its process is
+    /// gone. A poll with no timeout, no round trip.
+    pub fn has_exited(&self) -> bool {
+        let mut fds = [nix::poll::PollFd::new(
+            self.pidfd.as_fd(),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        loop {
+            match nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO) {
+                Ok(n) => return n > 0,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => return false,
+            }
+        }
     }
 
     fn reap(&self) {
@@ -185,11 +201,13 @@ fn high_dup(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
 }
 
 /// Starts the init image with `socket` as its descriptor 3, as PID 1 of new mount,
-/// PID, UTS, IPC, network and cgroup namespaces (and a user namespace if asked).
+/// PID, UTS, IPC and network namespaces, and of a user namespace when `user_ns`
+/// names the host id its root maps to (used by a root host; a non-root host can only
+/// map itself).
 pub(crate) fn spawn_init(
     image: BorrowedFd<'static>,
     socket: OwnedFd,
-    user_ns: bool,
+    user_ns: Option<u32>,
 ) -> io::Result<InitProcess> {
     let image = image.as_raw_fd();
     spawner::run(move || {
@@ -199,31 +217,34 @@ pub(crate) fn spawn_init(
     })?
 }
 
-/// The host id the container's root maps to in a user namespace: our own id when we
-/// are not root (the only one we may map), else nobody (65534): never the host's
-/// root, whom procfs and file permissions trust even without capabilities.
-pub(crate) const ROOT_HOST_MAPPED_ID: u32 = 65534;
-
-fn mapped_ids() -> (u32, u32) {
+/// The host ids the container's root maps to in a user namespace: our own when we
+/// are not root (the only ones we may map), else the container's own id, never the
+/// host's root, whom procfs and file permissions trust even without capabilities.
+fn mapped_ids(root_host_id: u32) -> (u32, u32) {
     let (uid, gid) = (
         nix::unistd::geteuid().as_raw(),
         nix::unistd::getegid().as_raw(),
     );
     if uid == 0 {
-        (ROOT_HOST_MAPPED_ID, ROOT_HOST_MAPPED_ID)
+        (root_host_id, root_host_id)
     } else {
         (uid, gid)
     }
 }
 
-fn clone_init(image: BorrowedFd<'_>, socket: OwnedFd, user_ns: bool) -> io::Result<InitProcess> {
+fn clone_init(
+    image: BorrowedFd<'_>,
+    socket: OwnedFd,
+    root_host_id: Option<u32>,
+) -> io::Result<InitProcess> {
+    let user_ns = root_host_id.is_some();
     let socket = high_dup(std::os::fd::AsFd::as_fd(&socket))?;
     let devnull = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/null")?;
     let devnull = high_dup(std::os::fd::AsFd::as_fd(&devnull))?;
-    let (map_uid, map_gid) = mapped_ids();
+    let (map_uid, map_gid) = mapped_ids(root_host_id.unwrap_or(0));
     // A root host writes the maps from here, so the child must wait for them.
     let parent_maps = user_ns && nix::unistd::geteuid().is_root();
     let (map_wait, map_release) = if parent_maps {
@@ -258,8 +279,10 @@ fn clone_init(image: BorrowedFd<'_>, socket: OwnedFd, user_ns: bool) -> io::Resu
         | libc::CLONE_NEWPID
         | libc::CLONE_NEWUTS
         | libc::CLONE_NEWIPC
-        | libc::CLONE_NEWNET
-        | libc::CLONE_NEWCGROUP;
+        | libc::CLONE_NEWNET;
+    // No CLONE_NEWCGROUP here: the init makes its cgroup namespace itself once the
+    // host has moved it into the container's cgroup, so that cgroup is the root it
+    // sees (a namespace made now would be rooted at the host's cgroup).
     if user_ns {
         flags |= libc::CLONE_NEWUSER;
     }

@@ -65,6 +65,37 @@ impl fmt::Display for Status {
     }
 }
 
+/// What measured a run's CPU time and memory, and enforced its cgroup limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(u32)]
+pub enum Accounting {
+    /// No cgroup: CPU time from the init's RUSAGE_CHILDREN, memory from ru_maxrss,
+    /// limits as rlimits (see the README's "Without a cgroup").
+    #[default]
+    NoCgroup = 0,
+    /// The container's cgroup v1 (cpuacct, memory, pids, cpu).
+    CgroupV1 = 1,
+    /// The container's cgroup v2.
+    CgroupV2 = 2,
+}
+
+impl Accounting {
+    /// The name used in every language and in the CLI's JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Accounting::NoCgroup => "none",
+            Accounting::CgroupV1 => "cgroup-v1",
+            Accounting::CgroupV2 => "cgroup-v2",
+        }
+    }
+}
+
+impl fmt::Display for Accounting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What one run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunResult {
@@ -76,6 +107,10 @@ pub struct RunResult {
     /// User + system CPU time of every process and thread of the run (the cgroup's
     /// count less the init's own; without a cgroup, the init's RUSAGE_CHILDREN).
     pub cpu_time: Duration,
+    /// The user-mode and kernel-mode parts of `cpu_time` (they add up to it; the
+    /// split is the kernel's per-process accounting of the run's processes).
+    pub user_time: Duration,
+    pub system_time: Duration,
     /// From the successful exec to the end of the main process.
     pub wall_time: Duration,
     /// Peak memory of the run, bytes: the container cgroup's peak (all processes,
@@ -84,6 +119,8 @@ pub struct RunResult {
     pub memory: u64,
     /// From the call to the program's exec: the sandbox's own cost.
     pub setup_time: Duration,
+    /// What measured these figures.
+    pub accounting: Accounting,
     /// Captured output (only filled by `Container::run`).
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,

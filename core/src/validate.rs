@@ -5,6 +5,7 @@ use crate::config::ContainerConfig;
 use crate::container::OpenCmd;
 use crate::error::{Error, Result};
 use crate::execve::ExecveParam;
+use crate::limits::Enforcement;
 use crate::protocol::{self, rules, ExecRequest, MountSpec, OpenEntry, Setup};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -29,7 +30,9 @@ pub(crate) fn container_path<'a>(what: &str, path: &'a Path) -> Result<&'a [u8]>
     Ok(bytes)
 }
 
-pub(crate) fn setup(config: &ContainerConfig) -> Result<Setup> {
+/// The program's ids inside the container: fixed by the config, 0 in a user
+/// namespace, else the container's own `id`.
+pub(crate) fn setup(config: &ContainerConfig, id: Option<u32>) -> Result<Setup> {
     for (what, name) in [
         ("hostname", &config.hostname),
         ("domainname", &config.domainname),
@@ -40,16 +43,18 @@ pub(crate) fn setup(config: &ContainerConfig) -> Result<Setup> {
             )));
         }
     }
-    if !config.user_namespace && (config.uid == 0 || config.gid == 0) {
+    let fixed = [config.uid, config.gid];
+    if !config.user_namespace && fixed.contains(&Some(0)) {
         return Err(Error::invalid(
             "uid and gid 0 outside a user namespace are the host's root: use an unprivileged id",
         ));
     }
-    if config.user_namespace && (config.uid != 0 || config.gid != 0) {
+    if config.user_namespace && fixed.iter().flatten().any(|id| *id != 0) {
         return Err(Error::invalid(
-            "with a user namespace only id 0 is mapped: uid and gid must be 0",
+            "with a user namespace only id 0 is mapped: uid and gid must be 0 or unset",
         ));
     }
+    config.id_range.validate()?;
     if config.work_size == 0 || config.tmp_size == 0 {
         return Err(Error::invalid("work_size and tmp_size must be positive"));
     }
@@ -99,10 +104,19 @@ pub(crate) fn setup(config: &ContainerConfig) -> Result<Setup> {
         rootfs,
         work_size: config.work_size,
         tmp_size: config.tmp_size,
-        uid: config.uid,
-        gid: config.gid,
+        uid: program_id(config.uid, config.user_namespace, id)?,
+        gid: program_id(config.gid, config.user_namespace, id)?,
         user_namespace: config.user_namespace,
     })
+}
+
+fn program_id(fixed: Option<u32>, user_namespace: bool, own: Option<u32>) -> Result<u32> {
+    match (fixed, user_namespace, own) {
+        (Some(id), _, _) => Ok(id),
+        (None, true, _) => Ok(0),
+        (None, false, Some(id)) => Ok(id),
+        (None, false, None) => Err(Error::invalid("the container has no id of its own")),
+    }
 }
 
 pub(crate) fn open_entries(cmds: &[OpenCmd]) -> Result<Vec<OpenEntry>> {
@@ -141,8 +155,7 @@ pub(crate) fn open_entries(cmds: &[OpenCmd]) -> Result<Vec<OpenEntry>> {
         .collect()
 }
 
-/// `no_cgroup` says why the container has no cgroup, when it has none.
-pub(crate) fn execve(param: &ExecveParam<'_>, no_cgroup: Option<&str>) -> Result<ExecRequest> {
+pub(crate) fn execve(param: &ExecveParam<'_>, how: Enforcement<'_>) -> Result<ExecRequest> {
     if param.args.is_empty() {
         return Err(Error::invalid("args must not be empty"));
     }
@@ -170,14 +183,19 @@ pub(crate) fn execve(param: &ExecveParam<'_>, no_cgroup: Option<&str>) -> Result
             protocol::MAX_FDS - 1
         )));
     }
-    param.limits.validate(no_cgroup)?;
+    param.limits.validate(how)?;
     Ok(ExecRequest {
         args,
         env,
         cwd: cwd.to_vec(),
         fd_count: param.files.len() as u32,
         exec_fd: param.exec_file.is_some(),
-        rlimits: param.limits.rlimits(no_cgroup.is_none()),
+        rlimits: param.limits.rlimits(how),
         seccomp: param.seccomp.program_bytes(),
+        // Beyond u64 nanoseconds (584 years) is no limit.
+        wall_limit_ns: param
+            .limits
+            .wall_time
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(0)),
     })
 }

@@ -3,7 +3,7 @@
 use crate::cgroup::Usage;
 use crate::limits::Limits;
 use crate::protocol::{ExecReport, Outcome};
-use crate::result::{RunResult, Status};
+use crate::result::{Accounting, RunResult, Status};
 use std::time::Duration;
 
 impl RunResult {
@@ -13,12 +13,32 @@ impl RunResult {
             exit_code: None,
             signal: None,
             cpu_time: Duration::ZERO,
+            user_time: Duration::ZERO,
+            system_time: Duration::ZERO,
             wall_time: Duration::ZERO,
             memory: 0,
             setup_time: Duration::ZERO,
+            accounting: Accounting::NoCgroup,
             stdout: Vec::new(),
             stderr: Vec::new(),
             message: message.into(),
+        }
+    }
+}
+
+impl RunResult {
+    /// A run refused before it started because the container already holds more
+    /// memory than its limit allows (files earlier runs of this loan left in /w and
+    /// /tmp count against it).
+    pub(crate) fn over_memory_before_start(limit: u64, held: u64, accounting: Accounting) -> Self {
+        Self {
+            status: Status::MemoryLimitExceeded,
+            memory: held,
+            accounting,
+            ..Self::runner_error(format!(
+                "the container already holds {held} bytes (files in /w and /tmp count), \
+                 more than the memory limit of {limit} bytes"
+            ))
         }
     }
 }
@@ -34,6 +54,19 @@ pub(crate) struct Evidence<'a> {
     pub seccomp_kills: bool,
     pub killed_for_wall_time: bool,
     pub killed_for_cpu_time: bool,
+    pub accounting: Accounting,
+}
+
+/// Splits `total` in the proportion of the run's user and system time as the
+/// kernel's per-process accounting saw them, so the parts add up to the total.
+fn split(total: Duration, user_us: u64, system_us: u64) -> (Duration, Duration) {
+    let sum = user_us.saturating_add(system_us);
+    if sum == 0 {
+        return (Duration::ZERO, total);
+    }
+    let total_ns = total.as_nanos();
+    let user = Duration::from_nanos((total_ns * u128::from(user_us) / u128::from(sum)) as u64);
+    (user, total.saturating_sub(user))
 }
 
 fn describe(d: Duration) -> String {
@@ -65,7 +98,14 @@ pub(crate) fn judge(e: &Evidence<'_>) -> RunResult {
         cpu_time > limit || report.outcome == Outcome::Signaled(libc::SIGXCPU)
     });
     let oom_killed = e.limits.memory.is_some() && e.usage.is_some_and(|u| u.oom_killed);
+    let memory_limited = e.limits.memory.is_some() || e.limits.address_space.is_some();
     let (status, message) = match report.outcome {
+        // Under a memory limit, an exec the kernel could not find memory for is the
+        // program's verdict, not the sandbox's failure.
+        Outcome::ExecFailed { errno, .. } if errno == libc::ENOMEM && memory_limited => (
+            Status::MemoryLimitExceeded,
+            "the program could not be loaded within the memory limit".to_string(),
+        ),
         Outcome::ExecFailed { stage, errno } => (
             Status::RunnerError,
             format!(
@@ -110,14 +150,18 @@ pub(crate) fn judge(e: &Evidence<'_>) -> RunResult {
         Outcome::Exited(0) => (Status::Ok, String::new()),
         Outcome::Exited(_) => (Status::NonzeroExit, String::new()),
     };
+    let (user_time, system_time) = split(cpu_time, report.user_us, report.system_us);
     RunResult {
         status,
         exit_code,
         signal,
         cpu_time,
+        user_time,
+        system_time,
         wall_time: Duration::from_nanos(report.ended_ns.saturating_sub(report.started_ns)),
         memory,
         setup_time: Duration::from_nanos(report.started_ns.saturating_sub(e.called_ns)),
+        accounting: e.accounting,
         stdout: Vec::new(),
         stderr: Vec::new(),
         message,

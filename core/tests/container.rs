@@ -8,7 +8,8 @@ mod common;
 
 use common::*;
 use scpool_core::{
-    memfd_copy_of, Container, ContainerConfig, Error, ExecveParam, Limits, Mount, OpenCmd, Status,
+    memfd_copy_of, Container, ContainerConfig, Error, ExecveParam, IdRange, Limits, Mount, OpenCmd,
+    Status,
 };
 use std::fs::Permissions;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -17,7 +18,6 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const NOBODY: u32 = 65534;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -89,8 +89,9 @@ fn seed_scenario_open_write_execve_memfd_read_back() {
     let mut output = files.pop().unwrap();
     let mut input = files.pop().unwrap();
     // Files created through Open belong to the program's user.
-    assert_eq!(input.metadata().unwrap().uid(), NOBODY);
-    assert_eq!(output.metadata().unwrap().uid(), NOBODY);
+    let (uid, _) = c.program_ids();
+    assert_eq!(input.metadata().unwrap().uid(), uid);
+    assert_eq!(output.metadata().unwrap().uid(), uid);
 
     // More than one read buffer of the program, with every byte value.
     let content: Vec<u8> = (0..200_000u32).map(|i| (i % 256) as u8).collect();
@@ -406,10 +407,15 @@ fn the_program_is_unprivileged() {
             .map(|v| v.parse().unwrap())
             .collect()
     };
-    assert_eq!(ids("Uid"), [NOBODY; 4], "real, effective, saved, fs uid");
-    assert_eq!(ids("Gid"), [NOBODY; 4], "real, effective, saved, fs gid");
+    let (uid, gid) = c.program_ids();
     assert!(
-        ids("Groups").iter().all(|&g| g == NOBODY),
+        (IdRange::DEFAULT.first..IdRange::DEFAULT.first + IdRange::DEFAULT.count).contains(&uid),
+        "the program's uid {uid} is the container's own, from the id range"
+    );
+    assert_eq!(ids("Uid"), [uid; 4], "real, effective, saved, fs uid");
+    assert_eq!(ids("Gid"), [gid; 4], "real, effective, saved, fs gid");
+    assert!(
+        ids("Groups").iter().all(|&g| g == gid),
         "supplementary groups: {:?}",
         ids("Groups")
     );
@@ -578,7 +584,9 @@ fn proc_shows_only_the_container() {
     assert_ok(&r);
     let (own, all) = parse_pids(&r.stdout);
     assert!(own < 100, "the program's pid {own} is not small");
-    assert_eq!(all, [1, own], "processes visible in /proc");
+    // Not even the init: /proc is mounted with hidepid=2 and the init is not
+    // dumpable, so a program cannot see or touch PID 1.
+    assert_eq!(all, [own], "processes visible in /proc");
 
     // A shell and its child see the init, themselves and nothing else.
     let r = sh(&mut c, "ls /proc | grep -c '^[0-9][0-9]*$'");
@@ -827,7 +835,7 @@ fn background_processes_end_with_the_run() {
     );
     let r = run_prog(&mut c, "pids", &[]);
     let (own, all) = parse_pids(&r.stdout);
-    assert_eq!(all, [1, own], "a process of the previous run survived");
+    assert_eq!(all, [own], "a process of the previous run survived");
 }
 
 #[test]
@@ -850,7 +858,7 @@ fn reset_restores_the_initial_state() {
     let r = run_prog(&mut c, "pids", &[]);
     assert_ok(&r);
     let (own, all) = parse_pids(&r.stdout);
-    assert_eq!(all, [1, own], "the daemon ({daemon:?}) outlived its run");
+    assert_eq!(all, [own], "the daemon ({daemon:?}) outlived its run");
 
     // A file the host still holds does not survive reset either.
     let mut held = c
@@ -881,7 +889,10 @@ fn reset_restores_the_initial_state() {
     assert_eq!(text(&r.stdout), "/w/again ok\n/tmp/again ok\n");
     let r = sh(&mut c, "stat -c '%u %a' /w; stat -c '%a' /tmp");
     assert_ok(&r);
-    assert_eq!(text(&r.stdout), format!("{NOBODY} 755\n1777\n"));
+    assert_eq!(
+        text(&r.stdout),
+        format!("{} 755\n1777\n", c.program_ids().0)
+    );
     c.reset().expect("second reset");
     c.reset().expect("reset of a clean container");
     assert_still_works(&mut c);
@@ -1101,7 +1112,7 @@ fn an_image_can_be_the_root() {
     let r = c.run(&run_param(["/bin/pids"])).unwrap();
     assert_ok(&r);
     let (own, all) = parse_pids(&r.stdout);
-    assert_eq!(all, [1, own]);
+    assert_eq!(all, [own]);
     let r = c.run(&run_param(["/sbin/fds"])).unwrap();
     assert_ok(&r);
     assert_eq!(text(&r.stdout), "0 1 2\n");
@@ -1244,7 +1255,7 @@ fn many_runs_in_one_container() {
     }
     let r = run_prog(&mut c, "pids", &[]);
     let (own, all) = parse_pids(&r.stdout);
-    assert_eq!(all, [1, own], "zombies or survivors after 200 runs");
+    assert_eq!(all, [own], "zombies or survivors after 200 runs");
 }
 
 // ---------------------------------------------------------------------------------
@@ -1254,8 +1265,8 @@ fn many_runs_in_one_container() {
 fn rootless_mode_runs_without_capabilities() {
     let config = ContainerConfig {
         user_namespace: true,
-        uid: 0,
-        gid: 0,
+        uid: Some(0),
+        gid: Some(0),
         ..ContainerConfig::default()
     };
     let mut c = Container::new(&config).expect("a rootless container");
@@ -1274,7 +1285,7 @@ fn rootless_mode_runs_without_capabilities() {
     let r = run_prog(&mut c, "pids", &[]);
     assert_ok(&r);
     let (own, all) = parse_pids(&r.stdout);
-    assert_eq!(all, [1, own]);
+    assert_eq!(all, [own]);
     let r = run_guarded(&mut c, "write", &["/w/x", "/usr/x"]);
     assert_ok(&r);
     let out = text(&r.stdout);
@@ -1284,8 +1295,8 @@ fn rootless_mode_runs_without_capabilities() {
     // In a user namespace only id 0 exists.
     let bad = ContainerConfig {
         user_namespace: true,
-        uid: 65534,
-        gid: 65534,
+        uid: Some(65534),
+        gid: Some(65534),
         ..ContainerConfig::default()
     };
     assert!(matches!(
@@ -1301,8 +1312,8 @@ fn rootless_mode_runs_without_capabilities() {
 fn rootless_mode_never_maps_the_program_to_host_root() {
     let config = ContainerConfig {
         user_namespace: true,
-        uid: 0,
-        gid: 0,
+        uid: Some(0),
+        gid: Some(0),
         ..ContainerConfig::default()
     };
     let mut c = Container::new(&config).expect("a rootless container");
@@ -1327,9 +1338,11 @@ fn rootless_mode_never_maps_the_program_to_host_root() {
         assert_eq!(map[2], 1, "one id mapped: {out}");
         if host_root {
             assert_eq!(
-                map[1], 65534,
-                "a root host maps the container to nobody: {out}"
+                map[1],
+                c.program_ids().0,
+                "a root host maps the container's root to the container's own id: {out}"
             );
+            assert!(map[1] >= IdRange::DEFAULT.first, "{out}");
         } else {
             assert_eq!(map[1], nix::unistd::geteuid().as_raw(), "{out}");
         }
@@ -1346,8 +1359,8 @@ fn rootless_mode_never_maps_the_program_to_host_root() {
 fn rootless_mode_program_cannot_write_host_controls() {
     let config = ContainerConfig {
         user_namespace: true,
-        uid: 0,
-        gid: 0,
+        uid: Some(0),
+        gid: Some(0),
         ..ContainerConfig::default()
     };
     let mut c = Container::new(&config).expect("a rootless container");

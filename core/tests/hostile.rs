@@ -19,7 +19,6 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 const MIB: u64 = 1 << 20;
-const NOBODY: u32 = 65534;
 
 /// How many processes the host may have beyond its count before a test once that
 /// test's processes are gone: other programs on the machine come and go.
@@ -626,13 +625,15 @@ fn a_double_forked_daemon_dies_with_its_run() {
 #[test]
 fn killing_everything_harms_nobody_else() {
     let _g = exclusive();
+    let mut c = container();
+    let (uid, gid) = c.program_ids();
     // A host process of the program's own uid: kill(-1) in the host's PID namespace
     // would reach it.
     let mut bystander = Bystander(
         Command::new("/bin/sleep")
             .arg("60")
-            .uid(NOBODY)
-            .gid(NOBODY)
+            .uid(uid)
+            .gid(gid)
             .spawn()
             .unwrap(),
     );
@@ -652,7 +653,6 @@ fn killing_everything_harms_nobody_else() {
         std::thread::sleep(Duration::from_millis(10));
     }
 
-    let mut c = container();
     let r = run_guarded(&mut c, "hostile_kill", &[]);
     assert_ok(&r);
     let eperm = libc::EPERM;

@@ -19,6 +19,10 @@ pub enum cgroup_mode {
     Off = 2,
 }
 
+/// `uid`/`gid` value: an id of the container's own, from the id range (never a
+/// valid id: it is `(uid_t)-1`).
+pub const ID_AUTO: u32 = u32::MAX;
+
 /// A host path bound into the container.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -40,8 +44,8 @@ pub struct mount {
 pub struct container_config {
     /// `sizeof(scpool_container_config)`, set by the `_init` function.
     pub struct_size: u32,
-    /// Credentials of the program (default 65534 as root; 0 in rootless mode, where
-    /// only id 0 exists inside).
+    /// Credentials of the program. Default `SCPOOL_ID_AUTO`: ids of the container's
+    /// own from the id range (0 inside a user namespace, where only id 0 exists).
     pub uid: u32,
     pub gid: u32,
     /// Non-zero: new user namespace too (rootless mode). Default: on when not root.
@@ -112,8 +116,8 @@ fn container_defaults() -> container_config {
     let d = ContainerConfig::default();
     container_config {
         struct_size: std::mem::size_of::<container_config>() as u32,
-        uid: d.uid,
-        gid: d.gid,
+        uid: d.uid.unwrap_or(ID_AUTO),
+        gid: d.gid.unwrap_or(ID_AUTO),
         user_namespace: d.user_namespace.into(),
         mounts: std::ptr::null(),
         mounts_len: 0,
@@ -235,8 +239,8 @@ pub(crate) unsafe fn container_config_from(
             .into_string()
             .map_err(|_| FfiError::invalid("hostname is not UTF-8"))?;
     }
-    config.uid = c.uid;
-    config.gid = c.gid;
+    config.uid = (c.uid != ID_AUTO).then_some(c.uid);
+    config.gid = (c.gid != ID_AUTO).then_some(c.gid);
     config.user_namespace = c.user_namespace != 0;
     config.work_size = c.work_size;
     config.tmp_size = c.tmp_size;

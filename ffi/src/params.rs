@@ -247,6 +247,7 @@ unsafe fn limits_from(p: *const limits) -> FfiResult<Limits> {
         cpu_rate: (l.cpu_rate != 0.0).then_some(l.cpu_rate),
         open_files: args::nonzero(l.open_files),
         stack: args::nonzero(l.stack_bytes),
+        address_space: None,
     })
 }
 

@@ -112,16 +112,12 @@ impl PoolKeywords<'_> {
         }
         if let Some(userns) = convert::flag(self.user_namespace.as_ref(), "user_namespace")? {
             container.user_namespace = userns;
-            // Only id 0 is mapped inside a user namespace; outside one, root is refused.
-            let id = if userns { 0 } else { 65534 };
-            container.uid = id;
-            container.gid = id;
         }
         if let Some(uid) = u32_of(&self.uid, "uid")? {
-            container.uid = uid;
+            container.uid = Some(uid);
         }
         if let Some(gid) = u32_of(&self.gid, "gid")? {
-            container.gid = gid;
+            container.gid = Some(gid);
         }
         if let Some(d) = seconds(&self.setup_timeout, "setup_timeout")? {
             container.setup_timeout = d;

@@ -110,6 +110,10 @@ impl RunOptions {
                 cpu_rate: convert::float(get("cpu_rate")?.as_ref(), "cpu_rate")?,
                 open_files: convert::count(get("open_files")?.as_ref(), "open_files")?,
                 stack: convert::count(get("stack")?.as_ref(), "stack")?,
+                address_space: convert::count(
+                    get("address_space_limit")?.as_ref(),
+                    "address_space_limit",
+                )?,
             },
             seccomp: seccomp_policy(get("seccomp")?.as_ref())?,
         };

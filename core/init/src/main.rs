@@ -15,6 +15,7 @@ mod ipc;
 mod mount;
 mod namespace;
 mod open;
+mod own_state;
 mod privileges;
 mod runner;
 mod sys;
@@ -99,7 +100,15 @@ fn main() {
         }
         Err(_) => std::process::exit(1),
     };
-    let writable =
+    // The host moved us into the container's cgroup before sending Setup: a cgroup
+    // namespace made now has that cgroup as its root, so /proc/self/cgroup shows "/"
+    // and nothing of the host's hierarchy.
+    if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP) {
+        let message = format!("creating the cgroup namespace: {}", e.desc());
+        send(&channel, &error(ErrorKind::System, e as i32, message), &[]);
+        std::process::exit(1);
+    }
+    let mut writable =
         match mount::build_root(&setup).and_then(|w| namespace::configure(&setup).map(|_| w)) {
             Ok(w) => w,
             Err(e) => {
@@ -119,6 +128,21 @@ fn main() {
         );
         std::process::exit(1);
     }
+    // Not dumpable: no process without CAP_SYS_PTRACE over our user namespace may
+    // ptrace us or open /proc/1/* (and with hidepid the directory is invisible), even
+    // a runner that shares our uid in rootless mode. Runners are dumpable again after
+    // their exec.
+    // SAFETY: a prctl that changes only this process's dumpable flag.
+    let dumpable = unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    if let Err(e) = nix::errno::Errno::result(dumpable) {
+        send(
+            &channel,
+            &error(ErrorKind::System, e as i32, format!("PR_SET_DUMPABLE: {}", e.desc())),
+            &[],
+        );
+        std::process::exit(1);
+    }
+    let own = own_state::OwnState::capture();
     let creds = runner::Credentials {
         uid: setup.uid,
         gid: setup.gid,
@@ -131,14 +155,15 @@ fn main() {
         },
         &[],
     );
-    serve(&mut channel, &sigchld, &creds, &writable);
+    serve(&mut channel, &sigchld, &creds, &own, &mut writable);
 }
 
 fn serve(
     channel: &mut Channel,
     sigchld: &SignalFd,
     creds: &runner::Credentials,
-    writable: &mount::Writable,
+    own: &own_state::OwnState,
+    writable: &mut mount::Writable,
 ) -> ! {
     let mut stack = child::RunnerStack::new();
     loop {
@@ -181,7 +206,7 @@ fn serve(
                 Err(report) => send(channel, &Response::Error(report), &[]),
             },
             Request::Execve(req) => {
-                let response = runner::run(req, fds, channel, sigchld, creds, &mut stack);
+                let response = runner::run(req, fds, channel, sigchld, creds, own, &mut stack);
                 send(channel, &response, &[]);
             }
             // A kill that raced with the end of its run: nothing is running now.

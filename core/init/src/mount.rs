@@ -22,8 +22,46 @@ const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
 /// What reset needs to recreate the writable mounts.
 pub struct Writable {
-    work_options: String,
-    tmp_options: String,
+    work: Scratch,
+    tmp: Scratch,
+}
+
+/// One writable tmpfs: how to mount it, and its root as it was when mounted.
+struct Scratch {
+    dir: &'static str,
+    options: String,
+    fresh: Option<RootStat>,
+}
+
+/// Everything about a tmpfs root that a program could change: mode, owner and every
+/// timestamp. The kernel sets ctime to now on any change of metadata (chmod, chown,
+/// utimes, setxattr, an ACL) and no caller can set it back, so an equal ctime means
+/// nothing was changed.
+#[derive(PartialEq, Eq, Clone, Copy)]
+struct RootStat {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    times: [(i64, i64); 3],
+    inodes: u64,
+}
+
+impl RootStat {
+    fn of(dir: &str) -> Option<Self> {
+        let fs = nix::sys::statvfs::statvfs(dir).ok()?;
+        let st = nix::sys::stat::stat(dir).ok()?;
+        Some(Self {
+            mode: st.st_mode,
+            uid: st.st_uid,
+            gid: st.st_gid,
+            times: [
+                (st.st_atime, st.st_atime_nsec),
+                (st.st_mtime, st.st_mtime_nsec),
+                (st.st_ctime, st.st_ctime_nsec),
+            ],
+            inodes: fs.files() - fs.files_free(),
+        })
+    }
 }
 
 /// A host path opened (O_PATH) before the staging tmpfs can hide it.
@@ -90,25 +128,32 @@ pub fn build_root(setup: &Setup) -> SysResult<Writable> {
         bind(root, source)?;
     }
 
-    let writable = Writable {
-        work_options: format!(
-            "mode=0755,size={},uid={},gid={}",
-            setup.work_size, setup.uid, setup.gid
-        ),
-        tmp_options: format!("mode=1777,size={}", setup.tmp_size),
+    let mut writable = Writable {
+        work: Scratch {
+            dir: "/w",
+            options: format!(
+                "mode=0755,size={},uid={},gid={}",
+                setup.work_size, setup.uid, setup.gid
+            ),
+            fresh: None,
+        },
+        tmp: Scratch {
+            dir: "/tmp",
+            options: format!("mode=1777,size={}", setup.tmp_size),
+            fresh: None,
+        },
     };
-    for (dir, options) in [
-        ("w", &writable.work_options),
-        ("tmp", &writable.tmp_options),
-    ] {
-        let at = root.join(dir);
+    for scratch in [&writable.work, &writable.tmp] {
+        let at = under_root(root, Path::new(scratch.dir));
         mkdir_all(&at)?;
-        mount_tmpfs(&at, options, MsFlags::MS_NOSUID | MsFlags::MS_NODEV)?;
+        mount_tmpfs(&at, &scratch.options, MsFlags::MS_NOSUID | MsFlags::MS_NODEV)?;
     }
     let proc_dir = root.join("proc");
     mkdir_all(&proc_dir)?;
     let hidden = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    mount(Some("proc"), &proc_dir, Some("proc"), hidden, None::<&str>)
+    // hidepid=2: a process that may not ptrace another does not even see its
+    // /proc/<pid> directory. The init is not dumpable, so no program sees /proc/1.
+    mount(Some("proc"), &proc_dir, Some("proc"), hidden, Some("hidepid=2"))
         .context(|| "mounting /proc".into())?;
     protect_proc(&proc_dir)?;
     build_dev(root)?;
@@ -117,6 +162,9 @@ pub fn build_root(setup: &Setup) -> SysResult<Writable> {
     // Nothing may be created at the top level: only /w and /tmp are writable.
     sys::mount_setattr(&c(Path::new("/")), sys::MOUNT_ATTR_RDONLY, false)
         .context(|| "making the root read-only".into())?;
+    for scratch in [&mut writable.work, &mut writable.tmp] {
+        scratch.fresh = RootStat::of(scratch.dir);
+    }
     Ok(writable)
 }
 
@@ -303,35 +351,24 @@ fn pivot_into(root: &Path) -> SysResult<()> {
 
 impl Writable {
     /// Replaces /w and /tmp with empty tmpfs mounts (constant time whatever they
-    /// held), skipping one that is still exactly as mounted: only its root inode,
-    /// with its original mode and owner.
-    pub fn wipe(&self) -> SysResult<()> {
-        for (dir, options, mode) in [
-            ("/w", &self.work_options, 0o755),
-            ("/tmp", &self.tmp_options, 0o1777),
-        ] {
-            if untouched(dir, mode) {
+    /// held), skipping one whose root is exactly as it was when mounted: one inode,
+    /// same mode, owner and timestamps. A tmpfs root holds no extended attribute or
+    /// ACL that did not change its ctime, so the next borrower cannot tell a skipped
+    /// wipe from a fresh mount.
+    pub fn wipe(&mut self) -> SysResult<()> {
+        for scratch in [&mut self.work, &mut self.tmp] {
+            if scratch.fresh.is_some() && RootStat::of(scratch.dir) == scratch.fresh {
                 continue;
             }
+            let dir = scratch.dir;
             umount2(dir, MntFlags::MNT_DETACH).context(|| format!("unmounting {dir}"))?;
             mount_tmpfs(
                 Path::new(dir),
-                options,
+                &scratch.options,
                 MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
             )?;
+            scratch.fresh = RootStat::of(dir);
         }
         Ok(())
     }
-}
-
-/// A fresh tmpfs holds one inode, its root; the program may have changed the root's
-/// mode (it owns /w), which a skipped wipe would let the next borrower inherit.
-fn untouched(dir: &str, mode: u32) -> bool {
-    let Ok(fs) = nix::sys::statvfs::statvfs(dir) else {
-        return false;
-    };
-    let Ok(root) = nix::sys::stat::stat(dir) else {
-        return false;
-    };
-    fs.files() - fs.files_free() == 1 && root.st_mode & 0o7777 == mode
 }

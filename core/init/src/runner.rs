@@ -1,6 +1,7 @@
 //! Execve: start a runner, turn it into the program, wait, account, clean up.
 
 use crate::child::{self, Prepared};
+use crate::own_state::OwnState;
 use crate::protocol::codec::{decode_request, encode_response};
 use crate::protocol::*;
 use crate::sys::{self, cstring};
@@ -33,9 +34,37 @@ fn system(context: &str, errno: Errno) -> Response {
     })
 }
 
+/// The limits a runner starts from. The host sends every resource, so nothing is
+/// inherited from the init. "Unlimited" means as high as the init's own hard limit
+/// (raising a hard limit needs CAP_SYS_RESOURCE, which container hosts such as
+/// Docker often lack); in a user namespace the init cannot raise any hard limit
+/// above what it was started with, so every request is capped there.
+fn runner_limits(requested: &[Rlimit], creds: &Credentials, own: &OwnState) -> Vec<Rlimit> {
+    requested
+        .iter()
+        .map(|r| match own.limits.get(r.resource as usize) {
+            Some(&(_, own_hard))
+                if r.hard > own_hard && (creds.user_namespace || r.hard == libc::RLIM_INFINITY) =>
+            {
+                Rlimit {
+                    resource: r.resource,
+                    soft: r.soft.min(own_hard),
+                    hard: own_hard,
+                }
+            }
+            _ => *r,
+        })
+        .collect()
+}
+
 /// Checks the request and turns it into what the forked child needs, so the child
 /// does no work that can fail for reasons other than the system's.
-fn prepare(req: ExecRequest, mut fds: Vec<OwnedFd>) -> Result<Prepared, Response> {
+fn prepare(
+    req: ExecRequest,
+    mut fds: Vec<OwnedFd>,
+    creds: &Credentials,
+    own: &OwnState,
+) -> Result<Prepared, Response> {
     let expected = req.fd_count as usize + usize::from(req.exec_fd);
     if fds.len() != expected {
         return Err(invalid(format!(
@@ -74,7 +103,7 @@ fn prepare(req: ExecRequest, mut fds: Vec<OwnedFd>) -> Result<Prepared, Response
         cwd,
         fds,
         exec_file,
-        req.rlimits,
+        runner_limits(&req.rlimits, creds, own),
         seccomp,
     ))
 }
@@ -87,10 +116,12 @@ pub fn run(
     channel: &mut Channel,
     sigchld: &SignalFd,
     creds: &Credentials,
+    own: &OwnState,
     stack: &mut child::RunnerStack,
 ) -> Response {
     let received_ns = sys::monotonic_ns();
-    let prepared = match prepare(req, fds) {
+    let wall_limit_ns = req.wall_limit_ns;
+    let prepared = match prepare(req, fds, creds, own) {
         Ok(p) => p,
         Err(response) => return response,
     };
@@ -116,9 +147,21 @@ pub fn run(
     let started_ns = exec_ns.unwrap_or_else(sys::monotonic_ns);
 
     let mut file_size_exceeded = false;
-    let (status, maxrss_kib, ended_ns) =
-        wait_for_main(pid, channel, sigchld, &mut file_size_exceeded);
+    // The wall-clock limit runs from the exec, the instant the reported wall time
+    // starts from, so a run killed for it never reports less than the limit.
+    let wall_deadline = (wall_limit_ns > 0 && failure.is_none())
+        .then(|| started_ns.saturating_add(wall_limit_ns));
+    let ended = wait_for_main(
+        pid,
+        channel,
+        sigchld,
+        wall_deadline,
+        &mut file_size_exceeded,
+    );
+    let (status, maxrss_kib, ended_ns) = (ended.status, ended.maxrss_kib, ended.at_ns);
     sys::kill_all_and_reap();
+    // Nothing of the run is left that could still change the init.
+    let init_tampered = creds.user_namespace && OwnState::capture() != *own;
     let after = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap_or(before);
     let init_after = getrusage(UsageWho::RUSAGE_SELF).ok();
 
@@ -142,19 +185,33 @@ pub fn run(
                 .saturating_sub(micros(b.user_time()) + micros(b.system_time())),
             _ => 0,
         },
+        wall_time_exceeded: ended.wall_time_exceeded,
+        init_tampered,
     })
 }
 
+/// How the main process ended, as `wait_for_main` saw it.
+struct Ended {
+    status: i32,
+    maxrss_kib: i64,
+    /// When it was reaped.
+    at_ns: u64,
+    /// The init killed the run at its wall-clock deadline.
+    wall_time_exceeded: bool,
+}
+
 /// Waits until the main process ends, reaping every other process of the run as it
-/// dies (zombies would otherwise count against process limits) and obeying Kill.
-/// Returns its wait status, ru_maxrss and the instant it was reaped; notes whether
-/// any process of the run died of SIGXFSZ.
+/// dies (zombies would otherwise count against process limits), obeying Kill and
+/// killing the run at `wall_deadline` (CLOCK_MONOTONIC ns). Notes whether any
+/// process of the run died of SIGXFSZ.
 fn wait_for_main(
     main: i32,
     channel: &mut Channel,
     sigchld: &SignalFd,
+    wall_deadline: Option<u64>,
     file_size_exceeded: &mut bool,
-) -> (i32, i64, u64) {
+) -> Ended {
+    let mut wall_time_exceeded = false;
     loop {
         loop {
             let mut status = 0;
@@ -181,7 +238,12 @@ fn wait_for_main(
                 *file_size_exceeded = true;
             }
             if pid == main {
-                return (status, usage.ru_maxrss, sys::monotonic_ns());
+                return Ended {
+                    status,
+                    maxrss_kib: usage.ru_maxrss,
+                    at_ns: sys::monotonic_ns(),
+                    wall_time_exceeded,
+                };
             }
             if pid == 0 || (pid < 0 && Errno::last() != Errno::EINTR) {
                 break;
@@ -191,9 +253,22 @@ fn wait_for_main(
             PollFd::new(channel.fd(), PollFlags::POLLIN),
             PollFd::new(sigchld.as_fd(), PollFlags::POLLIN),
         ];
-        match poll(&mut fds, PollTimeout::NONE) {
+        let timeout = match wall_deadline.filter(|_| !wall_time_exceeded) {
+            None => PollTimeout::NONE,
+            Some(at) => {
+                let left_ms = at.saturating_sub(sys::monotonic_ns()).div_ceil(1_000_000);
+                PollTimeout::try_from(left_ms.min(i32::MAX as u64) as i32)
+                    .unwrap_or(PollTimeout::MAX)
+            }
+        };
+        match poll(&mut fds, timeout) {
             Ok(_) | Err(Errno::EINTR) => {}
             Err(_) => continue,
+        }
+        if wall_deadline.is_some_and(|at| !wall_time_exceeded && sys::monotonic_ns() >= at) {
+            wall_time_exceeded = true;
+            // SAFETY: kill(-1) from PID 1 reaches every process of the container.
+            unsafe { libc::kill(-1, libc::SIGKILL) };
         }
         if fds[1].any().unwrap_or(false) {
             // Drain the pending SIGCHLDs; the reaping loop above does the work.

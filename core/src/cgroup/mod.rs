@@ -93,6 +93,42 @@ trait Controllers: Send {
     fn peak_memory(&self) -> io::Result<u64>;
     /// OOM kills in the cgroup, a counter that only grows.
     fn oom_kills(&self) -> io::Result<u64>;
+    /// Memory charged to the cgroup now.
+    fn current_memory(&self) -> io::Result<u64>;
+    /// Gives back what the kernel can reclaim (page cache): between loans, when no
+    /// program runs.
+    fn reclaim(&self) -> io::Result<()>;
+}
+
+/// Writes a control file that is used too rarely to hold open.
+fn write_once(dir: &Path, name: &str, value: &str) -> io::Result<()> {
+    let path = dir.join(name);
+    loop {
+        match std::fs::write(&path, value) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("writing {value:?} to {}: {e}", path.display()),
+                ))
+            }
+            Ok(()) => return Ok(()),
+        }
+    }
+}
+
+/// Reads a number from a control file that is used too rarely to hold open.
+fn read_number(dir: &Path, name: &str) -> io::Result<u64> {
+    let path = dir.join(name);
+    let text = loop {
+        match std::fs::read_to_string(&path) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => break other?,
+        }
+    };
+    text.trim()
+        .parse()
+        .map_err(|_| io::Error::other(format!("{}: not a number: {text:?}", path.display())))
 }
 
 pub(crate) struct ContainerCgroup {
@@ -276,6 +312,16 @@ impl ContainerCgroup {
     /// CPU time used by the run so far.
     pub fn cpu_used(&self, base: &Baseline) -> io::Result<u64> {
         Ok(self.controllers.cpu_ns()?.saturating_sub(base.cpu_ns))
+    }
+
+    /// Memory charged to the cgroup now.
+    pub fn current_memory(&self) -> io::Result<u64> {
+        self.controllers.current_memory()
+    }
+
+    /// Gives back the page cache earlier runs left charged, best effort.
+    pub fn reclaim(&self) {
+        let _ = self.controllers.reclaim();
     }
 
     /// The run's totals, once its processes are gone.

@@ -4,9 +4,10 @@
 use super::knob::Knob;
 use super::Controllers;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub(crate) struct V1 {
+    memory_dir: PathBuf,
     cpu_usage: Knob,
     memory_limit: Knob,
     memsw_limit: Option<Knob>,
@@ -21,6 +22,7 @@ const CFS_PERIOD_US: u64 = 100_000;
 impl V1 {
     pub fn open(cpu: &Path, cpuacct: &Path, memory: &Path, pids: &Path) -> io::Result<Self> {
         let v1 = Self {
+            memory_dir: memory.to_path_buf(),
             cpu_usage: Knob::open(cpuacct, "cpuacct.usage", true)?,
             memory_limit: Knob::open(memory, "memory.limit_in_bytes", true)?,
             memsw_limit: Knob::open_optional(memory, "memory.memsw.limit_in_bytes", true)?,
@@ -79,5 +81,15 @@ impl Controllers for V1 {
 
     fn oom_kills(&self) -> io::Result<u64> {
         self.oom_control.field("oom_kill")
+    }
+
+    fn current_memory(&self) -> io::Result<u64> {
+        super::read_number(&self.memory_dir, "memory.usage_in_bytes")
+    }
+
+    /// force_empty reclaims everything reclaimable; what the init itself holds was
+    /// charged before it moved in, so the cgroup ends near zero.
+    fn reclaim(&self) -> io::Result<()> {
+        super::write_once(&self.memory_dir, "memory.force_empty", "0")
     }
 }

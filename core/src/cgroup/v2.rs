@@ -3,9 +3,10 @@
 use super::knob::Knob;
 use super::Controllers;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub(crate) struct V2 {
+    dir: PathBuf,
     cpu_stat: Knob,
     memory_max: Knob,
     /// Per-descriptor peak: writing to it resets what this descriptor reads (6.12+).
@@ -27,6 +28,7 @@ impl V2 {
         let memory_peak = Knob::open(dir, "memory.peak", true)?;
         let peak_resettable = memory_peak.write("reset").is_ok();
         Ok(Self {
+            dir: dir.to_path_buf(),
             cpu_stat: Knob::open(dir, "cpu.stat", false)?,
             memory_max: Knob::open(dir, "memory.max", true)?,
             memory_peak,
@@ -77,5 +79,29 @@ impl Controllers for V2 {
 
     fn oom_kills(&self) -> io::Result<u64> {
         self.memory_events.field("oom_kill")
+    }
+
+    fn current_memory(&self) -> io::Result<u64> {
+        super::read_number(&self.dir, "memory.current")
+    }
+
+    /// memory.reclaim (5.19+) takes an amount; asking for all that is charged
+    /// reclaims what can be. Older kernels reclaim when memory.high drops below the
+    /// usage, without the OOM killer memory.max would bring; it is lifted again at
+    /// once.
+    fn reclaim(&self) -> io::Result<()> {
+        let current = self.current_memory()?;
+        if current == 0 {
+            return Ok(());
+        }
+        match super::write_once(&self.dir, "memory.reclaim", &current.to_string()) {
+            // EAGAIN: less than asked could be reclaimed, which is expected.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let lowered = super::write_once(&self.dir, "memory.high", "0");
+                super::write_once(&self.dir, "memory.high", "max")?;
+                lowered
+            }
+            _ => Ok(()),
+        }
     }
 }

@@ -221,6 +221,7 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
                 }
                 None => w.bool(false),
             }
+            w.u64(x.wall_limit_ns);
         }
         Request::Kill => w.u8(REQ_KILL),
         Request::Reset => w.u8(REQ_RESET),
@@ -280,6 +281,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
             } else {
                 None
             },
+            wall_limit_ns: r.u64()?,
         }),
         REQ_KILL => Request::Kill,
         REQ_RESET => Request::Reset,
@@ -349,6 +351,8 @@ pub fn encode_response(resp: &Response) -> Vec<u8> {
             w.u64(x.maxrss_kib);
             w.bool(x.file_size_exceeded);
             w.u64(x.init_cpu_us);
+            w.bool(x.wall_time_exceeded);
+            w.bool(x.init_tampered);
         }
         Response::ResetDone => w.u8(RESP_RESET_DONE),
         Response::Error(e) => {
@@ -399,6 +403,8 @@ pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
                 maxrss_kib: r.u64()?,
                 file_size_exceeded: r.bool()?,
                 init_cpu_us: r.u64()?,
+                wall_time_exceeded: r.bool()?,
+                init_tampered: r.bool()?,
             })
         }
         RESP_RESET_DONE => Response::ResetDone,

@@ -60,6 +60,9 @@ pub struct ExecRequest {
     pub rlimits: Vec<Rlimit>,
     /// A classic BPF program (struct sock_filter array, native byte order).
     pub seccomp: Option<Vec<u8>>,
+    /// Wall-clock limit counted from the program's exec, ns (0: none). The init
+    /// enforces it, so the limit and the reported wall time measure one interval.
+    pub wall_limit_ns: u64,
 }
 
 /// Host to init.
@@ -145,6 +148,11 @@ pub struct ExecReport {
     pub file_size_exceeded: bool,
     /// CPU the init itself used during the run (it shares the run's cgroup), µs.
     pub init_cpu_us: u64,
+    /// The init killed the run at its wall-clock limit.
+    pub wall_time_exceeded: bool,
+    /// A process of the run changed the init's own state (its resource limits or
+    /// scheduling): the container must not be reused.
+    pub init_tampered: bool,
 }
 
 /// Why the init refused or failed a request.

@@ -55,6 +55,7 @@ fn sample_requests() -> Vec<Request> {
                 hard: u64::MAX,
             }],
             seccomp: Some(vec![6, 0, 0, 0, 0, 0, 0xff, 0x7f]),
+            wall_limit_ns: 2_000_000_000,
         }),
         Request::Kill,
         Request::Reset,
@@ -73,6 +74,8 @@ fn sample_responses() -> Vec<Response> {
         maxrss_kib: 6,
         file_size_exceeded: true,
         init_cpu_us: 8,
+        wall_time_exceeded: true,
+        init_tampered: false,
     };
     vec![
         Response::Ready {
@@ -163,6 +166,7 @@ fn unknown_tags_are_errors() {
         exec_fd: false,
         rlimits: vec![],
         seccomp: None,
+        wall_limit_ns: 0,
     }));
     let exec_fd_at = 1 + 4 + 4 + 4 + 4;
     bytes[exec_fd_at] = 2;

@@ -1,0 +1,61 @@
+//! The init's own process state that a program sharing its uid could change from
+//! outside (rootless mode: one id is mapped, so the runner has the init's uid):
+//! resource limits (prlimit64), scheduling policy, nice value, CPU affinity and I/O
+//! priority. Captured once before any program runs and compared after every run,
+//! when every process of the run is gone and nothing can change it any more. A
+//! difference means the container may not be reused: a lowered hard limit cannot be
+//! raised again without a privilege the init lacks.
+
+/// Resource limits the kernel knows (RLIM_NLIMITS).
+pub const RLIMITS: u32 = 16;
+
+#[derive(PartialEq, Eq, Clone)]
+pub struct OwnState {
+    /// (soft, hard) per resource.
+    pub limits: [(u64, u64); RLIMITS as usize],
+    policy: i32,
+    nice: i32,
+    affinity: [u64; 16],
+    ioprio: i32,
+}
+
+fn limit(resource: u32) -> (u64, u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit; an unknown resource leaves it zeroed.
+    unsafe { libc::getrlimit(resource as libc::__rlimit_resource_t, &mut lim) };
+    (lim.rlim_cur, lim.rlim_max)
+}
+
+impl OwnState {
+    pub fn capture() -> Self {
+        let mut limits = [(0, 0); RLIMITS as usize];
+        for (resource, slot) in limits.iter_mut().enumerate() {
+            *slot = limit(resource as u32);
+        }
+        let mut affinity = [0u64; 16];
+        // SAFETY: getpriority, sched_getscheduler and ioprio_get only read this
+        // process's state; the affinity buffer is as large as the size passed.
+        let (policy, nice, ioprio) = unsafe {
+            *libc::__errno_location() = 0;
+            let nice = libc::getpriority(libc::PRIO_PROCESS, 0);
+            libc::syscall(
+                libc::SYS_sched_getaffinity,
+                0,
+                std::mem::size_of_val(&affinity),
+                affinity.as_mut_ptr(),
+            );
+            let ioprio = libc::syscall(libc::SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0) as i32;
+            (libc::sched_getscheduler(0), nice, ioprio)
+        };
+        Self {
+            limits,
+            policy,
+            nice,
+            affinity,
+            ioprio,
+        }
+    }
+}
