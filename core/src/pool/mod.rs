@@ -312,7 +312,11 @@ impl Pool {
                 state.in_use += 1;
                 drop(state);
                 let mut container = idle.container;
-                if shared.config.ping_on_acquire && container.ping().is_err() {
+                // A dead init is seen through its pidfd without a round trip: never
+                // hand one out.
+                let dead = container.is_broken()
+                    || (shared.config.ping_on_acquire && container.ping().is_err());
+                if dead {
                     shared.destroy(container);
                     state = shared.lock();
                     state.in_use -= 1;
