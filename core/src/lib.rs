@@ -21,6 +21,7 @@ pub mod execve;
 pub mod limits;
 pub mod result;
 
+mod eintr;
 mod init_image;
 mod memfile;
 mod namespace;

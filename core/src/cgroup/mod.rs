@@ -138,7 +138,7 @@ fn unique_name() -> String {
 }
 
 fn mkdir(dir: &Path) -> io::Result<()> {
-    std::fs::create_dir(dir)
+    crate::eintr::retry(|| std::fs::create_dir(dir))
         .map_err(|e| io::Error::new(e.kind(), format!("creating {}: {e}", dir.display())))
 }
 
@@ -247,7 +247,7 @@ impl ContainerCgroup {
     /// Moves a process (the container's init) into the cgroup, in every hierarchy.
     pub fn enter(&self, pid: i32) -> io::Result<()> {
         for procs in &self.procs {
-            procs.write_at(pid.to_string().as_bytes(), 0)?;
+            crate::eintr::retry(|| procs.write_at(pid.to_string().as_bytes(), 0))?;
         }
         Ok(())
     }
