@@ -13,6 +13,7 @@
 
 mod detect;
 mod knob;
+mod teardown;
 mod v1;
 mod v2;
 
@@ -20,6 +21,7 @@ mod v2;
 mod tests;
 
 pub use detect::Layout;
+pub use teardown::teardown_for_exit;
 
 use std::fs::File;
 use std::io;
@@ -195,6 +197,7 @@ impl ContainerCgroup {
                 .collect(),
         };
         sweep_stale(&configured_parents);
+        let _permit = teardown::permit(&configured_parents)?;
         let name = unique_name();
         let mut made = Cleanup(Vec::new());
         let configured = config.parent.as_deref();
