@@ -40,7 +40,9 @@ pub use container::{Container, OpenCmd};
 pub use error::{Error, Result};
 pub use execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
 pub use limits::Limits;
-pub use memfile::memfd_copy_of;
+pub use memfile::{
+    memfd_copy_of, memfd_sealed_from_bytes, memfd_sealed_from_path, memfd_sealed_from_reader,
+};
 pub use pool::{AcquireCancel, Pool, PoolConfig, PoolStats, PooledContainer};
 pub use result::{RunResult, Status};
 pub use seccomp::SeccompPolicy;
