@@ -22,6 +22,7 @@ mod ids;
 pub mod limits;
 pub mod result;
 
+mod eintr;
 mod init_image;
 mod memfile;
 mod namespace;
@@ -40,7 +41,9 @@ pub use container::{Container, OpenCmd};
 pub use error::{Error, Result};
 pub use execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
 pub use limits::{defaults, Limits, MIN_MEMORY};
-pub use memfile::memfd_copy_of;
+pub use memfile::{
+    memfd_copy_of, memfd_sealed_from_bytes, memfd_sealed_from_path, memfd_sealed_from_reader,
+};
 pub use pool::{AcquireCancel, Pool, PoolConfig, PoolStats, PooledContainer};
 pub use result::{Accounting, RunResult, Status};
 pub use seccomp::SeccompPolicy;

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use memfd::{FileSeal, Memfd};
 use std::ffi::CString;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 
@@ -77,11 +77,86 @@ pub fn memfd_copy_of(path: impl AsRef<Path>) -> Result<OwnedFd> {
     Ok(memfd.into_file().into())
 }
 
+/// Copies what `source` yields, `limit` bytes at most, into a sealed memfd that is
+/// not executable, positioned at its start: data for a program (its stdin) that
+/// neither the program nor anyone else can change, and that tells nothing about
+/// where it came from (unlike a host file's descriptor, which a program can reopen
+/// through /proc/self/fd for writing, and whose link names the host path). More
+/// than `limit` bytes is [`Error::InvalidArgument`], so an endless source (a pipe,
+/// /dev/zero) cannot fill the host's memory.
+pub fn memfd_sealed_from_reader(mut source: impl Read, limit: u64) -> Result<OwnedFd> {
+    let context = "copying data into a sealed memfd";
+    let memfd = create("scpool-data", false).map_err(|e| Error::io(context, e))?;
+    let mut file = memfd.as_file();
+    let copied = io::copy(
+        &mut source.by_ref().take(limit.saturating_add(1)),
+        &mut file,
+    )
+    .map_err(|e| Error::io(context, e))?;
+    if copied > limit {
+        return Err(Error::invalid(format!(
+            "more than {limit} bytes to copy into a memfd"
+        )));
+    }
+    file.rewind().map_err(|e| Error::io(context, e))?;
+    seal(&memfd).map_err(|e| Error::io(context, e))?;
+    Ok(memfd.into_file().into())
+}
+
+/// [`memfd_sealed_from_reader`] of a host file (or a pipe, /dev/stdin...).
+pub fn memfd_sealed_from_path(path: impl AsRef<Path>, limit: u64) -> Result<OwnedFd> {
+    let path = path.as_ref();
+    let source =
+        File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+    memfd_sealed_from_reader(source, limit)
+}
+
+/// A sealed memfd holding `bytes`, positioned at its start.
+pub fn memfd_sealed_from_bytes(bytes: &[u8]) -> Result<OwnedFd> {
+    memfd_sealed_from_reader(bytes, bytes.len() as u64)
+}
+
 /// A memfd holding `bytes`, positioned at the start (a program's stdin).
 pub(crate) fn with_contents(name: &str, bytes: &[u8]) -> io::Result<File> {
-    use std::io::Seek;
     let mut file = create(name, false)?.into_file();
     file.write_all(bytes)?;
     file.rewind()?;
     Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_copy_reads_back_from_the_start_and_refuses_writes() {
+        let mut file = File::from(memfd_sealed_from_bytes(b"1 2\n").unwrap());
+        let mut data = Vec::new();
+        file.read_to_end(&mut data).unwrap();
+        assert_eq!(data, b"1 2\n");
+        let err = file.write_all(b"x").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EPERM));
+        assert_eq!(
+            file.set_len(0).unwrap_err().raw_os_error(),
+            Some(libc::EPERM)
+        );
+    }
+
+    #[test]
+    fn an_endless_source_stops_at_the_limit_with_a_typed_error() {
+        let err = memfd_sealed_from_path("/dev/zero", 1 << 16).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+        let exact = memfd_sealed_from_reader(&[7u8; 100][..], 100).unwrap();
+        assert_eq!(File::from(exact).metadata().unwrap().len(), 100);
+    }
+
+    #[test]
+    fn a_missing_path_is_an_io_error_naming_it() {
+        let err = memfd_sealed_from_path("/nonexistent/scpool-data", 10).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err}");
+        assert!(
+            err.to_string().contains("/nonexistent/scpool-data"),
+            "{err}"
+        );
+    }
 }

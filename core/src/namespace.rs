@@ -132,7 +132,13 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
     unsafe {
         if a.map_wait >= 0 {
             let mut byte = 0u8;
-            if libc::read(a.map_wait, (&mut byte as *mut u8).cast(), 1) != 1 {
+            let got = loop {
+                let n = libc::read(a.map_wait, (&mut byte as *mut u8).cast(), 1);
+                if n >= 0 || *libc::__errno_location() != libc::EINTR {
+                    break n;
+                }
+            };
+            if got != 1 {
                 return fail(STEP_USERNS);
             }
             // We still carry the host's root ids, which the map does not cover:
@@ -326,7 +332,7 @@ fn clone_init(
             init.kill_and_reap();
             return Err(e);
         }
-        nix::unistd::write(&release, b"1")?;
+        crate::eintr::retry(|| Ok(nix::unistd::write(&release, b"1")?))?;
         wait_for_exec(&exec_watch);
     }
     let failure = args.failure.load(Ordering::SeqCst);

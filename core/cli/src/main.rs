@@ -6,6 +6,7 @@ mod bench_ffi;
 mod bench_python;
 mod copy;
 mod error;
+mod interrupt;
 mod json;
 mod noop;
 mod program;
@@ -19,19 +20,23 @@ mod stdin;
 mod usage;
 
 use args::Command;
-use error::CliError;
+use error::{CliError, EXIT_RUNTIME};
 use std::io::{self, Write};
-use std::process::ExitCode;
 
-fn main() -> ExitCode {
-    let status = match args::parse(std::env::args_os().skip(1)).and_then(dispatch) {
+fn main() {
+    // First, before any thread exists: every thread must inherit the blocked signals.
+    if let Err(e) = interrupt::install() {
+        eprintln!("scpool: setting up signal handling: {e}");
+        std::process::exit(i32::from(EXIT_RUNTIME));
+    }
+    let outcome = args::parse(std::env::args_os().skip(1)).and_then(dispatch);
+    interrupt::exit(|| match outcome {
         Ok(status) => status,
         Err(error) => {
             eprintln!("{error}");
             error.exit_code
         }
-    };
-    ExitCode::from(status)
+    })
 }
 
 /// Carries out a parsed command and returns the exit status.

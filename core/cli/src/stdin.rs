@@ -2,28 +2,26 @@
 
 use crate::error::CliError;
 use std::fs::File;
-use std::io::Seek;
 use std::path::Path;
 
-/// Opens the program's stdin on the host: `/dev/null` when no file is given; a
-/// regular file as is (read-only); anything else (a pipe, a terminal, /dev/stdin)
-/// read into a sealed in-memory copy, so no host stream or terminal reaches the
-/// program.
+/// The most `--stdin` may hold: it is copied into memory (1 GiB).
+pub const STDIN_LIMIT: u64 = 1 << 30;
+
+/// The program's stdin: a sealed in-memory copy of FILE (a regular file, a pipe,
+/// /dev/stdin...), empty when no file is given. Never a descriptor of a host file:
+/// a program could reopen that through /proc/self/fd/0 for writing, and its link
+/// names the host path.
 pub fn open(path: Option<&Path>) -> Result<File, CliError> {
     let Some(path) = path else {
-        return File::open("/dev/null")
-            .map_err(|e| CliError::runtime(format!("opening /dev/null: {e}")));
+        return scpool_core::memfd_sealed_from_bytes(b"")
+            .map(File::from)
+            .map_err(|e| CliError::from_core("preparing an empty stdin", e));
     };
-    let failed =
-        |e: &dyn std::fmt::Display| CliError::runtime(format!("--stdin {}: {e}", path.display()));
-    let file = File::open(path).map_err(|e| failed(&e))?;
-    if file.metadata().map_err(|e| failed(&e))?.is_file() {
-        return Ok(file);
-    }
-    drop(file);
-    let mut copy = File::from(scpool_core::memfd_copy_of(path).map_err(|e| failed(&e))?);
-    copy.rewind().map_err(|e| failed(&e))?;
-    Ok(copy)
+    let what = format!("--stdin {}", path.display());
+    let source = File::open(path).map_err(|e| CliError::runtime(format!("{what}: {e}")))?;
+    scpool_core::memfd_sealed_from_reader(source, STDIN_LIMIT)
+        .map(File::from)
+        .map_err(|e| CliError::from_core(&what, e))
 }
 
 #[cfg(test)]
@@ -32,7 +30,7 @@ mod tests {
     use std::io::Read;
 
     #[test]
-    fn no_file_means_dev_null() {
+    fn no_file_means_empty_input() {
         let mut data = Vec::new();
         open(None).unwrap().read_to_end(&mut data).unwrap();
         assert!(data.is_empty());

@@ -51,7 +51,8 @@ Options:
       --seccomp POLICY        default (deny escape system calls with EPERM),
                               strict (allow-list for single-process programs;
                               anything else is DISALLOWED_SYSCALL) or off
-      --stdin FILE            the program reads FILE (default: /dev/null)
+      --stdin FILE            the program reads a sealed in-memory copy of FILE
+                              (at most 1G; default: empty input)
       --env K=V               set an environment variable; repeatable. Without
                               any --env the environment is exactly
                               PATH=/usr/local/bin:/usr/bin:/bin

@@ -1,5 +1,7 @@
 //! A cgroup control file held open: one pread or pwrite per access, no path lookup.
+//! Every access retries EINTR (see [`crate::eintr`]).
 
+use crate::eintr::retry;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -13,10 +15,7 @@ pub(crate) struct Knob {
 impl Knob {
     pub fn open(dir: &Path, name: &'static str, write: bool) -> io::Result<Self> {
         let path = dir.join(name);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(write)
-            .open(&path)
+        let file = retry(|| OpenOptions::new().read(true).write(write).open(&path))
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
         Ok(Self { file, name })
     }
@@ -32,7 +31,7 @@ impl Knob {
 
     pub fn text(&self) -> io::Result<String> {
         let mut buf = vec![0u8; 4096];
-        let n = self.file.read_at(&mut buf, 0)?;
+        let n = retry(|| self.file.read_at(&mut buf, 0))?;
         buf.truncate(n);
         String::from_utf8(buf).map_err(|_| io::Error::other(format!("{} is not text", self.name)))
     }
@@ -55,8 +54,7 @@ impl Knob {
     }
 
     pub fn write(&self, value: &str) -> io::Result<()> {
-        self.file
-            .write_at(value.as_bytes(), 0)
+        retry(|| self.file.write_at(value.as_bytes(), 0))
             .map(drop)
             .map_err(|e| {
                 io::Error::new(e.kind(), format!("writing {value:?} to {}: {e}", self.name))

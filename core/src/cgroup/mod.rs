@@ -13,6 +13,7 @@
 
 mod detect;
 mod knob;
+mod teardown;
 mod v1;
 mod v2;
 
@@ -20,6 +21,7 @@ mod v2;
 mod tests;
 
 pub use detect::Layout;
+pub use teardown::teardown_for_exit;
 
 use std::fs::File;
 use std::io;
@@ -174,7 +176,7 @@ fn unique_name() -> String {
 }
 
 fn mkdir(dir: &Path) -> io::Result<()> {
-    std::fs::create_dir(dir)
+    crate::eintr::retry(|| std::fs::create_dir(dir))
         .map_err(|e| io::Error::new(e.kind(), format!("creating {}: {e}", dir.display())))
 }
 
@@ -231,6 +233,7 @@ impl ContainerCgroup {
                 .collect(),
         };
         sweep_stale(&configured_parents);
+        let _permit = teardown::permit(&configured_parents)?;
         let name = unique_name();
         let mut made = Cleanup(Vec::new());
         let configured = config.parent.as_deref();
@@ -283,7 +286,7 @@ impl ContainerCgroup {
     /// Moves a process (the container's init) into the cgroup, in every hierarchy.
     pub fn enter(&self, pid: i32) -> io::Result<()> {
         for procs in &self.procs {
-            procs.write_at(pid.to_string().as_bytes(), 0)?;
+            crate::eintr::retry(|| procs.write_at(pid.to_string().as_bytes(), 0))?;
         }
         Ok(())
     }
