@@ -71,12 +71,15 @@ pub(crate) fn setup(config: &ContainerConfig, id: Option<u32>) -> Result<Setup> 
             )));
         }
         let target = container_path("mount target", &m.target)?;
-        if ["/", "/w", "/tmp", "/proc", "/dev"]
+        // The container mounts its own tmpfs or filesystem over these, which would
+        // hide a bind below them.
+        if let Some(reserved) = ["/w", "/tmp", "/proc", "/dev"]
             .iter()
-            .any(|r| Path::new(r) == m.target)
+            .find(|r| m.target.starts_with(r))
+            .or((m.target == Path::new("/")).then_some(&"/"))
         {
             return Err(Error::invalid(format!(
-                "mount target {} is reserved by the container",
+                "mount target {} is reserved by the container ({reserved} is its own)",
                 m.target.display()
             )));
         }

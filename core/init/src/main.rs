@@ -12,6 +12,7 @@ mod protocol;
 
 mod child;
 mod ipc;
+mod keyrings;
 mod mount;
 mod namespace;
 mod open;
@@ -142,6 +143,16 @@ fn main() {
         );
         std::process::exit(1);
     }
+    if let Err(e) = keyrings::leave_host_session() {
+        // Kernels without keyrings have nothing to leak.
+        if e != nix::errno::Errno::ENOSYS {
+            let message = format!("joining a session keyring of our own: {}", e.desc());
+            send(&channel, &error(ErrorKind::System, e as i32, message), &[]);
+            std::process::exit(1);
+        }
+    }
+    // An earlier container with the same uid may have left keys behind.
+    keyrings::clear(setup.uid, setup.gid);
     let own = own_state::OwnState::capture();
     let creds = runner::Credentials {
         uid: setup.uid,
@@ -214,6 +225,7 @@ fn serve(
             Request::Reset => {
                 sys::kill_all_and_reap();
                 ipc::remove_all();
+                keyrings::clear(creds.uid, creds.gid);
                 let response = match writable.wipe() {
                     Ok(()) => Response::ResetDone,
                     Err(e) => error(ErrorKind::System, e.errno as i32, e.to_string()),

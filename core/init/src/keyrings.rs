@@ -1,0 +1,76 @@
+//! Kernel keyrings outlive processes: a user's keyring lives as long as its user
+//! namespace (for a root host, as long as the machine), and a session keyring as long
+//! as any process holds it. With a seccomp policy that allows keyctl, a program could
+//! leave keys there for the next borrower of the container, or for the next
+//! container that gets the same uid. The init joins a session keyring of its own at
+//! start (never the host's), and reset empties it and the program uid's keyrings.
+
+use nix::errno::Errno;
+
+const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+const KEYCTL_CLEAR: libc::c_long = 7;
+const KEY_SPEC_SESSION_KEYRING: libc::c_long = -3;
+const KEY_SPEC_USER_KEYRING: libc::c_long = -4;
+const KEY_SPEC_USER_SESSION_KEYRING: libc::c_long = -5;
+
+fn keyctl(op: libc::c_long, arg: libc::c_long) -> nix::Result<()> {
+    loop {
+        // SAFETY: keyctl operations with integer arguments (a null name for JOIN).
+        let rc = unsafe { libc::syscall(libc::SYS_keyctl, op, arg, 0, 0, 0) };
+        match Errno::result(rc) {
+            Err(Errno::EINTR) => continue,
+            other => return other.map(drop),
+        }
+    }
+}
+
+/// At start: a new anonymous session keyring, so runners never hold the host's.
+pub fn leave_host_session() -> nix::Result<()> {
+    keyctl(KEYCTL_JOIN_SESSION_KEYRING, 0)
+}
+
+/// Whether `uid` has any key (its keyrings included): /proc/key-users lists the
+/// users of our user namespace that own keys.
+fn has_keys(uid: u32) -> bool {
+    let prefix = format!("{uid}:");
+    std::fs::read_to_string("/proc/key-users")
+        .map(|text| {
+            text.lines()
+                .any(|line| line.trim_start().starts_with(&prefix))
+        })
+        // Unreadable: assume there may be keys.
+        .unwrap_or(true)
+}
+
+/// At reset, with no program running: empties the init's session keyring (which
+/// every runner inherited) and, when the program's uid owns keys, its user and
+/// user-session keyrings, from a child that takes that uid (a keyring is found by
+/// the uid of the caller).
+pub fn clear(uid: u32, gid: u32) {
+    let _ = keyctl(KEYCTL_CLEAR, KEY_SPEC_SESSION_KEYRING);
+    if !has_keys(uid) {
+        return;
+    }
+    // SAFETY: the init is single-threaded; the child makes only system calls and
+    // leaves with _exit.
+    match unsafe { libc::fork() } {
+        0 => {
+            // SAFETY: changing this child's own ids, then keyctl and _exit.
+            unsafe {
+                if libc::setresgid(gid, gid, gid) == 0 && libc::setresuid(uid, uid, uid) == 0 {
+                    let _ = keyctl(KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING);
+                    let _ = keyctl(KEYCTL_CLEAR, KEY_SPEC_USER_SESSION_KEYRING);
+                }
+                libc::_exit(0)
+            }
+        }
+        pid if pid > 0 => loop {
+            // SAFETY: waiting for our own child.
+            let rc = unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL) };
+            if rc >= 0 || Errno::last() != Errno::EINTR {
+                break;
+            }
+        },
+        _ => {}
+    }
+}
