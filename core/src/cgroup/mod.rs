@@ -100,6 +100,33 @@ trait Controllers: Send {
     /// Gives back what the kernel can reclaim (page cache): between loans, when no
     /// program runs.
     fn reclaim(&self) -> io::Result<()>;
+    /// Page cache charged to the cgroup that could be reclaimed (file pages that are
+    /// not tmpfs files), bytes.
+    fn reclaimable_cache(&self) -> io::Result<u64>;
+}
+
+/// Page cache a run leaves charged beyond this is given back before the next run:
+/// a compiler's binaries and headers (tens of MB) must not count in the memory of
+/// the program compiled.
+const CACHE_LEFT_AFTER_RUN: u64 = 1 << 20;
+
+/// The value of `key` in a "key value" per line text (memory.stat).
+fn stat_field(text: &str, key: &str) -> u64 {
+    text.lines()
+        .filter_map(|line| line.split_once(' '))
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn read_text(dir: &Path, name: &str) -> io::Result<String> {
+    let path = dir.join(name);
+    loop {
+        match std::fs::read_to_string(&path) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
 }
 
 /// Writes a control file that is used too rarely to hold open.
@@ -327,13 +354,21 @@ impl ContainerCgroup {
         let _ = self.controllers.reclaim();
     }
 
-    /// The run's totals, once its processes are gone.
+    /// The run's totals, once its processes are gone. Page cache the run left
+    /// charged (more than [`CACHE_LEFT_AFTER_RUN`]) is given back before returning,
+    /// so the next run's figures and limit start from the run's own memory only.
     pub fn end_run(&self, base: &Baseline) -> io::Result<Usage> {
-        Ok(Usage {
+        let usage = Usage {
             cpu_ns: self.cpu_used(base)?,
             peak_memory: self.controllers.peak_memory()?,
             oom_killed: self.controllers.oom_kills()? > base.oom_kills,
-        })
+        };
+        if usage.peak_memory > CACHE_LEFT_AFTER_RUN
+            && self.controllers.reclaimable_cache().unwrap_or(0) > CACHE_LEFT_AFTER_RUN
+        {
+            let _ = self.controllers.reclaim();
+        }
+        Ok(usage)
     }
 }
 

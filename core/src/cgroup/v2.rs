@@ -81,6 +81,11 @@ impl Controllers for V2 {
         self.memory_events.field("oom_kill")
     }
 
+    fn reclaimable_cache(&self) -> io::Result<u64> {
+        let stat = super::read_text(&self.dir, "memory.stat")?;
+        Ok(super::stat_field(&stat, "file").saturating_sub(super::stat_field(&stat, "shmem")))
+    }
+
     fn current_memory(&self) -> io::Result<u64> {
         super::read_number(&self.dir, "memory.current")
     }
