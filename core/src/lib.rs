@@ -18,6 +18,7 @@ pub mod config;
 pub mod container;
 pub mod error;
 pub mod execve;
+pub mod files;
 pub mod limits;
 pub mod result;
 
@@ -30,6 +31,7 @@ pub mod protocol;
 pub mod seccomp;
 mod seccomp_bpf;
 mod spawner;
+mod tree;
 mod validate;
 mod verdict;
 
@@ -38,8 +40,10 @@ pub use config::{ContainerConfig, Mount, DEFAULT_MOUNTS};
 pub use container::{Container, OpenCmd};
 pub use error::{Error, Result};
 pub use execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
+pub use files::{DirEntry, FileKind, DEFAULT_MAX_ENTRIES};
 pub use limits::Limits;
-pub use memfile::memfd_copy_of;
+pub use memfile::{memfd_copy_of, sealed_memfd};
 pub use pool::{AcquireCancel, Pool, PoolConfig, PoolStats, PooledContainer};
 pub use result::{RunResult, Status};
 pub use seccomp::SeccompPolicy;
+pub use tree::{TreeCopied, TreeLimits, MAX_DEPTH};

@@ -204,7 +204,7 @@ pub(crate) fn spawn_init(
 /// root, whom procfs and file permissions trust even without capabilities.
 pub(crate) const ROOT_HOST_MAPPED_ID: u32 = 65534;
 
-fn mapped_ids() -> (u32, u32) {
+pub(crate) fn mapped_ids() -> (u32, u32) {
     let (uid, gid) = (
         nix::unistd::geteuid().as_raw(),
         nix::unistd::getegid().as_raw(),
