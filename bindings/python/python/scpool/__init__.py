@@ -29,7 +29,7 @@ from ._errors import (
     UnsupportedError,
 )
 from ._status import Status
-from ._scpool import DEFAULT_MOUNTS, Container, Pool, PoolStats, Result, memfd_copy
+from ._scpool import DEFAULT_MOUNTS, Container, Pool, PoolStats, Result, memfd_copy, sealed_memfd
 from ._default import default_pool, run
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "run",
     "default_pool",
     "memfd_copy",
+    "sealed_memfd",
     "DEFAULT_MOUNTS",
     "Error",
     "InvalidArgument",
