@@ -102,6 +102,17 @@ typedef enum scpool_cgroup_mode {
   SCPOOL_CGROUP_MODE_OFF = 2,
 } scpool_cgroup_mode;
 
+// The type of an entry in `scpool_dir_entry.kind`.
+typedef enum scpool_file_kind {
+  SCPOOL_FILE_KIND_FILE = 0,
+  SCPOOL_FILE_KIND_DIRECTORY = 1,
+  SCPOOL_FILE_KIND_SYMLINK = 2,
+  SCPOOL_FILE_KIND_FIFO = 3,
+  SCPOOL_FILE_KIND_SOCKET = 4,
+  SCPOOL_FILE_KIND_CHAR_DEVICE = 5,
+  SCPOOL_FILE_KIND_BLOCK_DEVICE = 6,
+} scpool_file_kind;
+
 // A token that cancels acquires waiting in other threads (opaque); see
 // `scpool_pool_acquire_cancellable()`. Thread-safe.
 typedef struct scpool_acquire_cancel scpool_acquire_cancel;
@@ -305,6 +316,18 @@ typedef struct scpool_run_param {
   size_t seccomp_filter_len;
 } scpool_run_param;
 
+// One entry of `scpool_container_list_dir()`.
+typedef struct scpool_dir_entry {
+  // The name, NUL-terminated (owned by the array; see `scpool_dir_entries_free()`).
+  char *name;
+  // A `scpool_file_kind`. Symlinks are reported, never followed.
+  uint32_t kind;
+  // Permission bits.
+  uint32_t mode;
+  // Size in bytes as stat reports it.
+  uint64_t size;
+} scpool_dir_entry;
+
 // A pool's counters (`scpool_pool_get_stats()`). Fill `struct_size` with
 // `scpool_pool_stats_init()`.
 typedef struct scpool_pool_stats {
@@ -481,6 +504,100 @@ int scpool_last_error_errno(void);
 // Thread safety: safe from any thread.
 const char *scpool_error_name(int code);
 
+// Reads the regular file at `path` inside the container into a new buffer, as
+// `scpool_container_read_file()`, refusing a file larger than `max` bytes (0: the
+// container's default, the larger size cap of /w and /tmp).
+//
+// Thread safety: one thread per handle.
+//
+// # Safety
+// `c` is NULL or a live container; `path` a string; `data` and `len` writable.
+enum scpool_error scpool_container_read_file_max(struct scpool_container *c,
+                                                 const char *path,
+                                                 uint64_t max,
+                                                 uint8_t **data,
+                                                 size_t *len);
+
+// Writes `len` bytes to `path` inside the container, created (owned by the
+// program's user) or truncated, with exactly permission bits `mode` (0..07777).
+//
+// Thread safety: one thread per handle.
+//
+// # Safety
+// `c` is NULL or a live container; `path` a string; `data` holds `len` bytes.
+enum scpool_error scpool_container_write_file_mode(struct scpool_container *c,
+                                                   const char *path,
+                                                   const uint8_t *data,
+                                                   size_t len,
+                                                   uint32_t mode);
+
+// Makes the directory `path` inside the container with exactly `mode`, owned by
+// the program's user; its parent must exist and be writable by the program.
+//
+// Thread safety: one thread per handle.
+//
+// # Safety
+// `c` is NULL or a live container; `path` a string.
+enum scpool_error scpool_container_mkdir(struct scpool_container *c,
+                                         const char *path,
+                                         uint32_t mode);
+
+// Lists the directory `path` inside the container, sorted by name, without "."
+// and "..": `*entries` (NULL when empty; free with `scpool_dir_entries_free()`)
+// and `*count`. More than 10000 entries is SCPOOL_ERROR_INVALID_ARGUMENT.
+//
+// Thread safety: one thread per handle.
+//
+// # Safety
+// `c` is NULL or a live container; `path` a string; `entries`, `count` writable.
+enum scpool_error scpool_container_list_dir(struct scpool_container *c,
+                                            const char *path,
+                                            struct scpool_dir_entry **entries,
+                                            size_t *count);
+
+// Frees what `scpool_container_list_dir()` returned. NULL is ignored.
+//
+// Thread safety: safe from any thread.
+//
+// # Safety
+// `entries` is NULL or an array of `count` entries from scpool, not yet freed.
+void scpool_dir_entries_free(struct scpool_dir_entry *entries, size_t count);
+
+// Copies the host directory `host_dir` into `container_dir` (made if missing).
+// Caps: `max_bytes` of all files, `max_entries` entries (0: the defaults, the
+// container's read maximum and 10000). Symlinks are copied as links and must stay
+// inside the tree; special files are refused; nothing is overwritten; nothing is
+// written unless the whole tree fits. Entries belong to the program's user.
+// `copied_entries` and `copied_bytes` may be NULL.
+//
+// Thread safety: one thread per handle.
+//
+// # Safety
+// `c` is NULL or a live container; the paths strings; the counters NULL or writable.
+enum scpool_error scpool_container_copy_in(struct scpool_container *c,
+                                           const char *host_dir,
+                                           const char *container_dir,
+                                           uint64_t max_bytes,
+                                           uint64_t max_entries,
+                                           uint64_t *copied_entries,
+                                           uint64_t *copied_bytes);
+
+// Copies the container directory `container_dir` to `host_dir` on the host (made
+// if missing), under the same caps and rules as `scpool_container_copy_in()`;
+// files keep their permission bits without set-id bits.
+//
+// Thread safety: one thread per handle.
+//
+// # Safety
+// `c` is NULL or a live container; the paths strings; the counters NULL or writable.
+enum scpool_error scpool_container_copy_out(struct scpool_container *c,
+                                            const char *container_dir,
+                                            const char *host_dir,
+                                            uint64_t max_bytes,
+                                            uint64_t max_entries,
+                                            uint64_t *copied_entries,
+                                            uint64_t *copied_bytes);
+
 // Copies the host file at `path` into a sealed memfd and stores its descriptor
 // (close-on-exec; the caller owns it) in `*fd`: pass it as `exec_fd` to run the
 // program in a container where it is not visible.
@@ -490,6 +607,21 @@ const char *scpool_error_name(int code);
 // # Safety
 // `path` is NULL or a string; `fd` is NULL or writable.
 enum scpool_error scpool_memfd_copy(const char *path, int *fd);
+
+// Copies `len` bytes into a sealed memfd positioned at its start and stores its
+// descriptor (close-on-exec; the caller owns it) in `*fd`: the safe way to give a
+// program input through `files`. Any descriptor passed there exposes its open
+// file: the program can read it, write it if it was opened writable, seek it
+// (sharing the offset with the host), fstat it, read its /proc/self/fd link (the
+// host path of a host file) and reopen it through that link. A sealed memfd
+// shows only its bytes: nobody can write, truncate or grow it, and its link names
+// no host path.
+//
+// Thread safety: safe from any thread.
+//
+// # Safety
+// `data` holds `len` bytes (or is NULL with `len` 0); `fd` is NULL or writable.
+enum scpool_error scpool_memfd_sealed(const uint8_t *data, size_t len, int *fd);
 
 // Fills `l` with "no limits" (and its `struct_size`).
 //

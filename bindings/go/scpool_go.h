@@ -73,4 +73,31 @@ static inline int gosp_memfd_copy(const char *path, int *fd, gosp_err *e) {
 	return gosp_check(scpool_memfd_copy(path, fd), e);
 }
 
+static inline int gosp_read_file_max(scpool_container *c, const char *path, uint64_t max, uint8_t **d, size_t *n,
+				     gosp_err *e) {
+	return gosp_check(scpool_container_read_file_max(c, path, max, d, n), e);
+}
+static inline int gosp_write_file_mode(scpool_container *c, const char *path, const uint8_t *d, size_t n,
+				       uint32_t mode, gosp_err *e) {
+	return gosp_check(scpool_container_write_file_mode(c, path, d, n, mode), e);
+}
+static inline int gosp_mkdir(scpool_container *c, const char *path, uint32_t mode, gosp_err *e) {
+	return gosp_check(scpool_container_mkdir(c, path, mode), e);
+}
+static inline int gosp_list_dir(scpool_container *c, const char *path, scpool_dir_entry **entries, size_t *n,
+				gosp_err *e) {
+	return gosp_check(scpool_container_list_dir(c, path, entries, n), e);
+}
+static inline int gosp_copy_in(scpool_container *c, const char *host, const char *dir, uint64_t max_bytes,
+			       uint64_t max_entries, uint64_t *entries, uint64_t *bytes, gosp_err *e) {
+	return gosp_check(scpool_container_copy_in(c, host, dir, max_bytes, max_entries, entries, bytes), e);
+}
+static inline int gosp_copy_out(scpool_container *c, const char *dir, const char *host, uint64_t max_bytes,
+				uint64_t max_entries, uint64_t *entries, uint64_t *bytes, gosp_err *e) {
+	return gosp_check(scpool_container_copy_out(c, dir, host, max_bytes, max_entries, entries, bytes), e);
+}
+static inline int gosp_memfd_sealed(const uint8_t *d, size_t n, int *fd, gosp_err *e) {
+	return gosp_check(scpool_memfd_sealed(d, n, fd), e);
+}
+
 #endif

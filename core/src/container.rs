@@ -15,10 +15,9 @@ use crate::{init_image, memfile, validate};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use std::fs::File;
-use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// How long a control request (ping, open, reset) may take before the container is
@@ -72,6 +71,7 @@ pub struct Container {
     program_ids: (u32, u32),
     broken: Option<String>,
     next_nonce: u64,
+    files: crate::files::FileSettings,
 }
 
 impl Container {
@@ -123,6 +123,7 @@ impl Container {
             program_ids,
             broken: None,
             next_nonce: 1,
+            files: crate::files::FileSettings::of(config, program_ids),
         };
         if let Some(cgroup) = &container.cgroup {
             // The init lives in the container's cgroup, so runners are born in it:
@@ -168,6 +169,10 @@ impl Container {
     /// The cgroup version accounting this container's runs, if it has a cgroup.
     pub fn cgroup_version(&self) -> Option<CgroupVersion> {
         self.cgroup.as_ref().map(ContainerCgroup::version)
+    }
+
+    pub(crate) fn file_settings(&self) -> crate::files::FileSettings {
+        self.files
     }
 
     /// True once the container can no longer be used: its init died (checked now,
@@ -216,27 +221,6 @@ impl Container {
             Response::Error(e) => Err(open_error(cmds, e)),
             other => Err(self.break_with(format!("bad reply to open: {other:?}"))),
         }
-    }
-
-    /// Writes `data` to a file inside the container (created or truncated, mode 0644).
-    pub fn write_file(&mut self, path: impl AsRef<Path>, data: &[u8]) -> Result<()> {
-        let path = path.as_ref();
-        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
-        let mut file = self.open(&[OpenCmd::new(path, flags, 0o644)])?.remove(0);
-        file.write_all(data)
-            .map_err(|e| Error::io(format!("writing {}", path.display()), e))
-    }
-
-    /// Reads a whole file from inside the container.
-    pub fn read_file(&mut self, path: impl AsRef<Path>) -> Result<Vec<u8>> {
-        let path = path.as_ref();
-        let mut file = self
-            .open(&[OpenCmd::new(path, libc::O_RDONLY, 0)])?
-            .remove(0);
-        let mut data = Vec::new();
-        file.read_to_end(&mut data)
-            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-        Ok(data)
     }
 
     /// Runs one program and waits for it. The program's failure is a `RunResult`

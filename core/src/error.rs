@@ -25,6 +25,20 @@ pub enum Error {
         message: String,
     },
 
+    /// A file in the container is not a regular file (a FIFO, socket, device,
+    /// directory...) where one was needed; nothing was read or written and the
+    /// container still works.
+    #[error("{path:?} in the container is {}, not a regular file", found.describe())]
+    NotRegularFile {
+        path: String,
+        found: crate::files::FileKind,
+    },
+
+    /// A file or tree is larger than the maximum the caller allowed; nothing beyond
+    /// the maximum was read or written and the container still works.
+    #[error("{path:?} is larger than the allowed {limit} bytes")]
+    FileTooLarge { path: String, limit: u64 },
+
     /// Creating the container failed; everything partly created was removed.
     #[error("container set-up failed: {0}")]
     Setup(String),
@@ -65,6 +79,23 @@ impl Error {
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Self::InvalidArgument(message.into())
+    }
+
+    /// The errno that best names this error for C, Go and Python callers: the
+    /// system's for `Open` and `Io`, EISDIR or EINVAL for `NotRegularFile`, EFBIG
+    /// for `FileTooLarge`; 0 for the rest.
+    pub fn errno(&self) -> i32 {
+        match self {
+            Self::Open { errno, .. } => *errno,
+            Self::Io { source, .. } => source.raw_os_error().unwrap_or(0),
+            Self::NotRegularFile {
+                found: crate::files::FileKind::Directory,
+                ..
+            } => libc::EISDIR,
+            Self::NotRegularFile { .. } => libc::EINVAL,
+            Self::FileTooLarge { .. } => libc::EFBIG,
+            _ => 0,
+        }
     }
 
     /// True when the container that returned this error can no longer be used.

@@ -18,6 +18,7 @@ pub mod config;
 pub mod container;
 pub mod error;
 pub mod execve;
+pub mod files;
 mod ids;
 pub mod limits;
 pub mod result;
@@ -32,6 +33,7 @@ pub mod protocol;
 pub mod seccomp;
 mod seccomp_bpf;
 mod spawner;
+mod tree;
 mod validate;
 mod verdict;
 
@@ -40,10 +42,13 @@ pub use config::{ContainerConfig, IdRange, Mount, DEFAULT_MOUNTS};
 pub use container::{Container, OpenCmd};
 pub use error::{Error, Result};
 pub use execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
+pub use files::{DirEntry, FileKind, DEFAULT_MAX_ENTRIES};
 pub use limits::{defaults, Limits, MIN_MEMORY};
 pub use memfile::{
     memfd_copy_of, memfd_sealed_from_bytes, memfd_sealed_from_path, memfd_sealed_from_reader,
+    sealed_memfd,
 };
 pub use pool::{AcquireCancel, Pool, PoolConfig, PoolStats, PooledContainer};
 pub use result::{Accounting, RunResult, Status};
 pub use seccomp::SeccompPolicy;
+pub use tree::{TreeCopied, TreeLimits, MAX_DEPTH};

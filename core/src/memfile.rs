@@ -73,8 +73,36 @@ pub fn memfd_copy_of(path: impl AsRef<Path>) -> Result<OwnedFd> {
     let mut source = File::open(path).map_err(|e| Error::io(context(), e))?;
     let memfd = create("scpool-exec", true).map_err(|e| Error::io(context(), e))?;
     io::copy(&mut source, &mut memfd.as_file()).map_err(|e| Error::io(context(), e))?;
-    seal(&memfd).map_err(|e| Error::io(context(), e))?;
-    Ok(memfd.into_file().into())
+    seal_from_start(memfd).map_err(|e| Error::io(context(), e))
+}
+
+/// A sealed memfd holding `bytes`, positioned at the start: the safe way to hand
+/// data to a program as one of [`ExecveParam::files`](crate::ExecveParam::files).
+///
+/// Any descriptor passed to a program exposes its open file description: the
+/// program can read and (if it was opened writable) write it, seek it (the offset
+/// is shared with every copy of the descriptor, the host's included), fstat it,
+/// read its `/proc/self/fd/N` link (which names the host path of a host file) and
+/// reopen it through that link with any access its permissions allow. A sealed
+/// memfd exposes only its bytes: its link reads `/memfd:scpool-data (deleted)`,
+/// and writes, truncation and growth fail with EPERM for everyone.
+pub fn sealed_memfd(bytes: &[u8]) -> Result<OwnedFd> {
+    let context = "creating a sealed memfd";
+    let memfd = create("scpool-data", false).map_err(|e| Error::io(context, e))?;
+    memfd
+        .as_file()
+        .write_all(bytes)
+        .map_err(|e| Error::io(context, e))?;
+    seal_from_start(memfd).map_err(|e| Error::io(context, e))
+}
+
+/// Seals a filled memfd and rewinds it, so a program reading it starts at byte 0.
+fn seal_from_start(memfd: Memfd) -> io::Result<OwnedFd> {
+    use std::io::Seek;
+    seal(&memfd)?;
+    let mut file = memfd.into_file();
+    file.rewind()?;
+    Ok(file.into())
 }
 
 /// Copies what `source` yields, `limit` bytes at most, into a sealed memfd that is

@@ -13,10 +13,6 @@ use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// A 64 MiB host file that is not in the page cache, so the container that reads it
 /// is charged for its pages.
 fn uncached_file() -> std::path::PathBuf {

@@ -53,7 +53,7 @@ pub(crate) unsafe fn hand_out(out: *mut *mut container, inner: Loan) {
 
 /// # Safety
 /// `c` is NULL or a live container not used by another thread during the call.
-unsafe fn live<'a>(c: *mut container) -> FfiResult<&'a mut Container> {
+pub(crate) unsafe fn live<'a>(c: *mut container) -> FfiResult<&'a mut Container> {
     // SAFETY: forwarded contract.
     let c = unsafe { c.as_mut() }.ok_or_else(|| FfiError::invalid("container is NULL"))?;
     Ok(&mut c.inner)

@@ -63,6 +63,7 @@ impl From<scpool_core::Error> for FfiError {
             E::InvalidArgument(_) => (error::InvalidArgument, 0),
             E::Unsupported(_) => (error::Unsupported, 0),
             E::Open { errno, .. } => (error::Open, *errno),
+            E::NotRegularFile { .. } | E::FileTooLarge { .. } => (error::Open, e.errno()),
             E::Setup(_) => (error::Setup, 0),
             E::ContainerBroken(_) => (error::ContainerBroken, 0),
             E::AcquireTimeout(_) => (error::AcquireTimeout, 0),

@@ -24,6 +24,7 @@ mod args;
 mod config;
 mod container_handle;
 mod failure;
+mod files;
 mod memfd;
 mod params;
 mod pool_handle;

@@ -25,3 +25,29 @@ pub unsafe extern "C" fn scpool_memfd_copy(path: *const c_char, fd: *mut c_int) 
         Ok(())
     })
 }
+
+/// Copies `len` bytes into a sealed memfd positioned at its start and stores its
+/// descriptor (close-on-exec; the caller owns it) in `*fd`: the safe way to give a
+/// program input through `files`. Any descriptor passed there exposes its open
+/// file: the program can read it, write it if it was opened writable, seek it
+/// (sharing the offset with the host), fstat it, read its /proc/self/fd link (the
+/// host path of a host file) and reopen it through that link. A sealed memfd
+/// shows only its bytes: nobody can write, truncate or grow it, and its link names
+/// no host path.
+///
+/// Thread safety: safe from any thread.
+///
+/// # Safety
+/// `data` holds `len` bytes (or is NULL with `len` 0); `fd` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn scpool_memfd_sealed(data: *const u8, len: usize, fd: *mut c_int) -> error {
+    guard(|| {
+        let fd = args::out(fd, "fd")?;
+        // SAFETY: forwarded contract.
+        let data = unsafe { args::slice(data, len, "data") }?;
+        let sealed = scpool_core::sealed_memfd(data)?;
+        // SAFETY: fd is non-NULL and writable.
+        unsafe { fd.write(sealed.into_raw_fd()) };
+        Ok(())
+    })
+}

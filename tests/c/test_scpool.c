@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -262,6 +264,106 @@ static void test_files_and_reset(scpool_pool *pool)
 	CHECK_CODE(scpool_container_read_file(c, "/w/in.txt", &data, &len), SCPOOL_ERROR_OPEN);
 	CHECK(scpool_last_error_errno() == ENOENT);
 	CHECK(data == NULL && len == 0);
+	scpool_container_release(c);
+}
+
+/* What a program leaves in /w fails the file calls at once; directories, modes,
+ * listings and tree copies; a sealed memfd as input the program cannot change. */
+static void test_file_helpers(scpool_pool *pool)
+{
+	scpool_container *c = acquire(pool);
+	const char *plant[] = { "/bin/sh", "-c", "mkfifo /w/fifo && mkdir /w/dir && "
+				"printf 0123456789 > /w/ten", NULL };
+	scpool_result r;
+	CHECK_OK(run(c, plant, NULL, NULL, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK);
+	scpool_result_free(&r);
+	uint8_t *data = NULL;
+	size_t len = 0;
+	CHECK_CODE(scpool_container_read_file_max(c, "/w/fifo", 0, &data, &len), SCPOOL_ERROR_OPEN);
+	CHECK(scpool_last_error_errno() == EINVAL);
+	CHECK_CODE(scpool_container_read_file(c, "/w/dir", &data, &len), SCPOOL_ERROR_OPEN);
+	CHECK(scpool_last_error_errno() == EISDIR);
+	CHECK_CODE(scpool_container_read_file_max(c, "/w/ten", 9, &data, &len), SCPOOL_ERROR_OPEN);
+	CHECK(scpool_last_error_errno() == EFBIG && data == NULL && len == 0);
+	CHECK_OK(scpool_container_read_file_max(c, "/w/ten", 10, &data, &len));
+	CHECK(len == 10 && memcmp(data, "0123456789", 10) == 0);
+	scpool_buffer_free(data);
+
+	CHECK_OK(scpool_container_mkdir(c, "/w/d", 0750));
+	CHECK_OK(scpool_container_write_file_mode(c, "/w/d/x", (const uint8_t *)"abc", 3, 0600));
+	CHECK_CODE(scpool_container_mkdir(c, "/w/d", 0750), SCPOOL_ERROR_OPEN);
+	CHECK(scpool_last_error_errno() == EEXIST);
+	scpool_dir_entry *entries = NULL;
+	size_t count = 0;
+	CHECK_OK(scpool_container_list_dir(c, "/w/d", &entries, &count));
+	CHECK(count == 1 && strcmp(entries[0].name, "x") == 0);
+	CHECK(entries[0].kind == SCPOOL_FILE_KIND_FILE && entries[0].mode == 0600 &&
+	      entries[0].size == 3);
+	scpool_dir_entries_free(entries, count);
+	const char *owners[] = { "/usr/bin/stat", "-c", "%a %u", "/w/d", "/w/d/x", NULL };
+	CHECK_OK(run(c, owners, NULL, NULL, &r));
+	CHECK(output_is(&r, "750 65534\n600 65534\n"));
+	scpool_result_free(&r);
+
+	char host[] = "/tmp/scpool-c-tree-XXXXXX";
+	CHECK(mkdtemp(host) != NULL);
+	char path[128], out[160];
+	snprintf(path, sizeof(path), "%s/in", host);
+	CHECK(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/in/f", host);
+	FILE *f = fopen(path, "w");
+	CHECK(f && fputs("tree\n", f) >= 0 && fclose(f) == 0);
+	snprintf(path, sizeof(path), "%s/in", host);
+	uint64_t n_entries = 0, n_bytes = 0;
+	CHECK_OK(scpool_container_copy_in(c, path, "/w/t", 0, 0, &n_entries, &n_bytes));
+	CHECK(n_entries == 1 && n_bytes == 5);
+	const char *append[] = { "/bin/sh", "-c", "echo more >> /w/t/f", NULL };
+	CHECK_OK(run(c, append, NULL, NULL, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK);
+	scpool_result_free(&r);
+	snprintf(out, sizeof(out), "%s/out", host);
+	CHECK_CODE(scpool_container_copy_out(c, "/w/t", out, 4, 0, NULL, NULL), SCPOOL_ERROR_OPEN);
+	CHECK(scpool_last_error_errno() == EFBIG);
+	CHECK_OK(scpool_container_copy_out(c, "/w/t", out, 0, 0, NULL, NULL));
+	snprintf(path, sizeof(path), "%s/out/f", host);
+	char got[32] = { 0 };
+	f = fopen(path, "r");
+	CHECK(f && fread(got, 1, sizeof(got) - 1, f) == 10 && fclose(f) == 0);
+	CHECK(strcmp(got, "tree\nmore\n") == 0);
+	CHECK(unlink(path) == 0);
+	CHECK(rmdir(out) == 0);
+	snprintf(path, sizeof(path), "%s/in/f", host);
+	CHECK(unlink(path) == 0);
+	snprintf(path, sizeof(path), "%s/in", host);
+	CHECK(rmdir(path) == 0);
+	CHECK(rmdir(host) == 0);
+
+	int sealed = -1;
+	CHECK_OK(scpool_memfd_sealed((const uint8_t *)"input\n", 6, &sealed));
+	CHECK(write(sealed, "x", 1) == -1 && errno == EPERM);
+	int capture = memfd_create("capture", MFD_CLOEXEC);
+	CHECK(capture >= 0);
+	const char *probe[] = { "/bin/sh", "-c", "cat; readlink /proc/self/fd/0; "
+				"echo x >&0 2>/dev/null || echo refused", NULL };
+	static const char *const env[] = { "PATH=/usr/bin:/bin", NULL };
+	int files[3] = { sealed, capture, capture };
+	scpool_execve_param p;
+	CHECK_OK(scpool_execve_param_init(&p));
+	p.argv = probe;
+	p.envp = env;
+	p.files = files;
+	p.files_len = 3;
+	CHECK_OK(scpool_result_init(&r));
+	CHECK_OK(scpool_container_execve(c, &p, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK);
+	scpool_result_free(&r);
+	char seen[128] = { 0 };
+	CHECK(pread(capture, seen, sizeof(seen) - 1, 0) > 0);
+	CHECK(strcmp(seen, "input\n/memfd:scpool-data (deleted)\nrefused\n") == 0);
+	close(capture);
+	close(sealed);
+	CHECK_OK(scpool_container_ping(c));
 	scpool_container_release(c);
 }
 
@@ -811,6 +913,7 @@ int main(int argc, char **argv)
 	test_run_with_stdin(pool);
 	test_seed_scenario(pool);
 	test_files_and_reset(pool);
+	test_file_helpers(pool);
 	test_statuses(pool);
 	test_custom_seccomp(pool);
 	test_fork_bomb(pool);

@@ -205,28 +205,106 @@ impl PyContainer {
         PyList::new(py, objects)
     }
 
-    /// Reads a whole file from inside the container.
+    /// Reads a whole regular file from inside the container, at most `max_size`
+    /// bytes (None: the container's default, the larger size cap of /w and /tmp).
+    /// A FIFO, socket, device or directory raises NotRegularFileError at once; a
+    /// larger file raises FileTooLargeError.
+    #[pyo3(signature = (path, max_size=None))]
     fn read_file<'py>(
         &self,
         py: Python<'py>,
         path: &Bound<'py, PyAny>,
+        max_size: Option<u64>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let path = PathBuf::from(convert::os_string(path, "path")?);
-        let data = self.with(py, |c| c.read_file(&path))?;
+        let data = self.with(py, |c| match max_size {
+            None => c.read_file(&path),
+            Some(max) => c.read_file_max(&path, max),
+        })?;
         Ok(PyBytes::new(py, &data))
     }
 
-    /// Writes a file inside the container (created or truncated, mode 0644, owned
-    /// by the program's user).
+    /// Writes a file inside the container (created, owned by the program's user, or
+    /// truncated) with exactly the permission bits `mode`.
+    #[pyo3(signature = (path, data, mode=0o644))]
     fn write_file(
         &self,
         py: Python<'_>,
         path: &Bound<'_, PyAny>,
         data: &Bound<'_, PyAny>,
+        mode: u32,
     ) -> PyResult<()> {
         let path = PathBuf::from(convert::os_string(path, "path")?);
         let data = convert::bytes(data, "data")?;
-        self.with(py, |c| c.write_file(&path, &data))
+        self.with(py, |c| c.write_file_mode(&path, &data, mode))
+    }
+
+    /// Makes a directory inside the container with exactly `mode`, owned by the
+    /// program's user; its parent must exist and be writable by the program.
+    #[pyo3(signature = (path, mode=0o755))]
+    fn mkdir(&self, py: Python<'_>, path: &Bound<'_, PyAny>, mode: u32) -> PyResult<()> {
+        let path = PathBuf::from(convert::os_string(path, "path")?);
+        self.with(py, |c| c.mkdir(&path, mode))
+    }
+
+    /// Lists a directory inside the container, sorted by name: a list of
+    /// `(name, kind, size, mode)` where kind is "file", "directory", "symlink",
+    /// "fifo", "socket", "char_device" or "block_device" (links are not followed).
+    fn listdir(
+        &self,
+        py: Python<'_>,
+        path: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<(std::ffi::OsString, &'static str, u64, u32)>> {
+        let path = PathBuf::from(convert::os_string(path, "path")?);
+        let entries = self.with(py, |c| c.list_dir(&path))?;
+        Ok(entries
+            .into_iter()
+            .map(|e| (e.name, kind_name(e.kind), e.size, e.mode))
+            .collect())
+    }
+
+    /// Copies the host directory `host_dir` into `container_dir` (made if missing);
+    /// returns `(entries, bytes)` copied. Symlinks are copied as links and must stay
+    /// inside the tree, special files are refused, nothing is overwritten, and
+    /// nothing is written unless the tree fits `max_bytes` and `max_entries` (None:
+    /// the container's read maximum and 10000).
+    #[pyo3(signature = (host_dir, container_dir, max_bytes=None, max_entries=None))]
+    fn copy_in(
+        &self,
+        py: Python<'_>,
+        host_dir: &Bound<'_, PyAny>,
+        container_dir: &Bound<'_, PyAny>,
+        max_bytes: Option<u64>,
+        max_entries: Option<u64>,
+    ) -> PyResult<(u64, u64)> {
+        let host_dir = PathBuf::from(convert::os_string(host_dir, "host_dir")?);
+        let container_dir = PathBuf::from(convert::os_string(container_dir, "container_dir")?);
+        let copied = self.with(py, |c| {
+            let limits = tree_limits(c.default_tree_limits(), max_bytes, max_entries);
+            c.copy_in(&host_dir, &container_dir, &limits)
+        })?;
+        Ok((copied.entries, copied.bytes))
+    }
+
+    /// Copies the container directory `container_dir` to `host_dir` (made if
+    /// missing) under the rules of `copy_in`; files keep their permission bits
+    /// without set-id bits.
+    #[pyo3(signature = (container_dir, host_dir, max_bytes=None, max_entries=None))]
+    fn copy_out(
+        &self,
+        py: Python<'_>,
+        container_dir: &Bound<'_, PyAny>,
+        host_dir: &Bound<'_, PyAny>,
+        max_bytes: Option<u64>,
+        max_entries: Option<u64>,
+    ) -> PyResult<(u64, u64)> {
+        let container_dir = PathBuf::from(convert::os_string(container_dir, "container_dir")?);
+        let host_dir = PathBuf::from(convert::os_string(host_dir, "host_dir")?);
+        let copied = self.with(py, |c| {
+            let limits = tree_limits(c.default_tree_limits(), max_bytes, max_entries);
+            c.copy_out(&container_dir, &host_dir, &limits)
+        })?;
+        Ok((copied.entries, copied.bytes))
     }
 
     /// Checks that the container's init answers.
@@ -346,4 +424,30 @@ fn open_cmds(entries: &Bound<'_, PyAny>) -> PyResult<Vec<OpenCmd>> {
         cmds.push(OpenCmd::new(path, flags, mode));
     }
     Ok(cmds)
+}
+
+/// The name of a file kind as `listdir` reports it.
+fn kind_name(kind: scpool_core::FileKind) -> &'static str {
+    use scpool_core::FileKind as K;
+    match kind {
+        K::File => "file",
+        K::Directory => "directory",
+        K::Symlink => "symlink",
+        K::Fifo => "fifo",
+        K::Socket => "socket",
+        K::CharDevice => "char_device",
+        K::BlockDevice => "block_device",
+    }
+}
+
+/// The caller's caps of a tree copy, the container's defaults where None.
+fn tree_limits(
+    default: scpool_core::TreeLimits,
+    max_bytes: Option<u64>,
+    max_entries: Option<u64>,
+) -> scpool_core::TreeLimits {
+    scpool_core::TreeLimits {
+        max_bytes: max_bytes.unwrap_or(default.max_bytes),
+        max_entries: max_entries.unwrap_or(default.max_entries),
+    }
 }

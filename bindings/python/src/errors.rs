@@ -34,6 +34,14 @@ pub fn to_py(py: Python<'_>, error: Error) -> PyErr {
         Error::InvalidArgument(_) => raise(py, "InvalidArgument", (text,)),
         Error::Unsupported(_) => raise(py, "UnsupportedError", (text,)),
         Error::Open { path, errno, .. } => raise(py, "OpenError", (errno, text, path)),
+        Error::NotRegularFile { ref path, .. } => raise(
+            py,
+            "NotRegularFileError",
+            (error.errno(), text, path.clone()),
+        ),
+        Error::FileTooLarge { ref path, .. } => {
+            raise(py, "FileTooLargeError", (error.errno(), text, path.clone()))
+        }
         Error::Setup(_) => raise(py, "SetupError", (text,)),
         Error::ContainerBroken(_) => raise(py, "ContainerBroken", (text,)),
         Error::AcquireTimeout(_) => raise(py, "AcquireTimeout", (text,)),

@@ -27,6 +27,7 @@ fn _scpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<result::PyRunResult>()?;
     m.add_class::<stats::PyPoolStats>()?;
     m.add_function(wrap_pyfunction!(memfd::memfd_copy, m)?)?;
+    m.add_function(wrap_pyfunction!(memfd::sealed_memfd, m)?)?;
     m.add_function(wrap_pyfunction!(host_error_for_test, m)?)?;
     m.add(
         "DEFAULT_MOUNTS",

@@ -28,7 +28,8 @@ pub fn copy_in(container: &mut Container, copy: &CopyIn) -> Result<(), CliError>
     Ok(())
 }
 
-/// Copies a regular file from the container to the host.
+/// Copies a regular file from the container to the host, at most the container's
+/// read maximum (a larger file is an error and leaves no host file behind).
 pub fn copy_out(container: &mut Container, copy: &CopyOut) -> Result<(), CliError> {
     let what = format!(
         "--copy-out {}:{}",
@@ -36,15 +37,13 @@ pub fn copy_out(container: &mut Container, copy: &CopyOut) -> Result<(), CliErro
         copy.host.display()
     );
     let failed = |e: &dyn std::fmt::Display| CliError::runtime(format!("{what}: {e}"));
-    // The program may have left a FIFO (whose open would block), a symlink or a
-    // device there: open without blocking or following, then insist on a file.
-    let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
-    let mut source = open_one(container, OpenCmd::new(&copy.container, flags, 0), &what)?;
-    if !source.metadata().map_err(|e| failed(&e))?.is_file() {
-        return Err(failed(&"not a regular file in the container"));
-    }
     let mut target = File::create(&copy.host).map_err(|e| failed(&e))?;
-    io::copy(&mut source, &mut target).map_err(|e| failed(&e))?;
+    let max = container.default_tree_limits().max_bytes;
+    if let Err(e) = container.read_file_into(&copy.container, &mut target, max) {
+        drop(target);
+        let _ = std::fs::remove_file(&copy.host);
+        return Err(CliError::from_core(&what, e));
+    }
     Ok(())
 }
 

@@ -22,12 +22,14 @@ from ._errors import (
     HostError,
     InvalidArgument,
     OpenError,
+    NotRegularFileError,
+    FileTooLargeError,
     PoolClosed,
     SetupError,
     UnsupportedError,
 )
 from ._status import Status
-from ._scpool import DEFAULT_MOUNTS, Container, Pool, PoolStats, Result, memfd_copy
+from ._scpool import DEFAULT_MOUNTS, Container, Pool, PoolStats, Result, memfd_copy, sealed_memfd
 from ._default import default_pool, run
 
 __all__ = [
@@ -39,11 +41,14 @@ __all__ = [
     "run",
     "default_pool",
     "memfd_copy",
+    "sealed_memfd",
     "DEFAULT_MOUNTS",
     "Error",
     "InvalidArgument",
     "UnsupportedError",
     "OpenError",
+    "NotRegularFileError",
+    "FileTooLargeError",
     "SetupError",
     "ContainerBroken",
     "AcquireTimeout",

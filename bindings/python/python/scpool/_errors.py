@@ -27,6 +27,17 @@ class OpenError(Error, OSError):
     inside the container."""
 
 
+class NotRegularFileError(OpenError):
+    """The path in the container is a FIFO, socket, device or directory where a
+    regular file was needed (``errno`` is EISDIR for a directory, EINVAL else).
+    Raised at once; the container still works."""
+
+
+class FileTooLargeError(OpenError):
+    """A file or tree in the container is larger than the maximum allowed
+    (``errno`` is EFBIG); nothing beyond the maximum was read or written."""
+
+
 class SetupError(Error):
     """Creating a container failed; everything partly created was removed."""
 
@@ -60,6 +71,8 @@ __all__ = [
     "InvalidArgument",
     "UnsupportedError",
     "OpenError",
+    "NotRegularFileError",
+    "FileTooLargeError",
     "SetupError",
     "ContainerBroken",
     "AcquireTimeout",
