@@ -65,6 +65,7 @@ fn wrong_descriptor_count_is_an_invalid_argument() {
         exec_fd: false,
         rlimits: vec![],
         seccomp: None,
+        single_program: false,
     });
     c.send(&request, &[]).unwrap();
     match c.wait_for_message(Some(Instant::now() + CONTROL_TIMEOUT)) {

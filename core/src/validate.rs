@@ -179,5 +179,6 @@ pub(crate) fn execve(param: &ExecveParam<'_>, no_cgroup: Option<&str>) -> Result
         exec_fd: param.exec_file.is_some(),
         rlimits: param.limits.rlimits(no_cgroup.is_none()),
         seccomp: param.seccomp.program_bytes(),
+        single_program: param.seccomp.single_program(),
     })
 }

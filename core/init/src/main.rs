@@ -17,6 +17,8 @@ mod namespace;
 mod open;
 mod privileges;
 mod runner;
+#[path = "../../src/seccomp_exec.rs"]
+mod seccomp_exec;
 mod sys;
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};

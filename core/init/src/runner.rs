@@ -68,15 +68,11 @@ fn prepare(req: ExecRequest, mut fds: Vec<OwnedFd>) -> Result<Prepared, Response
             child::filter_from_bytes(&bytes).ok_or_else(|| invalid("malformed seccomp program"))?,
         ),
     };
-    Ok(Prepared::new(
-        args,
-        env,
-        cwd,
-        fds,
-        exec_file,
-        req.rlimits,
-        seccomp,
-    ))
+    let mut prepared = Prepared::new(args, env, cwd, fds, exec_file, req.rlimits, seccomp);
+    if req.single_program {
+        prepared.lock_exec();
+    }
+    Ok(prepared)
 }
 
 /// Runs one program; answers with its report (or an error) once every process of
@@ -115,9 +111,8 @@ pub fn run(
     drop(prepared);
     let started_ns = exec_ns.unwrap_or_else(sys::monotonic_ns);
 
-    let mut file_size_exceeded = false;
-    let (status, maxrss_kib, ended_ns) =
-        wait_for_main(pid, channel, sigchld, &mut file_size_exceeded);
+    let mut deaths = Deaths::default();
+    let (status, maxrss_kib, ended_ns) = wait_for_main(pid, channel, sigchld, &mut deaths);
     sys::kill_all_and_reap();
     let after = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap_or(before);
     let init_after = getrusage(UsageWho::RUSAGE_SELF).ok();
@@ -136,7 +131,8 @@ pub fn run(
         user_us: micros(after.user_time()).saturating_sub(micros(before.user_time())),
         system_us: micros(after.system_time()).saturating_sub(micros(before.system_time())),
         maxrss_kib: maxrss_kib.max(0) as u64,
-        file_size_exceeded,
+        file_size_exceeded: deaths.file_size_exceeded,
+        sigsys_killed: deaths.sigsys_killed,
         init_cpu_us: match (init_before, init_after) {
             (Some(b), Some(a)) => (micros(a.user_time()) + micros(a.system_time()))
                 .saturating_sub(micros(b.user_time()) + micros(b.system_time())),
@@ -145,15 +141,24 @@ pub fn run(
     })
 }
 
+/// Signals that killed some process of the run, which the verdict weighs.
+#[derive(Default)]
+struct Deaths {
+    /// SIGXFSZ: RLIMIT_FSIZE was hit.
+    file_size_exceeded: bool,
+    /// SIGSYS: a seccomp kill (or a raise, which the policy cannot tell apart).
+    sigsys_killed: bool,
+}
+
 /// Waits until the main process ends, reaping every other process of the run as it
 /// dies (zombies would otherwise count against process limits) and obeying Kill.
-/// Returns its wait status, ru_maxrss and the instant it was reaped; notes whether
-/// any process of the run died of SIGXFSZ.
+/// Returns its wait status, ru_maxrss and the instant it was reaped; notes in
+/// `deaths` what killed any process of the run.
 fn wait_for_main(
     main: i32,
     channel: &mut Channel,
     sigchld: &SignalFd,
-    file_size_exceeded: &mut bool,
+    deaths: &mut Deaths,
 ) -> (i32, i64, u64) {
     loop {
         loop {
@@ -177,8 +182,12 @@ fn wait_for_main(
                 };
                 continue;
             }
-            if pid > 0 && libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGXFSZ {
-                *file_size_exceeded = true;
+            if pid > 0 && libc::WIFSIGNALED(status) {
+                match libc::WTERMSIG(status) {
+                    libc::SIGXFSZ => deaths.file_size_exceeded = true,
+                    libc::SIGSYS => deaths.sigsys_killed = true,
+                    _ => {}
+                }
             }
             if pid == main {
                 return (status, usage.ru_maxrss, sys::monotonic_ns());

@@ -221,6 +221,7 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
                 }
                 None => w.bool(false),
             }
+            w.bool(x.single_program);
         }
         Request::Kill => w.u8(REQ_KILL),
         Request::Reset => w.u8(REQ_RESET),
@@ -280,6 +281,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
             } else {
                 None
             },
+            single_program: r.bool()?,
         }),
         REQ_KILL => Request::Kill,
         REQ_RESET => Request::Reset,
@@ -348,6 +350,7 @@ pub fn encode_response(resp: &Response) -> Vec<u8> {
             w.u64(x.system_us);
             w.u64(x.maxrss_kib);
             w.bool(x.file_size_exceeded);
+            w.bool(x.sigsys_killed);
             w.u64(x.init_cpu_us);
         }
         Response::ResetDone => w.u8(RESP_RESET_DONE),
@@ -398,6 +401,7 @@ pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
                 system_us: r.u64()?,
                 maxrss_kib: r.u64()?,
                 file_size_exceeded: r.bool()?,
+                sigsys_killed: r.bool()?,
                 init_cpu_us: r.u64()?,
             })
         }

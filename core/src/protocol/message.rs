@@ -60,6 +60,9 @@ pub struct ExecRequest {
     pub rlimits: Vec<Rlimit>,
     /// A classic BPF program (struct sock_filter array, native byte order).
     pub seccomp: Option<Vec<u8>>,
+    /// The single-program policy: the init adds a filter that allows only the
+    /// runner's own exec (see `seccomp_exec`).
+    pub single_program: bool,
 }
 
 /// Host to init.
@@ -143,6 +146,9 @@ pub struct ExecReport {
     pub maxrss_kib: u64,
     /// Some process of the run was killed by SIGXFSZ (it hit RLIMIT_FSIZE).
     pub file_size_exceeded: bool,
+    /// Some process of the run was killed by SIGSYS (a seccomp kill, when the
+    /// policy kills: a child that made a forbidden call counts as the main would).
+    pub sigsys_killed: bool,
     /// CPU the init itself used during the run (it shares the run's cgroup), µs.
     pub init_cpu_us: u64,
 }

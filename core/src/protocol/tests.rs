@@ -55,6 +55,7 @@ fn sample_requests() -> Vec<Request> {
                 hard: u64::MAX,
             }],
             seccomp: Some(vec![6, 0, 0, 0, 0, 0, 0xff, 0x7f]),
+            single_program: true,
         }),
         Request::Kill,
         Request::Reset,
@@ -72,6 +73,7 @@ fn sample_responses() -> Vec<Response> {
         system_us: 5,
         maxrss_kib: 6,
         file_size_exceeded: true,
+        sigsys_killed: true,
         init_cpu_us: 8,
     };
     vec![
@@ -163,6 +165,7 @@ fn unknown_tags_are_errors() {
         exec_fd: false,
         rlimits: vec![],
         seccomp: None,
+        single_program: false,
     }));
     let exec_fd_at = 1 + 4 + 4 + 4 + 4;
     bytes[exec_fd_at] = 2;
