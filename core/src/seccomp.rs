@@ -237,6 +237,31 @@ impl SeccompPolicy {
     /// The names [`from_name`](Self::from_name) accepts, for messages.
     pub const NAMES: &'static str = "\"default\", \"strict\", \"single-program\" or \"disabled\"";
 
+    /// A custom policy from the raw bytes of a `struct sock_filter` array (8 bytes
+    /// per instruction, native byte order: what `struct.pack("=HBBI", ...)` or
+    /// libseccomp's `export_bpf` write). Refuses an empty program, a partial
+    /// instruction and more instructions than the kernel takes.
+    pub fn custom_from_bytes(bytes: &[u8]) -> crate::Result<Self> {
+        const MAX_INSNS: usize = 4096 - GUARD_INSNS;
+        if bytes.is_empty() || bytes.len() % 8 != 0 || bytes.len() / 8 > MAX_INSNS {
+            return Err(crate::Error::invalid(format!(
+                "a seccomp program is 1 to {MAX_INSNS} instructions of 8 bytes each, \
+                 not {} bytes",
+                bytes.len()
+            )));
+        }
+        let program = bytes
+            .chunks_exact(8)
+            .map(|b| sock_filter {
+                code: u16::from_ne_bytes([b[0], b[1]]),
+                jt: b[2],
+                jf: b[3],
+                k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+            })
+            .collect();
+        Ok(Self::Custom(Arc::new(program)))
+    }
+
     /// Whether the init must add the exec lock (`seccomp_exec`) to the program.
     pub(crate) fn single_program(&self) -> bool {
         matches!(self, Self::SingleProgram)
@@ -261,6 +286,9 @@ impl SeccompPolicy {
         !matches!(self, Self::Disabled)
     }
 }
+
+/// Instructions the guard puts before a custom program.
+const GUARD_INSNS: usize = 8;
 
 fn to_bytes(program: &[sock_filter]) -> Vec<u8> {
     program
@@ -499,7 +527,19 @@ mod tests {
             jf: 0,
             k: SECCOMP_RET_ALLOW,
         };
+        let raw = to_bytes(std::slice::from_ref(&allow));
         let custom = SeccompPolicy::Custom(Arc::new(vec![allow]));
-        assert_eq!(custom.program_bytes().unwrap().len(), 9 * 8);
+        assert_eq!(custom.program_bytes().unwrap().len(), (GUARD_INSNS + 1) * 8);
+        // Raw bytes in, the same program out behind the guard.
+        let parsed = SeccompPolicy::custom_from_bytes(&raw).unwrap();
+        assert_eq!(parsed.program_bytes(), custom.program_bytes());
+        for bad in [&[][..], &raw[..7], &[0u8; 9][..], &vec![0u8; 8 * 4089][..]] {
+            assert!(
+                SeccompPolicy::custom_from_bytes(bad).is_err(),
+                "{} bytes",
+                bad.len()
+            );
+        }
+        assert!(SeccompPolicy::custom_from_bytes(&vec![0u8; 8 * 4088]).is_ok());
     }
 }

@@ -8,8 +8,7 @@ use crate::pump::{Drained, Pump};
 use crate::report;
 use crate::stdin;
 use scpool_core::{
-    Container, ContainerConfig, ExecveParam, Limits, RunResult, SeccompPolicy,
-    DEFAULT_CAPTURE_LIMIT,
+    Container, ContainerConfig, ExecveParam, Limits, RunResult, DEFAULT_CAPTURE_LIMIT,
 };
 use std::ffi::OsString;
 use std::fs::File;
