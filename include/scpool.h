@@ -90,6 +90,10 @@ typedef enum scpool_seccomp_policy {
   SCPOOL_SECCOMP_POLICY_DISABLED = 2,
   // The classic BPF program in `seccomp_filter` / `seccomp_filter_len`.
   SCPOOL_SECCOMP_POLICY_CUSTOM = 3,
+  // DEFAULT, and the runner's exec of the program is the only exec of the run:
+  // any later execve/execveat (system(), a shell) kills the process that makes
+  // it (DISALLOWED_SYSCALL when the init reaps it).
+  SCPOOL_SECCOMP_POLICY_SINGLE_PROGRAM = 4,
 } scpool_seccomp_policy;
 
 // Whether containers use a cgroup (`scpool_container_config.cgroup_mode`).

@@ -37,7 +37,7 @@ var (
 
 // The hostile programs are built from tests/progs, statically so that they run
 // whatever the container holds.
-var progs = []string{"hostile_forkbomb", "hostile_memory", "hostile_sys", "hostile_spin"}
+var progs = []string{"hostile_forkbomb", "hostile_memory", "hostile_sys", "hostile_spin", "hostile_exec"}
 
 func TestMain(m *testing.M) {
 	os.Exit(testMain(m))
@@ -885,9 +885,43 @@ func TestCustomSeccomp(t *testing.T) {
 	if r.Status != StatusOK || !strings.HasPrefix(string(r.Stdout), "fds 0 1 2") {
 		t.Fatalf("fds: %s", show(r))
 	}
+	// ERRNO instead of KILL: the call fails with that errno and the run goes on.
+	eacces := []SockFilter{
+		{Code: 0x20, K: 0},
+		{Code: 0x15, Jt: 0, Jf: 1, K: 41},
+		{Code: 0x06, K: 0x00050000 | uint32(syscall.EACCES)}, // ret ERRNO(EACCES)
+		{Code: 0x06, K: 0x7fff0000},
+	}
+	r = run(t, c, RunParam{Args: guarded("hostile_sys", "socket"), Seccomp: SeccompCustom,
+		SeccompFilter: eacces, Limits: Limits{WallTime: testTime}})
+	if want := fmt.Sprintf("socket err %d\n", syscall.EACCES); r.Status != StatusOK || string(r.Stdout) != want {
+		t.Fatalf("socket under ERRNO: %s", show(r))
+	}
 	// A filter without the custom policy is refused.
 	if _, err := c.Run(RunParam{Args: []string{"/bin/true"}, SeccompFilter: filter}); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("filter without SeccompCustom: %v", err)
+	}
+}
+
+// The single-program policy: the program runs; a second exec, its own or a
+// shell's, is fatal. The default policy lets the same exec through.
+func TestSingleProgramSeccomp(t *testing.T) {
+	c := acquire(t, pool)
+	r := run(t, c, RunParam{Args: guarded("hostile_exec", "none"), Seccomp: SeccompSingleProgram,
+		Limits: Limits{WallTime: testTime}})
+	if r.Status != StatusOK || string(r.Stdout) != "ran\n" {
+		t.Fatalf("none: %s", show(r))
+	}
+	for _, mode := range []string{"execve", "execveat"} {
+		r = run(t, c, RunParam{Args: guarded("hostile_exec", mode), Seccomp: SeccompSingleProgram,
+			Limits: Limits{WallTime: testTime}})
+		if r.Status != StatusDisallowedSyscall || r.Signal != int(syscall.SIGSYS) || string(r.Stdout) != "ran\n" {
+			t.Fatalf("%s: %s", mode, show(r))
+		}
+		r = run(t, c, RunParam{Args: guarded("hostile_exec", mode), Limits: Limits{WallTime: testTime}})
+		if r.Status != StatusOK || string(r.Stdout) != "ran\n" {
+			t.Fatalf("%s under the default policy: %s", mode, show(r))
+		}
 	}
 }
 

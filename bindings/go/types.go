@@ -74,6 +74,10 @@ const (
 	SeccompDisabled Seccomp = cSeccompDisabled
 	// SeccompCustom installs the classic BPF program in SeccompFilter.
 	SeccompCustom Seccomp = cSeccompCustom
+	// SeccompSingleProgram is SeccompDefault, and the run's own exec of the
+	// program is its only one: any later execve/execveat (os/exec, system(), a
+	// shell) kills the process that makes it (StatusDisallowedSyscall).
+	SeccompSingleProgram Seccomp = cSeccompSingle
 )
 
 // SockFilter is one classic BPF instruction (the kernel's struct sock_filter).

@@ -35,6 +35,11 @@ fn main() {
         ("cgroup", CgroupMode::Required, SeccompPolicy::Disabled),
         ("seccomp", CgroupMode::Off, SeccompPolicy::Default),
         (
+            "single-program",
+            CgroupMode::Off,
+            SeccompPolicy::SingleProgram,
+        ),
+        (
             "cgroup+seccomp",
             CgroupMode::Required,
             SeccompPolicy::Default,

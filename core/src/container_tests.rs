@@ -66,6 +66,7 @@ fn wrong_descriptor_count_is_an_invalid_argument() {
         rlimits: vec![],
         seccomp: None,
         wall_limit_ns: 0,
+        single_program: false,
     });
     c.send(&request, &[]).unwrap();
     match c.wait_for_message(Some(Instant::now() + CONTROL_TIMEOUT)) {

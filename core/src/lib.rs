@@ -32,6 +32,9 @@ pub mod pool;
 pub mod protocol;
 pub mod seccomp;
 mod seccomp_bpf;
+// Built by the init; the host compiles it only to test it.
+#[cfg(test)]
+mod seccomp_exec;
 mod spawner;
 mod tree;
 mod validate;

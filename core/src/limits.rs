@@ -138,7 +138,11 @@ impl Limits {
         RunLimits {
             memory: self.memory,
             // The init lives in the cgroup too.
-            processes: Some(self.processes.unwrap_or(defaults::PROCESSES).saturating_add(1)),
+            processes: Some(
+                self.processes
+                    .unwrap_or(defaults::PROCESSES)
+                    .saturating_add(1),
+            ),
             cpu_rate: self.cpu_rate,
         }
     }

@@ -3,7 +3,12 @@
 //!
 //! - [`SeccompPolicy::Default`]: a deny-list of the escape and cross-box channels
 //!   (ptrace, mount family, namespaces, bpf, perf, keyrings, io_uring, ...), failing
-//!   with EPERM so runtimes (python, java, gcc) keep working.
+//!   with EPERM so runtimes (python, java, gcc) keep working. Sockets are limited to
+//!   the families a program has use for (unix, inet, inet6, netlink); any other
+//!   family (vsock, which a network namespace does not isolate on a VM, packet, alg,
+//!   key, xdp, bluetooth, ...) fails with EAFNOSUPPORT.
+//! - [`SeccompPolicy::SingleProgram`]: the default policy, and the program may not
+//!   exec anything: a later execve/execveat kills it (see `seccomp_exec`).
 //! - [`SeccompPolicy::Strict`]: an allow-list for single-process programs; any other
 //!   call kills the process and the run is DISALLOWED_SYSCALL.
 //! - [`SeccompPolicy::Custom`]: a caller's classic BPF program (e.g. from seccompiler).
@@ -28,6 +33,10 @@ pub enum SeccompPolicy {
     Default,
     /// Allow what a single-process program needs; kill on anything else.
     Strict,
+    /// [`Default`](Self::Default), and the runner's exec of the program is the only
+    /// exec of the run: any later execve or execveat (system(), a shell, even the
+    /// program itself) kills the process that makes it (DISALLOWED_SYSCALL).
+    SingleProgram,
     /// No filter at all (the other boundaries still hold).
     Disabled,
     /// A classic BPF program (struct sock_filter array) installed as given, after
@@ -83,6 +92,16 @@ const DENIED: &[libc::c_long] = &[
     libc::SYS_fanotify_init,
     libc::SYS_lookup_dcookie,
     libc::SYS_vhangup,
+];
+
+/// The socket families the default policy lets socket and socketpair use: local
+/// sockets, IPv4, IPv6 (the network namespace isolates these) and netlink (glibc's
+/// getaddrinfo asks the kernel for the interfaces through it).
+const SOCKET_FAMILIES: &[u32] = &[
+    libc::AF_UNIX as u32,
+    libc::AF_INET as u32,
+    libc::AF_INET6 as u32,
+    libc::AF_NETLINK as u32,
 ];
 
 /// clone flags that create namespaces.
@@ -184,6 +203,13 @@ fn default_program() -> BpfProgram {
             allow: SECCOMP_RET_ALLOW,
         },
     ));
+    let families = Leaf::ArgIn {
+        values: SOCKET_FAMILIES,
+        deny: SECCOMP_RET_ERRNO | libc::EAFNOSUPPORT as u32,
+        allow: SECCOMP_RET_ALLOW,
+    };
+    rules.push((libc::SYS_socket as u32, families));
+    rules.push((libc::SYS_socketpair as u32, families));
     compile(&rules, SECCOMP_RET_ALLOW, deny)
 }
 
@@ -196,12 +222,59 @@ fn strict_program() -> BpfProgram {
 }
 
 impl SeccompPolicy {
+    /// The built-in policies by the name every language and the CLI use:
+    /// "default", "strict", "single-program", "disabled" (or "off").
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "default" => Self::Default,
+            "strict" => Self::Strict,
+            "single-program" => Self::SingleProgram,
+            "disabled" | "off" => Self::Disabled,
+            _ => return None,
+        })
+    }
+
+    /// The names [`from_name`](Self::from_name) accepts, for messages.
+    pub const NAMES: &'static str = "\"default\", \"strict\", \"single-program\" or \"disabled\"";
+
+    /// A custom policy from the raw bytes of a `struct sock_filter` array (8 bytes
+    /// per instruction, native byte order: what `struct.pack("=HBBI", ...)` or
+    /// libseccomp's `export_bpf` write). Refuses an empty program, a partial
+    /// instruction and more instructions than the kernel takes.
+    pub fn custom_from_bytes(bytes: &[u8]) -> crate::Result<Self> {
+        const MAX_INSNS: usize = 4096 - GUARD_INSNS;
+        if bytes.is_empty() || bytes.len() % 8 != 0 || bytes.len() / 8 > MAX_INSNS {
+            return Err(crate::Error::invalid(format!(
+                "a seccomp program is 1 to {MAX_INSNS} instructions of 8 bytes each, \
+                 not {} bytes",
+                bytes.len()
+            )));
+        }
+        let program = bytes
+            .chunks_exact(8)
+            .map(|b| sock_filter {
+                code: u16::from_ne_bytes([b[0], b[1]]),
+                jt: b[2],
+                jf: b[3],
+                k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+            })
+            .collect();
+        Ok(Self::Custom(Arc::new(program)))
+    }
+
+    /// Whether the init must add the exec lock (`seccomp_exec`) to the program.
+    pub(crate) fn single_program(&self) -> bool {
+        matches!(self, Self::SingleProgram)
+    }
+
     /// The program to install, as raw bytes for the wire; `None` for no filter.
     pub(crate) fn program_bytes(&self) -> Option<Vec<u8>> {
         static DEFAULT: OnceLock<Vec<u8>> = OnceLock::new();
         static STRICT: OnceLock<Vec<u8>> = OnceLock::new();
         match self {
-            Self::Default => Some(DEFAULT.get_or_init(|| to_bytes(&default_program())).clone()),
+            Self::Default | Self::SingleProgram => {
+                Some(DEFAULT.get_or_init(|| to_bytes(&default_program())).clone())
+            }
             Self::Strict => Some(STRICT.get_or_init(|| to_bytes(&strict_program())).clone()),
             Self::Disabled => None,
             Self::Custom(program) => Some(to_bytes(&guarded(program, SECCOMP_RET_KILL_PROCESS))),
@@ -213,6 +286,9 @@ impl SeccompPolicy {
         !matches!(self, Self::Disabled)
     }
 }
+
+/// Instructions the guard puts before a custom program.
+const GUARD_INSNS: usize = 8;
 
 fn to_bytes(program: &[sock_filter]) -> Vec<u8> {
     program
@@ -231,14 +307,14 @@ fn to_bytes(program: &[sock_filter]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seccomp_bpf::interpreter::run;
+    use crate::seccomp_bpf::interpreter::{run, run_args};
 
     const X86_64: u32 = 0xc000_003e;
 
     #[test]
     fn default_policy_denies_the_escape_channels_only() {
         let program = default_program();
-        assert!(program.len() < 120, "{} instructions", program.len());
+        assert!(program.len() < 130, "{} instructions", program.len());
         let eperm = SECCOMP_RET_ERRNO | libc::EPERM as u32;
         for nr in DENIED {
             assert_eq!(run(&program, X86_64, *nr as u32, 0), eperm, "syscall {nr}");
@@ -270,6 +346,147 @@ mod tests {
         assert_eq!(
             run(&program, X86_64, 0x4000_0000 | libc::SYS_mount as u32, 0),
             eperm
+        );
+    }
+
+    #[test]
+    fn default_policy_limits_socket_families() {
+        let program = default_program();
+        let refused = SECCOMP_RET_ERRNO | libc::EAFNOSUPPORT as u32;
+        for nr in [libc::SYS_socket, libc::SYS_socketpair] {
+            for family in 0..64 {
+                let expected = if SOCKET_FAMILIES.contains(&family) {
+                    SECCOMP_RET_ALLOW
+                } else {
+                    refused
+                };
+                assert_eq!(
+                    run(&program, X86_64, nr as u32, family as u64),
+                    expected,
+                    "syscall {nr} family {family}"
+                );
+            }
+            for family in [
+                libc::AF_VSOCK,
+                libc::AF_PACKET,
+                libc::AF_ALG,
+                libc::AF_KEY,
+                libc::AF_XDP,
+                libc::AF_BLUETOOTH,
+                libc::AF_TIPC,
+                libc::AF_RDS,
+                libc::AF_CAN,
+            ] {
+                assert_eq!(run(&program, X86_64, nr as u32, family as u64), refused);
+            }
+            // The kernel reads an int: only the low word counts, both ways.
+            let inet = libc::AF_INET as u64;
+            let vsock = libc::AF_VSOCK as u64;
+            assert_eq!(
+                run(&program, X86_64, nr as u32, 1 << 32 | inet),
+                SECCOMP_RET_ALLOW
+            );
+            assert_eq!(
+                run(&program, X86_64, nr as u32, inet << 32 | vsock),
+                refused
+            );
+        }
+        // Neighbours of the two numbers are untouched.
+        for nr in [libc::SYS_connect, libc::SYS_accept4, libc::SYS_bind] {
+            assert_eq!(
+                run(&program, X86_64, nr as u32, libc::AF_VSOCK as u64),
+                SECCOMP_RET_ALLOW
+            );
+        }
+    }
+
+    #[test]
+    fn the_exec_lock_allows_only_the_runners_own_exec() {
+        let path = 0x5555_1234_5678_9ab0u64;
+        let empty = 0x5555_0000_0000_1000u64;
+        let lock: Vec<sock_filter> =
+            crate::seccomp_exec::exec_lock(path as *const _, empty as *const _)
+                .iter()
+                .map(|i| sock_filter {
+                    code: i.code,
+                    jt: i.jt,
+                    jf: i.jf,
+                    k: i.k,
+                })
+                .collect();
+        let execve = libc::SYS_execve as u32;
+        let execveat = libc::SYS_execveat as u32;
+        let call = |nr: u32, args: [u64; 6]| run_args(&lock, X86_64, nr, args);
+        assert_eq!(call(execve, [path, 1, 2, 0, 0, 0]), SECCOMP_RET_ALLOW);
+        assert_eq!(
+            call(execveat, [3, empty, 1, 2, libc::AT_EMPTY_PATH as u64, 0]),
+            SECCOMP_RET_ALLOW
+        );
+        // Off by a word, a byte, a bit, in either half: killed.
+        for forged in [
+            path + 8,
+            path - 1,
+            path ^ 1 << 40,
+            path & 0xffff_ffff,
+            path & !0xffff_ffff,
+            empty,
+            0,
+        ] {
+            assert_eq!(
+                call(execve, [forged, 1, 2, 0, 0, 0]),
+                SECCOMP_RET_KILL_PROCESS
+            );
+        }
+        for forged in [empty + 1, empty ^ 1 << 33, path, 0] {
+            assert_eq!(
+                call(execveat, [3, forged, 1, 2, 0, 0]),
+                SECCOMP_RET_KILL_PROCESS
+            );
+        }
+        // execveat's path in argument 0 does not count, nor execve's in argument 1.
+        assert_eq!(
+            call(execveat, [empty, path, 0, 0, 0, 0]),
+            SECCOMP_RET_KILL_PROCESS
+        );
+        assert_eq!(
+            call(execve, [empty, path, 0, 0, 0, 0]),
+            SECCOMP_RET_KILL_PROCESS
+        );
+        // Everything else passes to the main filter; other arches are killed.
+        for nr in 0..600u32 {
+            if nr != execve && nr != execveat {
+                assert_eq!(
+                    call(nr, [path, empty, 0, 0, 0, 0]),
+                    SECCOMP_RET_ALLOW,
+                    "{nr}"
+                );
+            }
+        }
+        assert_eq!(
+            run_args(&lock, 0x4000_0003, execve, [path, 0, 0, 0, 0, 0]),
+            SECCOMP_RET_KILL_PROCESS
+        );
+        assert!(lock.len() <= 19);
+    }
+
+    #[test]
+    fn policies_are_named_alike_everywhere() {
+        for (name, policy) in [
+            ("default", SeccompPolicy::Default),
+            ("strict", SeccompPolicy::Strict),
+            ("single-program", SeccompPolicy::SingleProgram),
+            ("disabled", SeccompPolicy::Disabled),
+            ("off", SeccompPolicy::Disabled),
+        ] {
+            assert_eq!(SeccompPolicy::from_name(name), Some(policy), "{name}");
+        }
+        assert_eq!(SeccompPolicy::from_name("Strict"), None);
+        assert_eq!(SeccompPolicy::from_name(""), None);
+        assert!(SeccompPolicy::SingleProgram.single_program());
+        assert!(!SeccompPolicy::Default.single_program());
+        assert_eq!(
+            SeccompPolicy::SingleProgram.program_bytes(),
+            SeccompPolicy::Default.program_bytes()
         );
     }
 
@@ -310,7 +527,19 @@ mod tests {
             jf: 0,
             k: SECCOMP_RET_ALLOW,
         };
+        let raw = to_bytes(std::slice::from_ref(&allow));
         let custom = SeccompPolicy::Custom(Arc::new(vec![allow]));
-        assert_eq!(custom.program_bytes().unwrap().len(), 9 * 8);
+        assert_eq!(custom.program_bytes().unwrap().len(), (GUARD_INSNS + 1) * 8);
+        // Raw bytes in, the same program out behind the guard.
+        let parsed = SeccompPolicy::custom_from_bytes(&raw).unwrap();
+        assert_eq!(parsed.program_bytes(), custom.program_bytes());
+        for bad in [&[][..], &raw[..7], &[0u8; 9][..], &vec![0u8; 8 * 4089][..]] {
+            assert!(
+                SeccompPolicy::custom_from_bytes(bad).is_err(),
+                "{} bytes",
+                bad.len()
+            );
+        }
+        assert!(SeccompPolicy::custom_from_bytes(&vec![0u8; 8 * 4088]).is_ok());
     }
 }

@@ -29,6 +29,14 @@ pub(crate) enum Leaf {
     /// `deny` when the first argument has any of `mask`'s bits (clone's namespace
     /// flags), else `allow`.
     ArgBits { mask: u32, deny: u32, allow: u32 },
+    /// `allow` when the first argument's low 32 bits equal one of `values` (the
+    /// address families socket and socketpair may use), else `deny`. The argument
+    /// is a C `int`: the kernel ignores its upper half, so the low word decides.
+    ArgIn {
+        values: &'static [u32],
+        deny: u32,
+        allow: u32,
+    },
 }
 
 /// Where a jump goes before addresses are known.
@@ -147,6 +155,20 @@ fn resolve(mut code: Vec<Insn>, rules: &[(u32, Leaf)]) -> Vec<sock_filter> {
                         code.push(op(RET, deny));
                         code.push(op(RET, allow));
                     }
+                    Leaf::ArgIn {
+                        values,
+                        deny,
+                        allow,
+                    } => {
+                        // ld arg0; one jeq per value to the final `ret allow`.
+                        let allow_at = start + values.len() + 2;
+                        code.push(op(LD_ABS, ARG0_LOW));
+                        for value in values {
+                            code.push(cond(JEQ, *value, To::At(allow_at), To::Next));
+                        }
+                        code.push(op(RET, deny));
+                        code.push(op(RET, allow));
+                    }
                 }
                 blocks.push((*leaf, start));
                 start
@@ -179,6 +201,13 @@ pub(crate) mod interpreter {
     use super::*;
 
     pub fn run(program: &[sock_filter], arch: u32, nr: u32, arg0: u64) -> u32 {
+        run_args(program, arch, nr, [arg0, 0, 0, 0, 0, 0])
+    }
+
+    /// Runs `program` over a struct seccomp_data with all six arguments; loads read
+    /// its 32-bit words as the kernel does (little-endian: an argument's low word
+    /// first).
+    pub fn run_args(program: &[sock_filter], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
         let mut acc = 0u32;
         let mut pc = 0usize;
         loop {
@@ -190,7 +219,14 @@ pub(crate) mod interpreter {
                     acc = match insn.k {
                         NR => nr,
                         ARCH => arch,
-                        ARG0_LOW => arg0 as u32,
+                        at @ ARG0_LOW..=60 if at % 4 == 0 => {
+                            let arg = args[(at - ARG0_LOW) as usize / 8];
+                            if at % 8 == 0 {
+                                arg as u32
+                            } else {
+                                (arg >> 32) as u32
+                            }
+                        }
                         other => panic!("unexpected load offset {other}"),
                     }
                 }
@@ -269,6 +305,49 @@ mod tests {
         assert_eq!(run(&program, AUDIT_ARCH_X86_64, 56, 0x10 | 0x1), DENY);
         assert_eq!(run(&program, AUDIT_ARCH_X86_64, 56, 0x2), SECCOMP_RET_ALLOW);
         assert_eq!(run(&program, AUDIT_ARCH_X86_64, 42, 0), DENY);
+    }
+
+    #[test]
+    fn argument_values_are_checked_on_the_low_word() {
+        const FAMILIES: &[u32] = &[1, 2, 10, 16];
+        let leaf = Leaf::ArgIn {
+            values: FAMILIES,
+            deny: DENY,
+            allow: SECCOMP_RET_ALLOW,
+        };
+        let mut rules = table(&[5, 9, 11, 40, 42, 60]);
+        rules.push((41, leaf));
+        rules.push((53, leaf));
+        let program = compile(&rules, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS);
+        for nr in [41, 53] {
+            for value in 0..64u64 {
+                let expected = if FAMILIES.contains(&(value as u32)) {
+                    SECCOMP_RET_ALLOW
+                } else {
+                    DENY
+                };
+                assert_eq!(
+                    run(&program, AUDIT_ARCH_X86_64, nr, value),
+                    expected,
+                    "nr {nr} value {value}"
+                );
+                // The kernel reads an int: garbage in the upper half changes nothing.
+                assert_eq!(
+                    run(&program, AUDIT_ARCH_X86_64, nr, 0xdead_beef << 32 | value),
+                    expected,
+                    "nr {nr} value {value} with an upper half"
+                );
+            }
+            // A family that matches only in the upper half is refused.
+            assert_eq!(run(&program, AUDIT_ARCH_X86_64, nr, 2 << 32 | 40), DENY);
+        }
+        // The two rules share one block; other numbers keep their actions.
+        assert_eq!(run(&program, AUDIT_ARCH_X86_64, 42, 2), DENY);
+        assert_eq!(run(&program, AUDIT_ARCH_X86_64, 43, 40), SECCOMP_RET_ALLOW);
+        let blocks = program
+            .iter()
+            .filter(|i| i.code as u32 == LD_ABS && i.k == ARG0_LOW);
+        assert_eq!(blocks.count(), 1);
     }
 
     #[test]

@@ -200,5 +200,6 @@ pub(crate) fn execve(param: &ExecveParam<'_>, how: Enforcement<'_>) -> Result<Ex
             .limits
             .wall_time
             .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(0)),
+        single_program: param.seccomp.single_program(),
     })
 }

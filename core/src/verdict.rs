@@ -73,7 +73,8 @@ fn describe(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
 }
 
-/// Status precedence, first match wins: RUNNER_ERROR, DISALLOWED_SYSCALL,
+/// Status precedence, first match wins: RUNNER_ERROR, DISALLOWED_SYSCALL (the main
+/// process or any other of the run killed by SIGSYS under a policy that kills),
 /// MEMORY_LIMIT_EXCEEDED, TIME_LIMIT_EXCEEDED, WALL_TIME_LIMIT_EXCEEDED,
 /// OUTPUT_LIMIT_EXCEEDED, SIGNALLED, NONZERO_EXIT, OK.
 pub(crate) fn judge(e: &Evidence<'_>) -> RunResult {
@@ -117,6 +118,14 @@ pub(crate) fn judge(e: &Evidence<'_>) -> RunResult {
         Outcome::Signaled(libc::SIGSYS) if e.seccomp_kills => (
             Status::DisallowedSyscall,
             "killed by the seccomp policy for a disallowed system call".to_string(),
+        ),
+        // A child killed for a forbidden call (the shell of system() under the
+        // single-program policy) is as much a verdict as the main process.
+        _ if e.seccomp_kills && report.sigsys_killed => (
+            Status::DisallowedSyscall,
+            "a process of the run was killed by the seccomp policy for a disallowed \
+             system call"
+                .to_string(),
         ),
         _ if oom_killed => (
             Status::MemoryLimitExceeded,

@@ -63,6 +63,7 @@ const HOSTILE: &[&str] = &[
     "hostile_kill",
     "hostile_sys",
     "hostile_hello",
+    "hostile_exec",
     "daemon",
     "pids",
 ];
@@ -942,6 +943,134 @@ fn the_strict_policy_runs_a_plain_program() {
     );
     assert_ok(&r);
     assert!(text(&r.stdout).starts_with("fds 0 1 2\n"), "{}", show(&r));
+}
+
+#[test]
+fn only_local_and_internet_socket_families_are_open_under_the_default_policy() {
+    let _g = shared();
+    let mut c = container();
+    let open = [
+        libc::AF_UNIX,
+        libc::AF_INET,
+        libc::AF_INET6,
+        libc::AF_NETLINK,
+    ];
+    let refused = [
+        libc::AF_VSOCK,
+        libc::AF_PACKET,
+        libc::AF_ALG,
+        libc::AF_KEY,
+        libc::AF_XDP,
+        libc::AF_BLUETOOTH,
+        libc::AF_TIPC,
+        libc::AF_RDS,
+        libc::AF_CAN,
+    ];
+    let mut expected: Vec<(String, String)> = Vec::new();
+    for family in open {
+        expected.push((format!("socket:{family}"), "ok".into()));
+    }
+    for family in refused {
+        expected.push((format!("socket:{family}"), err(libc::EAFNOSUPPORT)));
+    }
+    expected.push((format!("socketpair:{}", libc::AF_UNIX), "ok".into()));
+    for family in [libc::AF_VSOCK, libc::AF_ALG, libc::AF_PACKET] {
+        expected.push((format!("socketpair:{family}"), err(libc::EAFNOSUPPORT)));
+    }
+    let expected: Vec<(&str, String)> = expected
+        .iter()
+        .map(|(name, want)| (name.as_str(), want.clone()))
+        .collect();
+    let actions: Vec<&str> = expected.iter().map(|(name, _)| *name).collect();
+    let (_, got) = attempt(&mut c, &actions, limits(), SeccompPolicy::Default);
+    assert_outcomes(&got, &expected, "default");
+    // The policy is what refused: without it a packet socket fails for want of
+    // CAP_NET_RAW instead.
+    let packet = format!("socket:{}", libc::AF_PACKET);
+    let (_, got) = attempt(&mut c, &[&packet], limits(), SeccompPolicy::Disabled);
+    assert_ne!(got[&packet], err(libc::EAFNOSUPPORT), "{got:?}");
+    assert_still_works(&mut c);
+}
+
+/// The verdict of `hostile_exec MODE` under `policy`, run through `exec_file`.
+fn exec_attempt(c: &mut Container, mode: &str, policy: SeccompPolicy) -> RunResult {
+    run_guarded_with(c, "hostile_exec", &[mode], limits(), policy)
+}
+
+#[test]
+fn the_single_program_policy_runs_the_program_by_file_and_by_path() {
+    let _g = shared();
+    prog("hostile_exec");
+    let mut config = ContainerConfig::default();
+    config.mounts.push(progs_mount());
+    let mut c = Container::new(&config).unwrap();
+    let r = exec_attempt(&mut c, "none", SeccompPolicy::SingleProgram);
+    assert_ok(&r);
+    assert_eq!(text(&r.stdout), "ran\n");
+    let [pid, mnt] = host_ns();
+    let path = format!("{PROGS_TARGET}/hostile_exec");
+    for (mode, status) in [("none", Status::Ok), ("execve", Status::DisallowedSyscall)] {
+        let mut p = run_param([path.as_str(), &pid, &mnt, mode]);
+        p.seccomp = SeccompPolicy::SingleProgram;
+        let r = c.run(&p).unwrap();
+        assert_eq!(r.status, status, "by path, {mode}: {}", show(&r));
+        assert_eq!(text(&r.stdout), "ran\n", "by path, {mode}: {}", show(&r));
+    }
+    // Other programs (the shell, the C library's helpers) run too: the lock holds
+    // the path of each run, not of the first.
+    let mut p = run_param(["/bin/sh", "-c", "echo shell"]);
+    p.seccomp = SeccompPolicy::SingleProgram;
+    let r = c.run(&p).unwrap();
+    assert_ok(&r);
+    assert_eq!(text(&r.stdout), "shell\n");
+    assert_still_works(&mut c);
+}
+
+#[test]
+fn the_single_program_policy_kills_any_later_exec() {
+    let _g = shared();
+    let mut c = container();
+    for mode in ["execve", "execveat"] {
+        let r = exec_attempt(&mut c, mode, SeccompPolicy::SingleProgram);
+        assert_eq!(r.status, Status::DisallowedSyscall, "{mode}: {}", show(&r));
+        assert_eq!(r.signal, Some(libc::SIGSYS), "{mode}: {}", show(&r));
+        assert_eq!(text(&r.stdout), "ran\n", "{mode}: {}", show(&r));
+        assert!(!r.message.is_empty());
+    }
+    // system(): the forked shell dies at its exec and never runs. The program
+    // reaps it itself and goes on: a filter kills only the caller, so this run is
+    // judged by its exit.
+    let r = exec_attempt(&mut c, "system", SeccompPolicy::SingleProgram);
+    assert_eq!(
+        text(&r.stdout),
+        format!("ran\nsystem signal {}\n", libc::SIGSYS),
+        "{}",
+        show(&r)
+    );
+    // A killed process the init reaps (an orphan) decides the run as the main
+    // process would.
+    let r = exec_attempt(&mut c, "orphan", SeccompPolicy::SingleProgram);
+    assert_eq!(r.status, Status::DisallowedSyscall, "{}", show(&r));
+    assert_eq!(r.exit_code, Some(0), "{}", show(&r));
+    assert_eq!(text(&r.stdout), "ran\norphan gone\n", "{}", show(&r));
+    assert_still_works(&mut c);
+}
+
+#[test]
+fn the_default_policy_lets_a_program_exec() {
+    let _g = shared();
+    let mut c = container();
+    for mode in ["execve", "execveat"] {
+        let r = exec_attempt(&mut c, mode, SeccompPolicy::Default);
+        assert_ok(&r);
+        assert_eq!(text(&r.stdout), "ran\n", "{mode}");
+    }
+    let r = exec_attempt(&mut c, "system", SeccompPolicy::Default);
+    assert_ok(&r);
+    assert_eq!(text(&r.stdout), "ran\nsystem exited 0\n");
+    let r = exec_attempt(&mut c, "orphan", SeccompPolicy::Default);
+    assert_ok(&r);
+    assert_eq!(text(&r.stdout), "ran\norphan gone\n");
 }
 
 #[test]

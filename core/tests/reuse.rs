@@ -56,7 +56,13 @@ fn init_cannot_be_reached(user_namespace: bool) {
     assert_ok(&r);
     let out = lines(&r.stdout);
     // /proc/1 is invisible (hidepid=2, and the init is not dumpable) in every mode.
-    for name in ["oom-score-adj", "coredump-filter", "clear-refs", "list-fds", "environ"] {
+    for name in [
+        "oom-score-adj",
+        "coredump-filter",
+        "clear-refs",
+        "list-fds",
+        "environ",
+    ] {
         assert_eq!(
             field(&out, name),
             format!("err {}", libc::ENOENT),
@@ -115,7 +121,10 @@ fn reset_leaves_no_trace(user_namespace: bool) {
         "no trace could be left, the test proves nothing: {marks:?}"
     );
     let marked = run_guarded(&mut c, "hostile_reuse", &["inspect"]);
-    assert_ne!(marked.stdout, fresh.stdout, "the marks did not show: {marks:?}");
+    assert_ne!(
+        marked.stdout, fresh.stdout,
+        "the marks did not show: {marks:?}"
+    );
     let first_init = c.init_pid();
     drop(c);
 
@@ -129,7 +138,10 @@ fn reset_leaves_no_trace(user_namespace: bool) {
         "/w and /tmp after reset differ from a fresh container's (marks: {marks:?})"
     );
     // A user the ACL would deny can still write: the program itself.
-    let r = sh(&mut c, "echo x > /w/y && echo x > /tmp/y && cat /w/y /tmp/y");
+    let r = sh(
+        &mut c,
+        "echo x > /w/y && echo x > /tmp/y && cat /w/y /tmp/y",
+    );
     assert_ok(&r);
 }
 
@@ -193,7 +205,11 @@ fn one_container_cannot_exhaust_a_per_user_quota_for_another() {
         held.starts_with("inotify made ") && held.contains(&format!("errno {}", libc::EMFILE)),
         "the hog did not exhaust its quota: {held}"
     );
-    assert_eq!(text(&r.stdout), "inotify ok\n", "while the hog held: {held}");
+    assert_eq!(
+        text(&r.stdout),
+        "inotify ok\n",
+        "while the hog held: {held}"
+    );
 }
 
 fn keys_do_not_pass(user_namespace: bool) {

@@ -52,7 +52,11 @@ fn the_memory_of_a_run_is_its_own_after_a_big_read_in_the_same_loan_and_the_next
     let fresh = memory_of_true(&mut c, None).memory;
     let r = c.run(&run_param(["/bin/cat", "/data/big"])).unwrap();
     assert_ok(&r);
-    assert!(r.memory > 32 << 20, "the read was not charged: {}", r.memory);
+    assert!(
+        r.memory > 32 << 20,
+        "the read was not charged: {}",
+        r.memory
+    );
     // The same loan: the page cache the read left must not count.
     let same_loan = memory_of_true(&mut c, None).memory;
     let limited = memory_of_true(&mut c, Some(32 << 20));
@@ -109,7 +113,10 @@ fn tiny_memory_limits_are_refused_or_end_in_a_verdict() {
                 matches!(r.status, Status::Ok | Status::MemoryLimitExceeded),
                 "{program:?} under {limit}: {r:?}"
             );
-            assert!(!c.is_broken(), "{program:?} under {limit} broke the container");
+            assert!(
+                !c.is_broken(),
+                "{program:?} under {limit} broke the container"
+            );
         }
     }
     let r = c.run(&run_param(["/bin/echo", "alive"])).unwrap();
@@ -202,7 +209,11 @@ fn mount_targets_the_container_would_hide_are_refused() {
 #[test]
 fn user_and_system_time_add_up_to_the_cpu_time() {
     let mut c = container();
-    let mut param = run_param(["/bin/sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"]);
+    let mut param = run_param([
+        "/bin/sh",
+        "-c",
+        "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done",
+    ]);
     param.limits = Limits {
         wall_time: Some(Duration::from_secs(30)),
         ..Limits::default()

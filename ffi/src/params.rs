@@ -52,6 +52,10 @@ pub enum seccomp_policy {
     Disabled = 2,
     /// The classic BPF program in `seccomp_filter` / `seccomp_filter_len`.
     Custom = 3,
+    /// DEFAULT, and the runner's exec of the program is the only exec of the run:
+    /// any later execve/execveat (system(), a shell) kills the process that makes
+    /// it (DISALLOWED_SYSCALL when the init reaps it).
+    SingleProgram = 4,
 }
 
 /// One classic BPF instruction, laid out as the kernel's `struct sock_filter`.
@@ -262,6 +266,7 @@ unsafe fn seccomp_from(
         x if x == seccomp_policy::Default as u32 => SeccompPolicy::Default,
         x if x == seccomp_policy::Strict as u32 => SeccompPolicy::Strict,
         x if x == seccomp_policy::Disabled as u32 => SeccompPolicy::Disabled,
+        x if x == seccomp_policy::SingleProgram as u32 => SeccompPolicy::SingleProgram,
         x if x == seccomp_policy::Custom as u32 => {
             // SAFETY: forwarded contract.
             let program = unsafe { args::slice(filter, len, "seccomp_filter") }?;

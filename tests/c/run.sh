@@ -14,7 +14,7 @@ make -s -C ffi install PREFIX="$prefix"
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 export LD_LIBRARY_PATH=$prefix/lib
 
-for p in hostile_hello hostile_memory hostile_forkbomb hostile_sys; do
+for p in hostile_hello hostile_memory hostile_forkbomb hostile_sys hostile_exec; do
     cc -O2 -static -Wall -o "$out/progs/$p" "tests/progs/$p.c"
 done
 

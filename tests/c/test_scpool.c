@@ -444,6 +444,27 @@ static void test_statuses(scpool_pool *pool)
 	scpool_container_release(c);
 }
 
+/* The single-program policy: the program runs, a second exec kills it; the default
+ * policy lets the same exec through. */
+static void test_single_program_seccomp(scpool_pool *pool)
+{
+	scpool_container *c = acquire(pool);
+	scpool_result r;
+	const char *none[] = { "none", NULL };
+	CHECK_OK(run_guarded(c, "hostile_exec", none, NULL, SCPOOL_SECCOMP_POLICY_SINGLE_PROGRAM, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, "ran\n"));
+	scpool_result_free(&r);
+	const char *execve_args[] = { "execve", NULL };
+	CHECK_OK(run_guarded(c, "hostile_exec", execve_args, NULL, SCPOOL_SECCOMP_POLICY_SINGLE_PROGRAM, &r));
+	CHECK(r.status == SCPOOL_STATUS_DISALLOWED_SYSCALL && r.signal == SIGSYS);
+	CHECK(output_is(&r, "ran\n"));
+	scpool_result_free(&r);
+	CHECK_OK(run_guarded(c, "hostile_exec", execve_args, NULL, SCPOOL_SECCOMP_POLICY_DEFAULT, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, "ran\n"));
+	scpool_result_free(&r);
+	scpool_container_release(c);
+}
+
 /* A custom BPF program: kill on getppid, allow the rest (a real filter would also
  * check the architecture; the library's guard in front of it does). */
 static void test_custom_seccomp(scpool_pool *pool)
@@ -916,6 +937,7 @@ int main(int argc, char **argv)
 	test_file_helpers(pool);
 	test_statuses(pool);
 	test_custom_seccomp(pool);
+	test_single_program_seccomp(pool);
 	test_fork_bomb(pool);
 	scpool_pool_free(pool);
 	test_pool_lifecycle();

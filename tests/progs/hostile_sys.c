@@ -8,6 +8,7 @@
  * add_key request_key bpf io_uring process_vm_readv open_by_handle_at init_module
  * x32 clone_ns clone3 clone3_ns socket fork nofile_raise fsize_raise limits shadow
  * hostname proc1root proc1root_dir proc1fd proc1mem fds connect:IPV4:PORT
+ * socket:FAMILY socketpair:FAMILY (a datagram socket of that address family number)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -288,6 +289,21 @@ static long attempt(const char *name)
 		if (s >= 0)
 			close(s);
 		return s;
+	}
+	if (strncmp(name, "socket:", 7) == 0) {
+		int s = socket(atoi(name + 7), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (s >= 0)
+			close(s);
+		return s;
+	}
+	if (strncmp(name, "socketpair:", 11) == 0) {
+		int pair[2];
+		int rc = socketpair(atoi(name + 11), SOCK_DGRAM | SOCK_CLOEXEC, 0, pair);
+		if (rc == 0) {
+			close(pair[0]);
+			close(pair[1]);
+		}
+		return rc;
 	}
 	if (strcmp(name, "fork") == 0) {
 		fflush(stdout);

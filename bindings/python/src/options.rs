@@ -5,6 +5,7 @@
 use crate::convert;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyDict;
 use scpool_core::{ExecveParam, Limits, RunParam, SeccompPolicy};
 use std::ffi::OsString;
@@ -166,18 +167,22 @@ fn seccomp_policy(value: Option<&Bound<'_, PyAny>>) -> PyResult<SeccompPolicy> {
     let Some(value) = value else {
         return Ok(SeccompPolicy::Default);
     };
+    // A custom program: the raw bytes of a struct sock_filter array.
+    if let Ok(program) = value.extract::<PyBackedBytes>() {
+        return SeccompPolicy::custom_from_bytes(&program)
+            .map_err(|e| PyValueError::new_err(format!("seccomp: {e}")));
+    }
     let name: String = value.extract().map_err(|_| {
         PyTypeError::new_err(format!(
-            "seccomp must be \"default\", \"strict\" or \"disabled\", not {}",
+            "seccomp must be {} or the bytes of a BPF program, not {}",
+            SeccompPolicy::NAMES,
             convert::type_name(value)
         ))
     })?;
-    match name.as_str() {
-        "default" => Ok(SeccompPolicy::Default),
-        "strict" => Ok(SeccompPolicy::Strict),
-        "disabled" | "off" => Ok(SeccompPolicy::Disabled),
-        other => Err(PyValueError::new_err(format!(
-            "seccomp must be \"default\", \"strict\" or \"disabled\", not {other:?}"
-        ))),
-    }
+    SeccompPolicy::from_name(&name).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "seccomp must be {} or the bytes of a BPF program, not {name:?}",
+            SeccompPolicy::NAMES
+        ))
+    })
 }

@@ -37,6 +37,7 @@ HOSTILE = [
     "hostile_kill",
     "hostile_sys",
     "hostile_hello",
+    "hostile_exec",
     "daemon",
     "copy",
     "fds",

@@ -59,6 +59,9 @@ def test_bad_arguments(box, args, exception) -> None:
     ({"stack": None}, None),
     ({"seccomp": "paranoid"}, ValueError),
     ({"seccomp": 3}, TypeError),
+    ({"seccomp": "Single-Program"}, ValueError),
+    ({"seccomp": b""}, ValueError),  # a custom program needs an instruction
+    ({"seccomp": b"\x06\x00\x00\x00\x00\x00\xff"}, ValueError),  # 7 bytes
     ({"env": "A=1"}, TypeError),
     ({"env": ["A=\0"]}, scpool.InvalidArgument),
     ({"cwd": "relative"}, scpool.InvalidArgument),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import signal
+import struct
 import time
 
 import scpool
@@ -129,6 +131,44 @@ def test_a_disallowed_syscall_under_the_strict_policy(box, host_ns) -> None:
     assert r.stdout == b"socket ok\n", r
     r = guarded(box, host_ns, "hostile_sys", "ptrace_traceme", seccomp="disabled")
     assert r.status is Status.OK, r
+
+
+def test_the_single_program_policy_kills_a_second_exec(box, host_ns) -> None:
+    r = guarded(box, host_ns, "hostile_exec", "none", seccomp="single-program")
+    assert (r.status, r.stdout) == (Status.OK, b"ran\n"), r
+    for mode in ("execve", "execveat"):
+        r = guarded(box, host_ns, "hostile_exec", mode, seccomp="single-program")
+        assert r.status is Status.DISALLOWED_SYSCALL, (mode, r)
+        assert r.signal == signal.SIGSYS and r.stdout == b"ran\n", (mode, r)
+        # The default policy lets the same exec through.
+        r = guarded(box, host_ns, "hostile_exec", mode)
+        assert (r.status, r.stdout) == (Status.OK, b"ran\n"), (mode, r)
+
+
+def _insn(code: int, jt: int, jf: int, k: int) -> bytes:
+    return struct.pack("=HBBI", code, jt, jf, k)
+
+
+def _on_socket(action: int) -> bytes:
+    """A classic BPF program: `action` for socket(2), allow the rest."""
+    return b"".join([
+        _insn(0x20, 0, 0, 0),    # ld [nr]
+        _insn(0x15, 0, 1, 41),   # jeq socket (x86_64)
+        _insn(0x06, 0, 0, action),
+        _insn(0x06, 0, 0, 0x7fff0000),  # ret ALLOW
+    ])
+
+
+def test_a_custom_bpf_program_kills_or_fails_a_call(box, host_ns) -> None:
+    r = guarded(box, host_ns, "hostile_sys", "socket", seccomp=_on_socket(0x80000000))
+    assert r.status is Status.DISALLOWED_SYSCALL, r
+    assert r.signal == signal.SIGSYS and r.stdout == b"", r
+    program = bytearray(_on_socket(0x00050000 | errno.EACCES))
+    r = guarded(box, host_ns, "hostile_sys", "socket", seccomp=program)
+    assert (r.status, r.stdout) == (Status.OK, f"socket err {errno.EACCES}\n".encode()), r
+    # Everything else is allowed by it.
+    r = guarded(box, host_ns, "hostile_sys", "fork", seccomp=program)
+    assert (r.status, r.stdout) == (Status.OK, b"fork ok\n"), r
 
 
 def test_rlimits_reach_the_program(box) -> None:

@@ -7,6 +7,7 @@
 use crate::error::CliError;
 use crate::seconds::parse_seconds;
 use crate::size::parse_size;
+use scpool_core::SeccompPolicy;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -49,15 +50,6 @@ pub struct CopyOut {
     pub host: PathBuf,
 }
 
-/// The seccomp policy asked for with --seccomp.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SeccompChoice {
-    #[default]
-    Default,
-    Strict,
-    Off,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOptions {
     pub json: bool,
@@ -68,7 +60,7 @@ pub struct RunOptions {
     pub process_limit: Option<u32>,
     /// CPU rate in cores (CFS quota).
     pub cpu_rate: Option<f64>,
-    pub seccomp: SeccompChoice,
+    pub seccomp: SeccompPolicy,
     pub stdin: Option<PathBuf>,
     /// `K=V` entries; [`DEFAULT_ENV`] alone when none were given.
     pub env: Vec<OsString>,
@@ -428,13 +420,9 @@ fn parse_cores(text: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_seccomp(text: &str) -> Result<SeccompChoice, String> {
-    match text {
-        "default" => Ok(SeccompChoice::Default),
-        "strict" => Ok(SeccompChoice::Strict),
-        "off" => Ok(SeccompChoice::Off),
-        _ => Err("expected default, strict or off".into()),
-    }
+/// The built-in policies by their shared names (a custom program has no name).
+fn parse_seccomp(text: &str) -> Result<SeccompPolicy, String> {
+    SeccompPolicy::from_name(text).ok_or_else(|| format!("expected {}", SeccompPolicy::NAMES))
 }
 
 fn parse_bench(mut args: impl Iterator<Item = OsString>) -> Result<Command, CliError> {
@@ -546,7 +534,7 @@ mod tests {
                 output_limit: None,
                 process_limit: None,
                 cpu_rate: None,
-                seccomp: SeccompChoice::Default,
+                seccomp: SeccompPolicy::Default,
                 stdin: None,
                 env: os(&[DEFAULT_ENV]),
                 cwd: PathBuf::from("/w"),
@@ -563,13 +551,17 @@ mod tests {
     fn cpu_rate_and_seccomp() {
         let options = run_options(&["run", "--cpu-rate", "0.5", "--seccomp=strict", "x"]);
         assert_eq!(options.cpu_rate, Some(0.5));
-        assert_eq!(options.seccomp, SeccompChoice::Strict);
+        assert_eq!(options.seccomp, SeccompPolicy::Strict);
+        let options = run_options(&["run", "--seccomp", "single-program", "x"]);
+        assert_eq!(options.seccomp, SeccompPolicy::SingleProgram);
+        let options = run_options(&["run", "--seccomp=off", "x"]);
+        assert_eq!(options.seccomp, SeccompPolicy::Disabled);
         for (args, expected) in [
             (&["run", "--cpu-rate", "0", "x"][..], "at least 0.01"),
             (&["run", "--cpu-rate", "fast", "x"][..], "invalid number"),
             (
                 &["run", "--seccomp", "lax", "x"][..],
-                "default, strict or off",
+                "\"default\", \"strict\", \"single-program\" or \"disabled\"",
             ),
         ] {
             let err = parse(args.iter().map(OsString::from)).unwrap_err();

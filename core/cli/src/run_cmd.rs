@@ -1,6 +1,6 @@
 //! `scpool run`: one fresh container, one program, then the container is destroyed.
 
-use crate::args::{RunOptions, SeccompChoice};
+use crate::args::RunOptions;
 use crate::copy::{copy_in, copy_out};
 use crate::error::{CliError, EXIT_RUNTIME};
 use crate::program;
@@ -8,8 +8,7 @@ use crate::pump::{Drained, Pump};
 use crate::report;
 use crate::stdin;
 use scpool_core::{
-    Container, ContainerConfig, ExecveParam, Limits, RunResult, SeccompPolicy,
-    DEFAULT_CAPTURE_LIMIT,
+    Container, ContainerConfig, ExecveParam, Limits, RunResult, DEFAULT_CAPTURE_LIMIT,
 };
 use std::ffi::OsString;
 use std::fs::File;
@@ -88,11 +87,7 @@ impl Launch {
         param.files = vec![self.stdin.as_fd(), stdout, stderr];
         param.exec_file = self.exec_file.as_ref().map(AsFd::as_fd);
         param.limits = limits(options);
-        param.seccomp = match options.seccomp {
-            SeccompChoice::Default => SeccompPolicy::Default,
-            SeccompChoice::Strict => SeccompPolicy::Strict,
-            SeccompChoice::Off => SeccompPolicy::Disabled,
-        };
+        param.seccomp = options.seccomp.clone();
         param
     }
 }

@@ -50,7 +50,9 @@ Options:
       --cpu-rate CORES        at most CORES of CPU (e.g. 0.5): slower, not killed
       --seccomp POLICY        default (deny escape system calls with EPERM),
                               strict (allow-list for single-process programs;
-                              anything else is DISALLOWED_SYSCALL) or off
+                              anything else is DISALLOWED_SYSCALL),
+                              single-program (default, and any exec after
+                              the program's own is DISALLOWED_SYSCALL) or off
       --stdin FILE            the program reads a sealed in-memory copy of FILE
                               (at most 1G; default: empty input)
       --env K=V               set an environment variable; repeatable. Without

@@ -24,6 +24,8 @@ pub struct Prepared {
     exec_file: Option<OwnedFd>,
     rlimits: Vec<Rlimit>,
     seccomp: Option<Vec<libc::sock_filter>>,
+    /// The single-program policy's second filter (`seccomp_exec`).
+    exec_lock: Option<Vec<libc::sock_filter>>,
     // Owns the strings `envp` points into.
     _env: Vec<CString>,
 }
@@ -53,10 +55,25 @@ impl Prepared {
             exec_file,
             rlimits,
             seccomp,
+            exec_lock: None,
             _env: env,
         }
     }
+
+    /// Lets this run's program make no exec but the runner's own: the filter
+    /// allows exactly the filename pointers `exec` passes, which stay valid (and
+    /// unseen by the program) because `args` and `EMPTY_PATH` do not move.
+    pub fn lock_exec(&mut self) {
+        self.exec_lock = Some(crate::seccomp_exec::exec_lock(
+            self.args[0].as_ptr(),
+            EMPTY_PATH.as_ptr(),
+        ));
+    }
 }
+
+/// The path execveat gets for an exec by descriptor (AT_EMPTY_PATH). One static
+/// string, so the exec lock knows its address.
+static EMPTY_PATH: &std::ffi::CStr = c"";
 
 /// A classic BPF program from its raw bytes (8 bytes per instruction).
 pub fn filter_from_bytes(bytes: &[u8]) -> Option<Vec<libc::sock_filter>> {
@@ -201,7 +218,9 @@ fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
         if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
             fail(report, ExecStage::NoNewPrivs, errno());
         }
-        if let Some(filter) = &p.seccomp {
+        // The policy, then the exec lock: the kernel runs every filter installed
+        // and the strictest answer wins.
+        for filter in [&p.seccomp, &p.exec_lock].into_iter().flatten() {
             let prog = libc::sock_fprog {
                 len: filter.len() as u16,
                 filter: filter.as_ptr() as *mut _,
@@ -217,7 +236,7 @@ fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
                 libc::syscall(
                     libc::SYS_execveat,
                     fd,
-                    c"".as_ptr(),
+                    EMPTY_PATH.as_ptr(),
                     p.argv.as_ptr(),
                     p.envp.as_ptr(),
                     libc::AT_EMPTY_PATH,

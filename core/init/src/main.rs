@@ -19,6 +19,8 @@ mod open;
 mod own_state;
 mod privileges;
 mod runner;
+#[path = "../../src/seccomp_exec.rs"]
+mod seccomp_exec;
 mod sys;
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
@@ -138,7 +140,11 @@ fn main() {
     if let Err(e) = nix::errno::Errno::result(dumpable) {
         send(
             &channel,
-            &error(ErrorKind::System, e as i32, format!("PR_SET_DUMPABLE: {}", e.desc())),
+            &error(
+                ErrorKind::System,
+                e as i32,
+                format!("PR_SET_DUMPABLE: {}", e.desc()),
+            ),
             &[],
         );
         std::process::exit(1);

@@ -146,15 +146,25 @@ pub fn build_root(setup: &Setup) -> SysResult<Writable> {
     for scratch in [&writable.work, &writable.tmp] {
         let at = under_root(root, Path::new(scratch.dir));
         mkdir_all(&at)?;
-        mount_tmpfs(&at, &scratch.options, MsFlags::MS_NOSUID | MsFlags::MS_NODEV)?;
+        mount_tmpfs(
+            &at,
+            &scratch.options,
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        )?;
     }
     let proc_dir = root.join("proc");
     mkdir_all(&proc_dir)?;
     let hidden = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     // hidepid=2: a process that may not ptrace another does not even see its
     // /proc/<pid> directory. The init is not dumpable, so no program sees /proc/1.
-    mount(Some("proc"), &proc_dir, Some("proc"), hidden, Some("hidepid=2"))
-        .context(|| "mounting /proc".into())?;
+    mount(
+        Some("proc"),
+        &proc_dir,
+        Some("proc"),
+        hidden,
+        Some("hidepid=2"),
+    )
+    .context(|| "mounting /proc".into())?;
     protect_proc(&proc_dir)?;
     build_dev(root)?;
 

@@ -97,7 +97,7 @@ fn prepare(
             child::filter_from_bytes(&bytes).ok_or_else(|| invalid("malformed seccomp program"))?,
         ),
     };
-    Ok(Prepared::new(
+    let mut prepared = Prepared::new(
         args,
         env,
         cwd,
@@ -105,7 +105,11 @@ fn prepare(
         exec_file,
         runner_limits(&req.rlimits, creds, own),
         seccomp,
-    ))
+    );
+    if req.single_program {
+        prepared.lock_exec();
+    }
+    Ok(prepared)
 }
 
 /// Runs one program; answers with its report (or an error) once every process of
@@ -146,18 +150,12 @@ pub fn run(
     drop(prepared);
     let started_ns = exec_ns.unwrap_or_else(sys::monotonic_ns);
 
-    let mut file_size_exceeded = false;
+    let mut deaths = Deaths::default();
     // The wall-clock limit runs from the exec, the instant the reported wall time
     // starts from, so a run killed for it never reports less than the limit.
-    let wall_deadline = (wall_limit_ns > 0 && failure.is_none())
-        .then(|| started_ns.saturating_add(wall_limit_ns));
-    let ended = wait_for_main(
-        pid,
-        channel,
-        sigchld,
-        wall_deadline,
-        &mut file_size_exceeded,
-    );
+    let wall_deadline =
+        (wall_limit_ns > 0 && failure.is_none()).then(|| started_ns.saturating_add(wall_limit_ns));
+    let ended = wait_for_main(pid, channel, sigchld, wall_deadline, &mut deaths);
     let (status, maxrss_kib, ended_ns) = (ended.status, ended.maxrss_kib, ended.at_ns);
     sys::kill_all_and_reap();
     // Nothing of the run is left that could still change the init.
@@ -179,7 +177,8 @@ pub fn run(
         user_us: micros(after.user_time()).saturating_sub(micros(before.user_time())),
         system_us: micros(after.system_time()).saturating_sub(micros(before.system_time())),
         maxrss_kib: maxrss_kib.max(0) as u64,
-        file_size_exceeded,
+        file_size_exceeded: deaths.file_size_exceeded,
+        sigsys_killed: deaths.sigsys_killed,
         init_cpu_us: match (init_before, init_after) {
             (Some(b), Some(a)) => (micros(a.user_time()) + micros(a.system_time()))
                 .saturating_sub(micros(b.user_time()) + micros(b.system_time())),
@@ -200,16 +199,25 @@ struct Ended {
     wall_time_exceeded: bool,
 }
 
+/// Signals that killed some process of the run, which the verdict weighs.
+#[derive(Default)]
+struct Deaths {
+    /// SIGXFSZ: RLIMIT_FSIZE was hit.
+    file_size_exceeded: bool,
+    /// SIGSYS: a seccomp kill (or a raise, which the policy cannot tell apart).
+    sigsys_killed: bool,
+}
+
 /// Waits until the main process ends, reaping every other process of the run as it
 /// dies (zombies would otherwise count against process limits), obeying Kill and
-/// killing the run at `wall_deadline` (CLOCK_MONOTONIC ns). Notes whether any
-/// process of the run died of SIGXFSZ.
+/// killing the run at `wall_deadline` (CLOCK_MONOTONIC ns). Notes in `deaths` what
+/// killed any process of the run.
 fn wait_for_main(
     main: i32,
     channel: &mut Channel,
     sigchld: &SignalFd,
     wall_deadline: Option<u64>,
-    file_size_exceeded: &mut bool,
+    deaths: &mut Deaths,
 ) -> Ended {
     let mut wall_time_exceeded = false;
     loop {
@@ -234,8 +242,12 @@ fn wait_for_main(
                 };
                 continue;
             }
-            if pid > 0 && libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGXFSZ {
-                *file_size_exceeded = true;
+            if pid > 0 && libc::WIFSIGNALED(status) {
+                match libc::WTERMSIG(status) {
+                    libc::SIGXFSZ => deaths.file_size_exceeded = true,
+                    libc::SIGSYS => deaths.sigsys_killed = true,
+                    _ => {}
+                }
             }
             if pid == main {
                 return Ended {

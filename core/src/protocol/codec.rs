@@ -222,6 +222,7 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
                 None => w.bool(false),
             }
             w.u64(x.wall_limit_ns);
+            w.bool(x.single_program);
         }
         Request::Kill => w.u8(REQ_KILL),
         Request::Reset => w.u8(REQ_RESET),
@@ -282,6 +283,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
                 None
             },
             wall_limit_ns: r.u64()?,
+            single_program: r.bool()?,
         }),
         REQ_KILL => Request::Kill,
         REQ_RESET => Request::Reset,
@@ -350,6 +352,7 @@ pub fn encode_response(resp: &Response) -> Vec<u8> {
             w.u64(x.system_us);
             w.u64(x.maxrss_kib);
             w.bool(x.file_size_exceeded);
+            w.bool(x.sigsys_killed);
             w.u64(x.init_cpu_us);
             w.bool(x.wall_time_exceeded);
             w.bool(x.init_tampered);
@@ -402,6 +405,7 @@ pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
                 system_us: r.u64()?,
                 maxrss_kib: r.u64()?,
                 file_size_exceeded: r.bool()?,
+                sigsys_killed: r.bool()?,
                 init_cpu_us: r.u64()?,
                 wall_time_exceeded: r.bool()?,
                 init_tampered: r.bool()?,

@@ -63,6 +63,9 @@ pub struct ExecRequest {
     /// Wall-clock limit counted from the program's exec, ns (0: none). The init
     /// enforces it, so the limit and the reported wall time measure one interval.
     pub wall_limit_ns: u64,
+    /// The single-program policy: the init adds a filter that allows only the
+    /// runner's own exec (see `seccomp_exec`).
+    pub single_program: bool,
 }
 
 /// Host to init.
@@ -146,6 +149,9 @@ pub struct ExecReport {
     pub maxrss_kib: u64,
     /// Some process of the run was killed by SIGXFSZ (it hit RLIMIT_FSIZE).
     pub file_size_exceeded: bool,
+    /// Some process of the run was killed by SIGSYS (a seccomp kill, when the
+    /// policy kills: a child that made a forbidden call counts as the main would).
+    pub sigsys_killed: bool,
     /// CPU the init itself used during the run (it shares the run's cgroup), µs.
     pub init_cpu_us: u64,
     /// The init killed the run at its wall-clock limit.

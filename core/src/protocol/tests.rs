@@ -56,6 +56,7 @@ fn sample_requests() -> Vec<Request> {
             }],
             seccomp: Some(vec![6, 0, 0, 0, 0, 0, 0xff, 0x7f]),
             wall_limit_ns: 2_000_000_000,
+            single_program: true,
         }),
         Request::Kill,
         Request::Reset,
@@ -73,6 +74,7 @@ fn sample_responses() -> Vec<Response> {
         system_us: 5,
         maxrss_kib: 6,
         file_size_exceeded: true,
+        sigsys_killed: true,
         init_cpu_us: 8,
         wall_time_exceeded: true,
         init_tampered: false,
@@ -167,6 +169,7 @@ fn unknown_tags_are_errors() {
         rlimits: vec![],
         seccomp: None,
         wall_limit_ns: 0,
+        single_program: false,
     }));
     let exec_fd_at = 1 + 4 + 4 + 4 + 4;
     bytes[exec_fd_at] = 2;

@@ -9,7 +9,15 @@ from ._status import Status
 _Str = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 _Fd = Union[int, IO[Any]]
 _Mount = Union[_Str, Tuple[_Str, _Str], Tuple[_Str, _Str, bool], Tuple[_Str, _Str, bool, bool]]
-_Seccomp = Literal["default", "strict", "disabled", "off"]
+# A built-in policy by name, or a custom classic-BPF program: the raw bytes of a
+# struct sock_filter array (8 bytes per instruction, native byte order, e.g.
+# b"".join(struct.pack("=HBBI", code, jt, jf, k) for ...)). "single-program" is
+# "default" plus: any exec after the run's own kills the process that makes it.
+# A custom program runs behind the library's guard (other architectures killed,
+# x32 refused, clone3 ENOSYS); a process it kills makes the run DISALLOWED_SYSCALL.
+_Seccomp = Union[
+    Literal["default", "strict", "single-program", "disabled", "off"], bytes, bytearray
+]
 
 DEFAULT_MOUNTS: Tuple[str, ...]
 
