@@ -452,7 +452,7 @@ fn the_largest_descriptor_set_is_placed() {
     // 249 files and the executable: the 250 descriptors one message may carry.
     let mut p = ExecveParam::new(["fds"]);
     p.files = vec![null.as_fd(), out.as_fd()];
-    p.files.extend(std::iter::repeat(null.as_fd()).take(247));
+    p.files.extend(std::iter::repeat_n(null.as_fd(), 247));
     p.exec_file = Some(exe.as_fd());
     p.limits.wall_time = Some(SAFETY_WALL_TIME);
     let r = c.execve(&p).unwrap();
