@@ -86,18 +86,10 @@ fn a_container_whose_init_died_while_idle_is_replaced() {
     assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
     wait_until("the init to die", Duration::from_secs(5), || !alive(pid));
 
-    let started = Instant::now();
-    {
-        let mut c = pool.acquire().unwrap();
-        let err = c.run(&echo("x")).unwrap_err();
-        assert!(err.is_container_broken(), "{err}");
-    }
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "a dead container must fail fast"
-    );
-    // The broken one was destroyed and a new one made in its place.
+    // The dead one is noticed through its pidfd at acquire, destroyed, and a new one
+    // made in its place: it is never handed out.
     let mut c = pool.acquire().unwrap();
+    assert!(!c.is_broken());
     assert_ne!(c.init_pid(), pid);
     assert_eq!(c.run(&echo("again")).unwrap().status, Status::Ok);
     drop(c);
