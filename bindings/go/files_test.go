@@ -62,8 +62,10 @@ func TestMkdirListDirWriteFileModeAndTrees(t *testing.T) {
 	if err != nil || len(entries) != 1 || entries[0] != (DirEntry{Name: "x", Kind: KindFile, Mode: 0o600, Size: 3}) {
 		t.Fatalf("ListDir: %+v %v", entries, err)
 	}
-	r := run(t, c, RunParam{Args: []string{"/usr/bin/stat", "-c", "%a %u", "/w/d", "/w/d/x"}})
-	if string(r.Stdout) != "750 65534\n600 65534\n" {
+	// Owned by the program's user: the container's own uid, as id -u prints it.
+	r := run(t, c, RunParam{Args: []string{"/bin/sh", "-c", "/usr/bin/stat -c '%a %u' /w/d /w/d/x; /usr/bin/id -u"}})
+	lines := strings.Split(strings.TrimSpace(string(r.Stdout)), "\n")
+	if len(lines) != 3 || lines[0] != "750 "+lines[2] || lines[1] != "600 "+lines[2] {
 		t.Fatalf("%s", show(r))
 	}
 

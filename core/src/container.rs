@@ -334,15 +334,7 @@ impl Container {
     /// still answers.
     pub fn reset(&mut self) -> Result<()> {
         match self.call(&Request::Reset, &[], CONTROL_TIMEOUT)? {
-            (Response::ResetDone, _) => {
-                if let Some(cgroup) = &self.cgroup {
-                    // Page cache the last runs read in (a compiler, bound host files)
-                    // stays charged to the cgroup; the next borrower's figures and
-                    // limit must not start from it.
-                    cgroup.reclaim();
-                }
-                self.ping()
-            }
+            (Response::ResetDone, _) => self.ping(),
             (Response::Error(e), _) => Err(self.break_with(format!("reset failed: {}", e.message))),
             (other, _) => Err(self.break_with(format!("bad reply to reset: {other:?}"))),
         }

@@ -73,6 +73,8 @@ pub(crate) struct RunLimits {
 pub(crate) struct Baseline {
     cpu_ns: u64,
     oom_kills: u64,
+    /// Charged to the cgroup when the run started.
+    memory: u64,
 }
 
 /// What one run used.
@@ -97,53 +99,6 @@ trait Controllers: Send {
     fn oom_kills(&self) -> io::Result<u64>;
     /// Memory charged to the cgroup now.
     fn current_memory(&self) -> io::Result<u64>;
-    /// Gives back what the kernel can reclaim (page cache): between loans, when no
-    /// program runs.
-    fn reclaim(&self) -> io::Result<()>;
-    /// Page cache charged to the cgroup that could be reclaimed (file pages that are
-    /// not tmpfs files), bytes.
-    fn reclaimable_cache(&self) -> io::Result<u64>;
-}
-
-/// Page cache a run leaves charged beyond this is given back before the next run:
-/// a compiler's binaries and headers (tens of MB) must not count in the memory of
-/// the program compiled.
-const CACHE_LEFT_AFTER_RUN: u64 = 1 << 20;
-
-/// The value of `key` in a "key value" per line text (memory.stat).
-fn stat_field(text: &str, key: &str) -> u64 {
-    text.lines()
-        .filter_map(|line| line.split_once(' '))
-        .find(|(k, _)| *k == key)
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .unwrap_or(0)
-}
-
-fn read_text(dir: &Path, name: &str) -> io::Result<String> {
-    let path = dir.join(name);
-    loop {
-        match std::fs::read_to_string(&path) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            other => return other,
-        }
-    }
-}
-
-/// Writes a control file that is used too rarely to hold open.
-fn write_once(dir: &Path, name: &str, value: &str) -> io::Result<()> {
-    let path = dir.join(name);
-    loop {
-        match std::fs::write(&path, value) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("writing {value:?} to {}: {e}", path.display()),
-                ))
-            }
-            Ok(()) => return Ok(()),
-        }
-    }
 }
 
 /// Reads a number from a control file that is used too rarely to hold open.
@@ -336,6 +291,7 @@ impl ContainerCgroup {
         Ok(Baseline {
             cpu_ns: c.cpu_ns()?,
             oom_kills: c.oom_kills()?,
+            memory: c.current_memory()?,
         })
     }
 
@@ -349,26 +305,17 @@ impl ContainerCgroup {
         self.controllers.current_memory()
     }
 
-    /// Gives back the page cache earlier runs left charged, best effort.
-    pub fn reclaim(&self) {
-        let _ = self.controllers.reclaim();
-    }
-
-    /// The run's totals, once its processes are gone. Page cache the run left
-    /// charged (more than [`CACHE_LEFT_AFTER_RUN`]) is given back before returning,
-    /// so the next run's figures and limit start from the run's own memory only.
+    /// The run's totals, once its processes are gone. The memory figure is the
+    /// peak above what the cgroup held when the run started: page cache earlier runs
+    /// left charged (a compiler's binaries, a data file) and files the loan keeps in
+    /// /w are not the run's. (Dropping that cache instead would make the next run
+    /// read the same pages back in and be charged for them.)
     pub fn end_run(&self, base: &Baseline) -> io::Result<Usage> {
-        let usage = Usage {
+        Ok(Usage {
             cpu_ns: self.cpu_used(base)?,
-            peak_memory: self.controllers.peak_memory()?,
+            peak_memory: self.controllers.peak_memory()?.saturating_sub(base.memory),
             oom_killed: self.controllers.oom_kills()? > base.oom_kills,
-        };
-        if usage.peak_memory > CACHE_LEFT_AFTER_RUN
-            && self.controllers.reclaimable_cache().unwrap_or(0) > CACHE_LEFT_AFTER_RUN
-        {
-            let _ = self.controllers.reclaim();
-        }
-        Ok(usage)
+        })
     }
 }
 

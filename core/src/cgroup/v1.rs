@@ -83,18 +83,7 @@ impl Controllers for V1 {
         self.oom_control.field("oom_kill")
     }
 
-    fn reclaimable_cache(&self) -> io::Result<u64> {
-        let stat = super::read_text(&self.memory_dir, "memory.stat")?;
-        Ok(super::stat_field(&stat, "cache").saturating_sub(super::stat_field(&stat, "shmem")))
-    }
-
     fn current_memory(&self) -> io::Result<u64> {
         super::read_number(&self.memory_dir, "memory.usage_in_bytes")
-    }
-
-    /// force_empty reclaims everything reclaimable; what the init itself holds was
-    /// charged before it moved in, so the cgroup ends near zero.
-    fn reclaim(&self) -> io::Result<()> {
-        super::write_once(&self.memory_dir, "memory.force_empty", "0")
     }
 }

@@ -81,32 +81,7 @@ impl Controllers for V2 {
         self.memory_events.field("oom_kill")
     }
 
-    fn reclaimable_cache(&self) -> io::Result<u64> {
-        let stat = super::read_text(&self.dir, "memory.stat")?;
-        Ok(super::stat_field(&stat, "file").saturating_sub(super::stat_field(&stat, "shmem")))
-    }
-
     fn current_memory(&self) -> io::Result<u64> {
         super::read_number(&self.dir, "memory.current")
-    }
-
-    /// memory.reclaim (5.19+) takes an amount; asking for all that is charged
-    /// reclaims what can be. Older kernels reclaim when memory.high drops below the
-    /// usage, without the OOM killer memory.max would bring; it is lifted again at
-    /// once.
-    fn reclaim(&self) -> io::Result<()> {
-        let current = self.current_memory()?;
-        if current == 0 {
-            return Ok(());
-        }
-        match super::write_once(&self.dir, "memory.reclaim", &current.to_string()) {
-            // EAGAIN: less than asked could be reclaimed, which is expected.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                let lowered = super::write_once(&self.dir, "memory.high", "0");
-                super::write_once(&self.dir, "memory.high", "max")?;
-                lowered
-            }
-            _ => Ok(()),
-        }
     }
 }
