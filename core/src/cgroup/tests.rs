@@ -43,6 +43,7 @@ fn v2_dir(name: &str) -> FakeDir {
         &[
             ("memory.swap.max", ""),
             ("memory.peak", "0\n"),
+            ("memory.current", "0\n"),
             ("memory.max", ""),
             ("memory.events", "low 0\nhigh 0\nmax 0\noom 1\noom_kill 2\n"),
             (
@@ -63,6 +64,7 @@ fn v1_dir(name: &str) -> FakeDir {
             ("memory.limit_in_bytes", ""),
             ("memory.memsw.limit_in_bytes", ""),
             ("memory.max_usage_in_bytes", "1048576\n"),
+            ("memory.usage_in_bytes", "0\n"),
             (
                 "memory.oom_control",
                 "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n",
