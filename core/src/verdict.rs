@@ -85,7 +85,10 @@ pub(crate) fn judge(e: &Evidence<'_>) -> RunResult {
         None => Duration::from_micros(report.user_us + report.system_us),
     };
     let memory = match e.usage {
-        Some(usage) => usage.peak_memory,
+        // The cgroup's peak above the run's start is charged in batches of 64 pages
+        // per CPU, so a tiny run can read 0: it used at least its largest process's
+        // resident set.
+        Some(usage) => usage.peak_memory.max(report.maxrss_kib * 1024),
         None => report.maxrss_kib * 1024,
     };
     let (exit_code, signal) = match report.outcome {
