@@ -151,7 +151,9 @@ unsafe fn peek<'a>(c: *const container) -> Option<&'a Container> {
 #[no_mangle]
 pub unsafe extern "C" fn scpool_container_is_broken(c: *const container) -> c_int {
     // SAFETY: forwarded contract.
-    let broken = guard_value(true, || unsafe { peek(c) }.map_or(true, Container::is_broken));
+    let broken = guard_value(true, || {
+        unsafe { peek(c) }.map_or(true, Container::is_broken)
+    });
     broken.into()
 }
 
