@@ -27,7 +27,16 @@ from ._errors import (
     UnsupportedError,
 )
 from ._status import Status
-from ._scpool import DEFAULT_MOUNTS, Container, Pool, PoolStats, Result, memfd_copy
+from ._scpool import (
+    DEFAULT_LIMITS,
+    DEFAULT_MOUNTS,
+    MIN_MEMORY,
+    Container,
+    Pool,
+    PoolStats,
+    Result,
+    memfd_copy,
+)
 from ._default import default_pool, run
 
 __all__ = [
@@ -40,6 +49,8 @@ __all__ = [
     "default_pool",
     "memfd_copy",
     "DEFAULT_MOUNTS",
+    "DEFAULT_LIMITS",
+    "MIN_MEMORY",
     "Error",
     "InvalidArgument",
     "UnsupportedError",
