@@ -8,8 +8,8 @@
  *  - NULL or malformed arguments give SCPOOL_ERROR_INVALID_ARGUMENT, never a crash;
  *  - structs start with struct_size, set by their _init function: always call it
  *    first, then change fields, so the struct can grow in later versions;
- *  - durations are nanoseconds, sizes bytes; 0 in a scpool_limits field means no
- *    limit (elsewhere each field says what 0 means);
+ *  - durations are nanoseconds, sizes bytes; 0 in a scpool_limits field means its
+ *    default, SCPOOL_DEFAULT_* or no limit (elsewhere each field says what 0 means);
  *  - thread safety is stated per function: a pool is shared freely, a container
  *    handle is used by one thread at a time.
  */
@@ -23,6 +23,23 @@
 #include <stdint.h>
 // The C ABI major version this header describes (also in the SONAME).
 #define SCPOOL_ABI_MAJOR 1
+
+// `uid`/`gid` value: an id of the container's own, from the id range (never a
+// valid id: it is `(uid_t)-1`).
+#define SCPOOL_ID_AUTO UINT32_MAX
+
+// Processes and threads a run may have alive when `scpool_limits.processes` is 0.
+#define SCPOOL_DEFAULT_PROCESSES 256
+
+// Open descriptors (RLIMIT_NOFILE) when `scpool_limits.open_files` is 0.
+#define SCPOOL_DEFAULT_OPEN_FILES 1024
+
+// Stack bytes (RLIMIT_STACK) when `scpool_limits.stack_bytes` is 0.
+#define SCPOOL_DEFAULT_STACK_BYTES (8 << 20)
+
+// The smallest `scpool_limits.memory_bytes` accepted: below it no program can
+// start (SCPOOL_ERROR_INVALID_ARGUMENT).
+#define SCPOOL_MIN_MEMORY_BYTES (1 << 20)
 
 // What every fallible function returns. `SCPOOL_ERROR_OK` (0) is success; on any
 // other code `scpool_last_error_message()` says what went wrong.
@@ -106,6 +123,18 @@ typedef enum scpool_cgroup_mode {
   SCPOOL_CGROUP_MODE_OFF = 2,
 } scpool_cgroup_mode;
 
+// What measured a run's CPU time and memory and enforced its cgroup limits
+// (`scpool_result.accounting`).
+typedef enum scpool_accounting {
+  // No cgroup: CPU time and memory from the kernel's per-process accounting,
+  // limits as rlimits.
+  SCPOOL_ACCOUNTING_NONE = 0,
+  // The container's cgroup v1.
+  SCPOOL_ACCOUNTING_CGROUP_V1 = 1,
+  // The container's cgroup v2.
+  SCPOOL_ACCOUNTING_CGROUP_V2 = 2,
+} scpool_accounting;
+
 // The type of an entry in `scpool_dir_entry.kind`.
 typedef enum scpool_file_kind {
   SCPOOL_FILE_KIND_FILE = 0,
@@ -147,8 +176,8 @@ typedef struct scpool_mount {
 typedef struct scpool_container_config {
   // `sizeof(scpool_container_config)`, set by the `_init` function.
   uint32_t struct_size;
-  // Credentials of the program (default 65534 as root; 0 in rootless mode, where
-  // only id 0 exists inside).
+  // Credentials of the program. Default `SCPOOL_ID_AUTO`: ids of the container's
+  // own from the id range (0 inside a user namespace, where only id 0 exists).
   uint32_t uid;
   uint32_t gid;
   // Non-zero: new user namespace too (rootless mode). Default: on when not root.
@@ -173,6 +202,12 @@ typedef struct scpool_container_config {
   // The cgroup to create container cgroups in (a path like those of
   // /proc/self/cgroup); NULL means the cgroup this process is in.
   const char *cgroup_parent;
+  // Where containers' own ids come from: `id_range_count` ids from
+  // `id_range_first` (default 0x70000000 and 65536, ids no host process uses).
+  // A container takes one for its lifetime; when all are taken, creating one
+  // fails with `SCPOOL_ERROR_SETUP`. (Added after the first version.)
+  uint32_t id_range_first;
+  uint32_t id_range_count;
 } scpool_container_config;
 
 // How a pool sizes itself. Fill with `scpool_pool_config_init()`.
@@ -211,7 +246,9 @@ typedef struct scpool_open_cmd {
   uint32_t mode;
 } scpool_open_cmd;
 
-// Limits of one run. Fill with `scpool_limits_init()`; 0 in any field means no limit.
+// Limits of one run. Fill with `scpool_limits_init()`; 0 in a field means the
+// library's default for it (`SCPOOL_DEFAULT_PROCESSES`, `SCPOOL_DEFAULT_OPEN_FILES`,
+// `SCPOOL_DEFAULT_STACK_BYTES`) or, for the others, no limit.
 typedef struct scpool_limits {
   // `sizeof(scpool_limits)`, set by the `_init` function.
   uint32_t struct_size;
@@ -221,7 +258,8 @@ typedef struct scpool_limits {
   uint64_t cpu_time_ns;
   // Wall-clock time, nanoseconds.
   uint64_t wall_time_ns;
-  // Peak memory of all processes of the run, bytes.
+  // Peak memory of all processes of the run, bytes (at least
+  // `SCPOOL_MIN_MEMORY_BYTES`).
   uint64_t memory_bytes;
   // Bytes the program may write to any one file, and to each captured stream of
   // `scpool_container_run()`.
@@ -232,6 +270,9 @@ typedef struct scpool_limits {
   uint64_t open_files;
   // Stack size, bytes (RLIMIT_STACK).
   uint64_t stack_bytes;
+  // Address space of each process, bytes (RLIMIT_AS): allocations beyond it
+  // fail. Independent of `memory_bytes`. (Added after the first version.)
+  uint64_t address_space_bytes;
 } scpool_limits;
 
 // One classic BPF instruction, laid out as the kernel's `struct sock_filter`.
@@ -295,6 +336,12 @@ typedef struct scpool_result {
   // Why, for RUNNER_ERROR and limit statuses: a NUL-terminated string, "" when
   // there is nothing to say. Owned by the result.
   char *message;
+  // The user-mode and kernel-mode parts of `cpu_time_ns` (they add up to it).
+  // (Added after the first version, like `accounting`.)
+  uint64_t user_time_ns;
+  uint64_t system_time_ns;
+  // What measured these figures: a `scpool_accounting`.
+  uint32_t accounting;
 } scpool_result;
 
 // The convenience run: stdin from a buffer, stdout and stderr captured. Fill with
@@ -416,6 +463,36 @@ void scpool_container_discard(struct scpool_container *c);
 // # Safety
 // `c` is NULL or a live container.
 enum scpool_error scpool_container_ping(struct scpool_container *c);
+
+// Non-zero when the container can no longer be used: its init died (seen at once,
+// without asking it) or misbehaved. Release it: its pool replaces it. A NULL
+// handle counts as broken.
+//
+// Thread safety: one thread per handle.
+//
+// # Safety
+// `c` is NULL or a live container.
+int scpool_container_is_broken(const struct scpool_container *c);
+
+// The host pid of the container's init, or -1 for a NULL handle.
+//
+// Thread safety: one thread per handle.
+//
+// # Safety
+// `c` is NULL or a live container.
+int scpool_container_init_pid(const struct scpool_container *c);
+
+// The uid and gid the container's programs run as, as the host sees them (files
+// they create in a writable bind belong to them): the container's own ids from
+// the id range unless the config fixed them.
+//
+// Thread safety: one thread per handle.
+//
+// # Safety
+// `c` is NULL or a live container; `uid` and `gid` are NULL or writable.
+enum scpool_error scpool_container_program_ids(const struct scpool_container *c,
+                                               uint32_t *uid,
+                                               uint32_t *gid);
 
 // Kills every process but the init, empties /w and /tmp, removes IPC objects: the
 // container is as new.
@@ -627,7 +704,7 @@ enum scpool_error scpool_memfd_copy(const char *path, int *fd);
 // `data` holds `len` bytes (or is NULL with `len` 0); `fd` is NULL or writable.
 enum scpool_error scpool_memfd_sealed(const uint8_t *data, size_t len, int *fd);
 
-// Fills `l` with "no limits" (and its `struct_size`).
+// Fills `l` with zeros, each the default of its field (and its `struct_size`).
 //
 // Thread safety: safe from any thread.
 //
@@ -789,6 +866,12 @@ void scpool_buffer_free(uint8_t *data);
 //
 // Thread safety: safe from any thread.
 const char *scpool_status_name(int s);
+
+// The name of a `scpool_accounting` as every language spells it ("none",
+// "cgroup-v1", "cgroup-v2"), or "unknown".
+//
+// Thread safety: safe from any thread.
+const char *scpool_accounting_name(uint32_t a);
 
 // The library's version ("0.1.0"), a static string.
 //

@@ -23,6 +23,29 @@ const (
 	cCgroupOff       = C.SCPOOL_CGROUP_MODE_OFF
 )
 
+// The library's values for limits left at zero, and its smallest memory limit
+// (from scpool.h, where the core's own values are checked at build time).
+const (
+	DefaultProcesses uint32 = C.SCPOOL_DEFAULT_PROCESSES
+	DefaultOpenFiles uint64 = C.SCPOOL_DEFAULT_OPEN_FILES
+	DefaultStack     uint64 = C.SCPOOL_DEFAULT_STACK_BYTES
+	MinMemory        uint64 = C.SCPOOL_MIN_MEMORY_BYTES
+)
+
+// Accounting is what measured a run's figures and enforced its cgroup limits.
+type Accounting uint32
+
+const (
+	AccountingNone     Accounting = C.SCPOOL_ACCOUNTING_NONE // no cgroup: per-process figures, rlimits
+	AccountingCgroupV1 Accounting = C.SCPOOL_ACCOUNTING_CGROUP_V1
+	AccountingCgroupV2 Accounting = C.SCPOOL_ACCOUNTING_CGROUP_V2
+)
+
+// String gives the name every language uses ("none", "cgroup-v1", "cgroup-v2").
+func (a Accounting) String() string {
+	return C.GoString(C.scpool_accounting_name(C.uint32_t(a)))
+}
+
 // takeErr turns a filled gosp_err into a Go error and frees its message.
 func takeErr(e *C.gosp_err) error {
 	msg := ""

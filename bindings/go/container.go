@@ -22,10 +22,17 @@ type Container struct {
 	mu      sync.Mutex
 	ptr     *C.scpool_container
 	cleanup runtime.Cleanup
+	// Fixed for the container's life.
+	initPID  int
+	uid, gid uint32
 }
 
 func newContainer(ptr *C.scpool_container) *Container {
-	c := &Container{ptr: ptr}
+	c := &Container{ptr: ptr, initPID: int(C.scpool_container_init_pid(ptr))}
+	var uid, gid C.uint32_t
+	if C.scpool_container_program_ids(ptr, &uid, &gid) == C.SCPOOL_ERROR_OK {
+		c.uid, c.gid = uint32(uid), uint32(gid)
+	}
 	// A safety net only: a forgotten Container goes back to its pool when collected.
 	// Releasing an own container destroys it (blocking), so it runs off the
 	// runtime's single cleanup goroutine.
@@ -85,6 +92,22 @@ func (c *Container) Release() error { return c.free(false) }
 // Discard destroys the container instead of giving it back; the pool makes a new
 // one.
 func (c *Container) Discard() error { return c.free(true) }
+
+// InitPID is the host pid of the container's init.
+func (c *Container) InitPID() int { return c.initPID }
+
+// ProgramIDs are the uid and gid the container's programs run as, as the host sees
+// them: the container's own from ContainerConfig.IDRange unless UID or GID fix them.
+func (c *Container) ProgramIDs() (uid, gid uint32) { return c.uid, c.gid }
+
+// Broken reports whether the container can no longer be used: its init died (seen
+// at once, without asking it) or misbehaved. Release it; its pool replaces it. A
+// released container is not broken. It waits for a call in progress.
+func (c *Container) Broken() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ptr != nil && C.scpool_container_is_broken(c.ptr) != 0
+}
 
 // Ping checks that the container's init answers.
 func (c *Container) Ping() error {
@@ -267,6 +290,7 @@ func cLimits(a *arena, l *Limits) (*C.scpool_limits, error) {
 	cl.cpu_rate = C.double(l.CPURate)
 	cl.open_files = C.uint64_t(l.OpenFiles)
 	cl.stack_bytes = C.uint64_t(l.Stack)
+	cl.address_space_bytes = C.uint64_t(l.AddressSpace)
 	return cl, nil
 }
 
@@ -409,13 +433,16 @@ func (c *Container) Run(param RunParam) (*Result, error) {
 func takeResult(r *C.scpool_result) (*Result, error) {
 	defer C.scpool_result_free(r)
 	res := &Result{
-		Status:    Status(r.status),
-		ExitCode:  int(r.exit_code),
-		Signal:    int(r.signal),
-		CPUTime:   durOf(r.cpu_time_ns),
-		WallTime:  durOf(r.wall_time_ns),
-		SetupTime: durOf(r.setup_time_ns),
-		Memory:    uint64(r.memory_bytes),
+		Status:     Status(r.status),
+		ExitCode:   int(r.exit_code),
+		Signal:     int(r.signal),
+		CPUTime:    durOf(r.cpu_time_ns),
+		WallTime:   durOf(r.wall_time_ns),
+		SetupTime:  durOf(r.setup_time_ns),
+		Memory:     uint64(r.memory_bytes),
+		UserTime:   durOf(r.user_time_ns),
+		SystemTime: durOf(r.system_time_ns),
+		Accounting: Accounting(r.accounting),
 	}
 	var err error
 	if r.stdout_data != nil {

@@ -82,6 +82,10 @@ func cContainerConfig(a *arena, cfg *ContainerConfig, extra []Mount) (*C.scpool_
 	if cfg.GID != nil {
 		c.gid = C.uint32_t(*cfg.GID)
 	}
+	if cfg.IDRange != nil {
+		c.id_range_first = C.uint32_t(cfg.IDRange.First)
+		c.id_range_count = C.uint32_t(cfg.IDRange.Count)
+	}
 	if cfg.UserNamespace != nil {
 		c.user_namespace = cbool(*cfg.UserNamespace)
 	}

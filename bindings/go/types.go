@@ -37,17 +37,21 @@ func (s Status) String() string {
 	return fmt.Sprintf("Status(%d)", int(s))
 }
 
-// Limits of one run; the zero value of a field means no limit.
+// Limits of one run; the zero value of a field means the library's default for it
+// (DefaultProcesses, DefaultOpenFiles, DefaultStack) or, for the others, no limit.
 type Limits struct {
 	CPUTime  time.Duration // user+system time of every process of the run
 	WallTime time.Duration
-	Memory   uint64 // peak bytes, all processes together
+	Memory   uint64 // peak bytes, all processes together; at least MinMemory
 	Output   uint64 // bytes per written file and per captured stream
 	// Processes and threads alive at once; fork fails with EAGAIN beyond.
 	Processes uint32
 	CPURate   float64 // cores (0.5 = half a core); slower, never killed
 	OpenFiles uint64
 	Stack     uint64 // bytes
+	// AddressSpace is each process's address space in bytes (RLIMIT_AS):
+	// allocations beyond it fail. Independent of Memory.
+	AddressSpace uint64
 }
 
 func (l *Limits) check() error {
@@ -97,10 +101,20 @@ type Result struct {
 	WallTime  time.Duration // from the exec to the end of the main process
 	SetupTime time.Duration // the sandbox's own cost, from the call to the exec
 	Memory    uint64        // peak bytes
+	// UserTime and SystemTime are the user-mode and kernel-mode parts of CPUTime
+	// (they add up to it).
+	UserTime, SystemTime time.Duration
+	// Accounting says what measured these figures.
+	Accounting Accounting
 	// Stdout and Stderr are captured by Run; nil for Execve.
 	Stdout, Stderr []byte
 	// Message says why, for RunnerError and limit statuses.
 	Message string
+}
+
+// IDRange is Count ids from First, each used as both uid and gid by one container.
+type IDRange struct {
+	First, Count uint32
 }
 
 // Mount binds a host path into the container, read-only unless Writable.
@@ -132,8 +146,13 @@ type ContainerConfig struct {
 	// Rootfs is an unpacked image used as the root instead of host binds.
 	Rootfs   string
 	Hostname string // "" keeps "scpool"
-	// UID and GID of the program: nil keeps the default (65534 as root, 0 rootless).
+	// UID and GID of the program: nil (the default) gives the program ids of the
+	// container's own from IDRange (0 inside a user namespace).
 	UID, GID *uint32
+	// IDRange is where containers' own ids come from; nil keeps the default
+	// (0x70000000 and 65536 ids). When all are taken, creating a container fails
+	// with ErrSetup.
+	IDRange *IDRange
 	// UserNamespace: nil keeps the default (on when not root).
 	UserNamespace *bool
 	// Size caps of /w and /tmp, bytes.

@@ -3,7 +3,7 @@
 use crate::args::{self, SizedStruct};
 use crate::failure::{error, guard, FfiError, FfiResult};
 use crate::results;
-use scpool_core::{CgroupMode, ContainerConfig, Mount, PoolConfig};
+use scpool_core::{CgroupMode, ContainerConfig, IdRange, Mount, PoolConfig};
 use std::os::raw::{c_char, c_int};
 use std::time::Duration;
 
@@ -70,12 +70,18 @@ pub struct container_config {
     /// The cgroup to create container cgroups in (a path like those of
     /// /proc/self/cgroup); NULL means the cgroup this process is in.
     pub cgroup_parent: *const c_char,
+    /// Where containers' own ids come from: `id_range_count` ids from
+    /// `id_range_first` (default 0x70000000 and 65536, ids no host process uses).
+    /// A container takes one for its lifetime; when all are taken, creating one
+    /// fails with `SCPOOL_ERROR_SETUP`. (Added after the first version.)
+    pub id_range_first: u32,
+    pub id_range_count: u32,
 }
 
 impl SizedStruct for container_config {
     const NAME: &'static str = "scpool_container_config";
-    // Version 1 of the ABI: the whole struct.
-    const FIRST_SIZE: usize = std::mem::size_of::<Self>();
+    // The first version ended before the id range.
+    const FIRST_SIZE: usize = std::mem::offset_of!(Self, id_range_first);
 }
 
 /// How a pool sizes itself. Fill with `scpool_pool_config_init()`.
@@ -129,6 +135,8 @@ fn container_defaults() -> container_config {
         setup_timeout_ns: results::nanos(d.setup_timeout),
         cgroup_mode: cgroup_mode::Auto as u32,
         cgroup_parent: std::ptr::null(),
+        id_range_first: d.id_range.first,
+        id_range_count: d.id_range.count,
     }
 }
 
@@ -239,6 +247,10 @@ pub(crate) unsafe fn container_config_from(
             .into_string()
             .map_err(|_| FfiError::invalid("hostname is not UTF-8"))?;
     }
+    config.id_range = IdRange {
+        first: c.id_range_first,
+        count: c.id_range_count,
+    };
     config.uid = (c.uid != ID_AUTO).then_some(c.uid);
     config.gid = (c.gid != ID_AUTO).then_some(c.gid);
     config.user_namespace = c.user_namespace != 0;

@@ -3,7 +3,7 @@
 
 use crate::args;
 use crate::config::{self, container_config};
-use crate::failure::{error, guard, guard_void, FfiError, FfiResult};
+use crate::failure::{error, guard, guard_value, guard_void, FfiError, FfiResult};
 use crate::params::{self, execve_param, run_param};
 use crate::results::{self as result, malloc_copy};
 use scpool_core::{Container, OpenCmd, PooledContainer, RunResult};
@@ -131,6 +131,70 @@ pub unsafe extern "C" fn scpool_container_discard(c: *mut container) {
 pub unsafe extern "C" fn scpool_container_ping(c: *mut container) -> error {
     // SAFETY: forwarded contract.
     guard(|| Ok(unsafe { live(c) }?.ping()?))
+}
+
+/// # Safety
+/// `c` is NULL or a live container not used by another thread during the call.
+unsafe fn peek<'a>(c: *const container) -> Option<&'a Container> {
+    // SAFETY: forwarded contract.
+    unsafe { c.as_ref() }.map(|c| &*c.inner)
+}
+
+/// Non-zero when the container can no longer be used: its init died (seen at once,
+/// without asking it) or misbehaved. Release it: its pool replaces it. A NULL
+/// handle counts as broken.
+///
+/// Thread safety: one thread per handle.
+///
+/// # Safety
+/// `c` is NULL or a live container.
+#[no_mangle]
+pub unsafe extern "C" fn scpool_container_is_broken(c: *const container) -> c_int {
+    // SAFETY: forwarded contract.
+    let broken = guard_value(true, || {
+        unsafe { peek(c) }.is_none_or(Container::is_broken)
+    });
+    broken.into()
+}
+
+/// The host pid of the container's init, or -1 for a NULL handle.
+///
+/// Thread safety: one thread per handle.
+///
+/// # Safety
+/// `c` is NULL or a live container.
+#[no_mangle]
+pub unsafe extern "C" fn scpool_container_init_pid(c: *const container) -> c_int {
+    // SAFETY: forwarded contract.
+    guard_value(-1, || unsafe { peek(c) }.map_or(-1, Container::init_pid))
+}
+
+/// The uid and gid the container's programs run as, as the host sees them (files
+/// they create in a writable bind belong to them): the container's own ids from
+/// the id range unless the config fixed them.
+///
+/// Thread safety: one thread per handle.
+///
+/// # Safety
+/// `c` is NULL or a live container; `uid` and `gid` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn scpool_container_program_ids(
+    c: *const container,
+    uid: *mut u32,
+    gid: *mut u32,
+) -> error {
+    guard(|| {
+        let (uid, gid) = (args::out(uid, "uid")?, args::out(gid, "gid")?);
+        // SAFETY: forwarded contract.
+        let c = unsafe { peek(c) }.ok_or_else(|| FfiError::invalid("container is NULL"))?;
+        let (u, g) = c.program_ids();
+        // SAFETY: both non-NULL and writable by the contract.
+        unsafe {
+            uid.write_unaligned(u);
+            gid.write_unaligned(g);
+        }
+        Ok(())
+    })
 }
 
 /// Kills every process but the init, empties /w and /tmp, removes IPC objects: the

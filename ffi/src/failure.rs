@@ -144,6 +144,12 @@ pub(crate) fn guard_void(body: impl FnOnce()) {
     }
 }
 
+/// For functions that return a plain value instead of a `scpool_error`: a panic
+/// gives `fallback`.
+pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
 /// The message of the last failed call made on this thread ("" after a successful
 /// call of a function that returns a `scpool_error`; the `void` functions leave it
 /// alone). The pointer stays valid until the next such call on this thread.

@@ -11,7 +11,7 @@
 //!   the prefix a caller's `struct_size` covers, so programs built earlier keep
 //!   working;
 //! - durations are nanoseconds, sizes bytes, and 0 in a `scpool_limits` field means
-//!   "no limit";
+//!   the field's default (`SCPOOL_DEFAULT_*`, no limit for most);
 //! - thread safety is stated per function: pools are shared freely, a container
 //!   handle is used by one thread at a time.
 //!
@@ -25,6 +25,7 @@ mod config;
 mod container_handle;
 mod failure;
 mod files;
+mod limit_defaults;
 mod memfd;
 mod params;
 mod pool_handle;
@@ -34,15 +35,19 @@ mod version;
 pub use abi_version::SCPOOL_ABI_MAJOR;
 pub use config::{
     cgroup_mode, container_config, mount, pool_config, scpool_container_config_init,
-    scpool_pool_config_init,
+    scpool_pool_config_init, ID_AUTO,
 };
 pub use container_handle::{
-    container, open_cmd, scpool_container_discard, scpool_container_execve, scpool_container_new,
-    scpool_container_open, scpool_container_ping, scpool_container_read_file,
-    scpool_container_release, scpool_container_reset, scpool_container_run,
-    scpool_container_write_file,
+    container, open_cmd, scpool_container_discard, scpool_container_execve,
+    scpool_container_init_pid, scpool_container_is_broken, scpool_container_new,
+    scpool_container_open, scpool_container_ping, scpool_container_program_ids,
+    scpool_container_read_file, scpool_container_release, scpool_container_reset,
+    scpool_container_run, scpool_container_write_file,
 };
 pub use failure::{error, scpool_error_name, scpool_last_error_errno, scpool_last_error_message};
+pub use limit_defaults::{
+    DEFAULT_OPEN_FILES, DEFAULT_PROCESSES, DEFAULT_STACK_BYTES, MIN_MEMORY_BYTES,
+};
 pub use memfd::scpool_memfd_copy;
 pub use params::{
     execve_param, limits, run_param, scpool_execve_param_init, scpool_limits_init,
@@ -54,7 +59,7 @@ pub use pool_handle::{
     scpool_pool_close, scpool_pool_free, scpool_pool_get_stats, scpool_pool_new,
 };
 pub use results::{
-    pool_stats, result, scpool_buffer_free, scpool_pool_stats_init, scpool_result_free,
-    scpool_result_init, scpool_status_name, status,
+    accounting, pool_stats, result, scpool_accounting_name, scpool_buffer_free,
+    scpool_pool_stats_init, scpool_result_free, scpool_result_init, scpool_status_name, status,
 };
 pub use version::{scpool_abi_major, scpool_version};

@@ -8,7 +8,9 @@ use std::os::fd::BorrowedFd;
 use std::os::raw::{c_char, c_int};
 use std::sync::Arc;
 
-/// Limits of one run. Fill with `scpool_limits_init()`; 0 in any field means no limit.
+/// Limits of one run. Fill with `scpool_limits_init()`; 0 in a field means the
+/// library's default for it (`SCPOOL_DEFAULT_PROCESSES`, `SCPOOL_DEFAULT_OPEN_FILES`,
+/// `SCPOOL_DEFAULT_STACK_BYTES`) or, for the others, no limit.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct limits {
@@ -20,7 +22,8 @@ pub struct limits {
     pub cpu_time_ns: u64,
     /// Wall-clock time, nanoseconds.
     pub wall_time_ns: u64,
-    /// Peak memory of all processes of the run, bytes.
+    /// Peak memory of all processes of the run, bytes (at least
+    /// `SCPOOL_MIN_MEMORY_BYTES`).
     pub memory_bytes: u64,
     /// Bytes the program may write to any one file, and to each captured stream of
     /// `scpool_container_run()`.
@@ -31,12 +34,15 @@ pub struct limits {
     pub open_files: u64,
     /// Stack size, bytes (RLIMIT_STACK).
     pub stack_bytes: u64,
+    /// Address space of each process, bytes (RLIMIT_AS): allocations beyond it
+    /// fail. Independent of `memory_bytes`. (Added after the first version.)
+    pub address_space_bytes: u64,
 }
 
 impl SizedStruct for limits {
     const NAME: &'static str = "scpool_limits";
-    // Version 1 of the ABI: the whole struct.
-    const FIRST_SIZE: usize = std::mem::size_of::<Self>();
+    // The first version ended before the address-space limit.
+    const FIRST_SIZE: usize = std::mem::offset_of!(Self, address_space_bytes);
 }
 
 /// Which system calls a run may make (`seccomp` fields).
@@ -144,6 +150,7 @@ fn limits_defaults() -> limits {
         cpu_rate: 0.0,
         open_files: 0,
         stack_bytes: 0,
+        address_space_bytes: 0,
     }
 }
 
@@ -178,7 +185,7 @@ fn run_param_defaults() -> run_param {
     }
 }
 
-/// Fills `l` with "no limits" (and its `struct_size`).
+/// Fills `l` with zeros, each the default of its field (and its `struct_size`).
 ///
 /// Thread safety: safe from any thread.
 ///
@@ -251,7 +258,7 @@ unsafe fn limits_from(p: *const limits) -> FfiResult<Limits> {
         cpu_rate: (l.cpu_rate != 0.0).then_some(l.cpu_rate),
         open_files: args::nonzero(l.open_files),
         stack: args::nonzero(l.stack_bytes),
-        address_space: None,
+        address_space: args::nonzero(l.address_space_bytes),
     })
 }
 

@@ -3,7 +3,7 @@
 
 use crate::args::{self, SizedStruct};
 use crate::failure::{error, guard, guard_void, FfiError, FfiResult};
-use scpool_core::{PoolStats, RunResult, Status};
+use scpool_core::{Accounting, PoolStats, RunResult, Status};
 use std::os::raw::{c_char, c_int};
 use std::time::Duration;
 
@@ -78,12 +78,42 @@ pub struct result {
     /// Why, for RUNNER_ERROR and limit statuses: a NUL-terminated string, "" when
     /// there is nothing to say. Owned by the result.
     pub message: *mut c_char,
+    /// The user-mode and kernel-mode parts of `cpu_time_ns` (they add up to it).
+    /// (Added after the first version, like `accounting`.)
+    pub user_time_ns: u64,
+    pub system_time_ns: u64,
+    /// What measured these figures: a `scpool_accounting`.
+    pub accounting: u32,
 }
 
 impl SizedStruct for result {
     const NAME: &'static str = "scpool_result";
-    // Version 1 of the ABI: the whole struct.
-    const FIRST_SIZE: usize = std::mem::size_of::<Self>();
+    // The first version ended before the user/system split.
+    const FIRST_SIZE: usize = std::mem::offset_of!(Self, user_time_ns);
+}
+
+/// What measured a run's CPU time and memory and enforced its cgroup limits
+/// (`scpool_result.accounting`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum accounting {
+    /// No cgroup: CPU time and memory from the kernel's per-process accounting,
+    /// limits as rlimits.
+    None = 0,
+    /// The container's cgroup v1.
+    CgroupV1 = 1,
+    /// The container's cgroup v2.
+    CgroupV2 = 2,
+}
+
+impl From<Accounting> for accounting {
+    fn from(a: Accounting) -> Self {
+        match a {
+            Accounting::NoCgroup => accounting::None,
+            Accounting::CgroupV1 => accounting::CgroupV1,
+            Accounting::CgroupV2 => accounting::CgroupV2,
+        }
+    }
 }
 
 /// A pool's counters (`scpool_pool_get_stats()`). Fill `struct_size` with
@@ -213,6 +243,9 @@ pub(crate) unsafe fn write_result(out: *mut result, len: usize, r: &RunResult) -
         stderr_data,
         stderr_len: r.stderr.len(),
         message,
+        user_time_ns: nanos(r.user_time),
+        system_time_ns: nanos(r.system_time),
+        accounting: accounting::from(r.accounting) as u32,
     };
     // SAFETY: checked by check_result_out; the owned pointers lie within FIRST_SIZE.
     unsafe { args::write_sized(out, &written, len) };
@@ -270,6 +303,9 @@ pub unsafe extern "C" fn scpool_result_init(r: *mut result) -> error {
             stderr_data: std::ptr::null_mut(),
             stderr_len: 0,
             message: std::ptr::null_mut(),
+            user_time_ns: 0,
+            system_time_ns: 0,
+            accounting: accounting::None as u32,
         };
         // SAFETY: non-NULL and writable by the contract.
         unsafe { r.write_unaligned(empty) };
@@ -365,6 +401,21 @@ pub extern "C" fn scpool_status_name(s: c_int) -> *const c_char {
     name.as_ptr()
 }
 
+/// The name of a `scpool_accounting` as every language spells it ("none",
+/// "cgroup-v1", "cgroup-v2"), or "unknown".
+///
+/// Thread safety: safe from any thread.
+#[no_mangle]
+pub extern "C" fn scpool_accounting_name(a: u32) -> *const c_char {
+    let name = match a {
+        0 => c"none",
+        1 => c"cgroup-v1",
+        2 => c"cgroup-v2",
+        _ => c"unknown",
+    };
+    name.as_ptr()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,5 +431,32 @@ mod tests {
         // SAFETY: as above.
         let unknown = unsafe { std::ffi::CStr::from_ptr(scpool_status_name(99)) };
         assert_eq!(unknown.to_bytes(), b"UNKNOWN");
+    }
+
+    #[test]
+    fn accounting_codes_and_names_match_the_core() {
+        for a in [
+            Accounting::NoCgroup,
+            Accounting::CgroupV1,
+            Accounting::CgroupV2,
+        ] {
+            assert_eq!(accounting::from(a) as u32, a as u32);
+            // SAFETY: scpool_accounting_name returns a static NUL-terminated string.
+            let name = unsafe { std::ffi::CStr::from_ptr(scpool_accounting_name(a as u32)) };
+            assert_eq!(name.to_str().unwrap(), a.name());
+        }
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn structs_that_grew_accept_their_first_size() {
+        // The sizes of the first ABI version on 64-bit targets: programs built then
+        // pass them, so the prefix they cover must never change.
+        assert_eq!(<result as SizedStruct>::FIRST_SIZE, 88);
+        assert_eq!(<crate::params::limits as SizedStruct>::FIRST_SIZE, 64);
+        assert_eq!(
+            <crate::config::container_config as SizedStruct>::FIRST_SIZE,
+            96
+        );
     }
 }

@@ -7,6 +7,7 @@
  * Exits 0 when every check passed; prints each failed check. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -882,6 +883,206 @@ static void test_invalid_arguments(scpool_pool *pool)
 	scpool_container_release(c);
 }
 
+/* The accounting a container with a cgroup gets on this host: v2 when the unified
+ * hierarchy is mounted at /sys/fs/cgroup, else v1. */
+static uint32_t host_accounting(void)
+{
+	return access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ? SCPOOL_ACCOUNTING_CGROUP_V2
+								       : SCPOOL_ACCOUNTING_CGROUP_V1;
+}
+
+/* Each container's program runs as an id of its own from the configured range; a
+ * range of one id serves one container at a time. */
+static void test_container_ids(void)
+{
+	scpool_container_config config;
+	CHECK_OK(scpool_container_config_init(&config));
+	CHECK(config.uid == SCPOOL_ID_AUTO && config.gid == SCPOOL_ID_AUTO);
+	CHECK(config.id_range_first == 0x70000000u && config.id_range_count == 65536u);
+	config.id_range_first = 0x7ff00001u;
+	config.id_range_count = 1;
+	scpool_container *a = NULL, *b = (scpool_container *)1;
+	CHECK_OK(scpool_container_new(&config, &a));
+	if (a == NULL)
+		return;
+	uint32_t uid = 0, gid = 0;
+	CHECK_OK(scpool_container_program_ids(a, &uid, &gid));
+	CHECK(uid == 0x7ff00001u && gid == 0x7ff00001u);
+	const char *argv[] = { "/bin/sh", "-c", "id -u; id -g", NULL };
+	scpool_result r;
+	CHECK_OK(run(a, argv, NULL, NULL, &r));
+	char want[64];
+	snprintf(want, sizeof(want), "%u\n%u\n", uid, gid);
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, want));
+	scpool_result_free(&r);
+	/* The range is exhausted while the first container lives. */
+	CHECK_CODE(scpool_container_new(&config, &b), SCPOOL_ERROR_SETUP);
+	CHECK(strstr(scpool_last_error_message(), "taken") != NULL);
+	CHECK_INVALID(scpool_container_program_ids(NULL, &uid, &gid));
+	CHECK_INVALID(scpool_container_program_ids(a, NULL, &gid));
+	scpool_container_release(a);
+	/* Destroying the container gave its id back. */
+	CHECK_OK(scpool_container_new(&config, &b));
+	scpool_container_release(b);
+
+	/* A caller built before the id range passes the shorter struct: the fields past
+	 * it are never read (a count of 0 would be refused). */
+	CHECK_OK(scpool_container_config_init(&config));
+	config.id_range_count = 0;
+	CHECK_INVALID(scpool_container_new(&config, &a));
+	config.struct_size = offsetof(scpool_container_config, id_range_first);
+	a = NULL;
+	CHECK_OK(scpool_container_new(&config, &a));
+	CHECK_OK(scpool_container_program_ids(a, &uid, &gid));
+	CHECK(uid >= 0x70000000u && uid < 0x70000000u + 65536u);
+	scpool_container_release(a);
+}
+
+/* Unset limits are the library's defaults, which the header names; a memory limit
+ * below the minimum is refused by the library; the address-space limit is RLIMIT_AS. */
+static void test_limit_defaults_and_address_space(scpool_pool *pool)
+{
+	scpool_container *c = acquire(pool);
+	const char *argv[] = { "/bin/sh", "-c", "ulimit -n; ulimit -s; ulimit -v", NULL };
+	scpool_result r;
+	CHECK_OK(run(c, argv, NULL, NULL, &r));
+	char want[128];
+	snprintf(want, sizeof(want), "%llu\n%llu\nunlimited\n", (unsigned long long)SCPOOL_DEFAULT_OPEN_FILES,
+		 (unsigned long long)SCPOOL_DEFAULT_STACK_BYTES / 1024);
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, want));
+	scpool_result_free(&r);
+
+	scpool_limits limits;
+	CHECK_OK(scpool_limits_init(&limits));
+	CHECK(limits.address_space_bytes == 0 && limits.open_files == 0 && limits.processes == 0);
+	limits.address_space_bytes = 64 * MIB;
+	CHECK_OK(run(c, argv, NULL, &limits, &r));
+	snprintf(want, sizeof(want), "%llu\n%llu\n65536\n", (unsigned long long)SCPOOL_DEFAULT_OPEN_FILES,
+		 (unsigned long long)SCPOOL_DEFAULT_STACK_BYTES / 1024);
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, want));
+	scpool_result_free(&r);
+	/* A caller built before address_space_bytes: the field is not read. */
+	limits.struct_size = offsetof(scpool_limits, address_space_bytes);
+	CHECK_OK(run(c, argv, NULL, &limits, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && r.stdout_len > 10 &&
+	      memcmp(r.stdout_data + r.stdout_len - 10, "unlimited\n", 10) == 0);
+	scpool_result_free(&r);
+
+	CHECK_OK(scpool_limits_init(&limits));
+	limits.memory_bytes = 64 * 1024;
+	const char *true_argv[] = { "/bin/true", NULL };
+	CHECK_INVALID(run(c, true_argv, NULL, &limits, &r));
+	char minimum[32];
+	snprintf(minimum, sizeof(minimum), "%llu", (unsigned long long)SCPOOL_MIN_MEMORY_BYTES);
+	CHECK(strstr(scpool_last_error_message(), minimum) != NULL);
+	limits.memory_bytes = SCPOOL_MIN_MEMORY_BYTES;
+	CHECK_OK(run(c, true_argv, NULL, &limits, &r));
+	scpool_result_free(&r);
+	scpool_container_release(c);
+}
+
+/* CPU time splits into user and system time exactly; the result names what
+ * measured it; a caller built before the split gets only the older fields. */
+static void test_cpu_split_and_accounting(scpool_pool *pool)
+{
+	scpool_container *c = acquire(pool);
+	const char *argv[] = { "/bin/sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done", NULL };
+	scpool_result r;
+	CHECK_OK(run(c, argv, NULL, NULL, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK);
+	CHECK(r.user_time_ns > r.system_time_ns);
+	CHECK(r.user_time_ns + r.system_time_ns == r.cpu_time_ns);
+	CHECK(r.accounting == host_accounting());
+	CHECK(strcmp(scpool_accounting_name(r.accounting), host_accounting() == SCPOOL_ACCOUNTING_CGROUP_V1
+								    ? "cgroup-v1"
+								    : "cgroup-v2") == 0);
+	scpool_result_free(&r);
+
+	scpool_run_param p;
+	CHECK_OK(scpool_run_param_init(&p));
+	p.argv = argv;
+	CHECK_OK(scpool_result_init(&r));
+	r.struct_size = offsetof(scpool_result, user_time_ns);
+	r.user_time_ns = 12345;
+	r.accounting = 77;
+	CHECK_OK(scpool_container_run(c, &p, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && r.cpu_time_ns > 0);
+	CHECK(r.user_time_ns == 12345 && r.accounting == 77);
+	scpool_result_free(&r);
+	scpool_container_release(c);
+
+	scpool_container_config config;
+	CHECK_OK(scpool_container_config_init(&config));
+	config.cgroup_mode = SCPOOL_CGROUP_MODE_OFF;
+	CHECK_OK(scpool_container_new(&config, &c));
+	CHECK_OK(run(c, argv, NULL, NULL, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && r.accounting == SCPOOL_ACCOUNTING_NONE);
+	CHECK(strcmp(scpool_accounting_name(r.accounting), "none") == 0);
+	CHECK(r.user_time_ns + r.system_time_ns == r.cpu_time_ns && r.user_time_ns > 0);
+	scpool_result_free(&r);
+	scpool_container_release(c);
+	CHECK(strcmp(scpool_accounting_name(99), "unknown") == 0);
+}
+
+/* Waits until process `pid` has exited (a zombie, or gone). */
+static void wait_dead(int pid)
+{
+	char path[64], stat[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (int i = 0; i < 1000; i++) {
+		FILE *f = fopen(path, "r");
+		if (f == NULL)
+			return;
+		size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+		fclose(f);
+		stat[n] = 0;
+		const char *end = strrchr(stat, ')');
+		if (end != NULL && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X'))
+			return;
+		usleep(10 * 1000);
+	}
+	fprintf(stderr, "process %d did not die\n", pid);
+	failures++;
+}
+
+/* A pool never hands out a container whose init died while it was idle, and a held
+ * container whose init dies reads as broken before any call. */
+static void test_dead_init(void)
+{
+	scpool_pool *pool = new_pool(1);
+	scpool_container *c = acquire(pool);
+	int pid = scpool_container_init_pid(c);
+	CHECK(pid > 0 && scpool_container_is_broken(c) == 0);
+	scpool_container_release(c);
+	scpool_pool_stats stats;
+	scpool_pool_stats_init(&stats);
+	for (int i = 0; i < 1000; i++) {
+		CHECK_OK(scpool_pool_get_stats(pool, &stats));
+		if (stats.idle == 1)
+			break;
+		usleep(10 * 1000);
+	}
+	CHECK(stats.idle == 1);
+	CHECK(kill(pid, SIGKILL) == 0);
+	wait_dead(pid);
+	c = acquire(pool);
+	CHECK(scpool_container_init_pid(c) != pid && scpool_container_is_broken(c) == 0);
+	const char *argv[] = { "/bin/echo", "alive", NULL };
+	scpool_result r;
+	CHECK_OK(run(c, argv, NULL, NULL, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, "alive\n"));
+	scpool_result_free(&r);
+
+	pid = scpool_container_init_pid(c);
+	CHECK(kill(pid, SIGKILL) == 0);
+	wait_dead(pid);
+	CHECK(scpool_container_is_broken(c) == 1);
+	CHECK_CODE(scpool_container_ping(c), SCPOOL_ERROR_CONTAINER_BROKEN);
+	scpool_container_release(c);
+	CHECK(scpool_container_is_broken(NULL) == 1 && scpool_container_init_pid(NULL) == -1);
+	scpool_pool_free(pool);
+}
+
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -941,10 +1142,14 @@ int main(int argc, char **argv)
 	test_custom_seccomp(pool);
 	test_single_program_seccomp(pool);
 	test_fork_bomb(pool);
+	test_limit_defaults_and_address_space(pool);
+	test_cpu_split_and_accounting(pool);
 	scpool_pool_free(pool);
 	test_pool_lifecycle();
 	test_cancel_acquire();
 	test_own_container();
+	test_container_ids();
+	test_dead_init();
 	test_threads();
 
 	int fds_after = count_fds();

@@ -4,7 +4,7 @@ use crate::convert;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString, PyTuple};
-use scpool_core::{CgroupMode, Mount, PoolConfig};
+use scpool_core::{CgroupMode, IdRange, Mount, PoolConfig};
 use std::path::PathBuf;
 
 /// The keywords of `Pool(...)`, as Python gave them (None when absent).
@@ -26,6 +26,7 @@ pub struct PoolKeywords<'py> {
     pub tmp_size: Option<Bound<'py, PyAny>>,
     pub uid: Option<Bound<'py, PyAny>>,
     pub gid: Option<Bound<'py, PyAny>>,
+    pub id_range: Option<Bound<'py, PyAny>>,
     pub user_namespace: Option<Bound<'py, PyAny>>,
     pub setup_timeout: Option<Bound<'py, PyAny>>,
     pub cgroup: Option<Bound<'py, PyAny>>,
@@ -119,6 +120,9 @@ impl PoolKeywords<'_> {
         if let Some(gid) = u32_of(&self.gid, "gid")? {
             container.gid = Some(gid);
         }
+        if let Some(range) = &self.id_range {
+            container.id_range = id_range(range)?;
+        }
         if let Some(d) = seconds(&self.setup_timeout, "setup_timeout")? {
             container.setup_timeout = d;
         }
@@ -131,6 +135,22 @@ impl PoolKeywords<'_> {
         }
         Ok(config)
     }
+}
+
+/// `(first, count)`; the core decides which ranges are valid.
+fn id_range(value: &Bound<'_, PyAny>) -> PyResult<IdRange> {
+    let wrong = || PyTypeError::new_err("id_range must be a (first, count) tuple of ints");
+    let tuple = value.cast::<PyTuple>().map_err(|_| wrong())?;
+    if tuple.len() != 2 {
+        return Err(wrong());
+    }
+    let part = |i: usize, what: &str| -> PyResult<u32> {
+        convert::count_u32(Some(&tuple.get_item(i)?), what)?.ok_or_else(wrong)
+    };
+    Ok(IdRange {
+        first: part(0, "id_range first")?,
+        count: part(1, "id_range count")?,
+    })
 }
 
 fn cgroup_mode(value: &Bound<'_, PyAny>) -> PyResult<CgroupMode> {

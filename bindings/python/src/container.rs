@@ -31,6 +31,7 @@ pub struct PyContainer {
     /// every later call raises ContainerBroken.
     lost: AtomicBool,
     init_pid: i32,
+    program_ids: (u32, u32),
     owner: Owner,
 }
 
@@ -63,6 +64,7 @@ impl PyContainer {
     pub fn new(container: PooledContainer, owner: Owner) -> Self {
         PyContainer {
             init_pid: container.init_pid(),
+            program_ids: container.program_ids(),
             container: Mutex::new(Some(container)),
             released: AtomicBool::new(false),
             broken: AtomicBool::new(false),
@@ -342,10 +344,24 @@ impl PyContainer {
     }
 
     /// True when the container's init died or misbehaved (or a call failed inside
-    /// scpool and the container was discarded): release it.
+    /// scpool and the container was discarded): release it. Checked now (the
+    /// init's death is seen without asking it) unless a call is in progress, whose
+    /// end updates it: this never waits.
     #[getter]
     fn broken(&self) -> bool {
+        if let Ok(slot) = self.container.try_lock() {
+            if let Some(container) = slot.as_ref() {
+                self.broken.store(container.is_broken(), Ordering::Relaxed);
+            }
+        }
         !self.released() && self.broken.load(Ordering::Relaxed)
+    }
+
+    /// `(uid, gid)` the container's programs run as, as the host sees them: ids of
+    /// the container's own from the pool's `id_range` unless `uid`/`gid` fix them.
+    #[getter]
+    fn program_ids(&self) -> (u32, u32) {
+        self.program_ids
     }
 
     /// Host pid of the container's init.

@@ -29,6 +29,18 @@ fn _scpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(memfd::memfd_copy, m)?)?;
     m.add_function(wrap_pyfunction!(memfd::sealed_memfd, m)?)?;
     m.add_function(wrap_pyfunction!(host_error_for_test, m)?)?;
+    let defaults = pyo3::types::PyDict::new(m.py());
+    defaults.set_item("process_limit", scpool_core::defaults::PROCESSES)?;
+    defaults.set_item("open_files", scpool_core::defaults::OPEN_FILES)?;
+    defaults.set_item("stack", scpool_core::defaults::STACK)?;
+    // Read-only: a mapping proxy over the core's values.
+    let proxy = m
+        .py()
+        .import("types")?
+        .getattr("MappingProxyType")?
+        .call1((defaults,))?;
+    m.add("DEFAULT_LIMITS", proxy)?;
+    m.add("MIN_MEMORY", scpool_core::MIN_MEMORY)?;
     m.add(
         "DEFAULT_MOUNTS",
         PyTuple::new(m.py(), scpool_core::DEFAULT_MOUNTS)?,

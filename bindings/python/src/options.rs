@@ -24,6 +24,7 @@ const COMMON: &[&str] = &[
     "cpu_rate",
     "open_files",
     "stack",
+    "address_space_limit",
     "seccomp",
 ];
 

@@ -3,7 +3,7 @@
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyBytes;
-use scpool_core::{RunResult, Status};
+use scpool_core::{Accounting, RunResult, Status};
 
 /// The member of the Python enum `scpool.Status` for a core status.
 pub fn status_member(py: Python<'_>, status: Status) -> PyResult<Bound<'_, PyAny>> {
@@ -26,6 +26,11 @@ pub struct PyRunResult {
     /// User + system CPU time of every process and thread of the run.
     #[pyo3(get)]
     cpu_time: f64,
+    /// The user-mode and kernel-mode parts of `cpu_time`.
+    #[pyo3(get)]
+    user_time: f64,
+    #[pyo3(get)]
+    system_time: f64,
     /// From the program's exec to the end of its main process.
     #[pyo3(get)]
     wall_time: f64,
@@ -41,6 +46,7 @@ pub struct PyRunResult {
     /// Why, for RUNNER_ERROR and limit statuses; empty otherwise.
     #[pyo3(get)]
     message: String,
+    accounting: Accounting,
 }
 
 impl PyRunResult {
@@ -50,6 +56,9 @@ impl PyRunResult {
             exit_code: r.exit_code,
             signal: r.signal,
             cpu_time: r.cpu_time.as_secs_f64(),
+            user_time: r.user_time.as_secs_f64(),
+            system_time: r.system_time.as_secs_f64(),
+            accounting: r.accounting,
             wall_time: r.wall_time.as_secs_f64(),
             setup_time: r.setup_time.as_secs_f64(),
             memory: r.memory,
@@ -78,6 +87,12 @@ impl PyRunResult {
     #[getter]
     fn stderr<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         self.stderr.bind(py).clone()
+    }
+
+    /// What measured the figures: "cgroup-v1", "cgroup-v2" or "none".
+    #[getter]
+    fn accounting(&self) -> &'static str {
+        self.accounting.name()
     }
 
     /// True when the program exited with code 0.

@@ -56,6 +56,8 @@ pub struct RunOptions {
     pub time_limit: Option<Duration>,
     pub wall_time_limit: Option<Duration>,
     pub memory_limit: Option<u64>,
+    /// RLIMIT_AS of each process.
+    pub address_space_limit: Option<u64>,
     pub output_limit: Option<u64>,
     pub process_limit: Option<u32>,
     /// CPU rate in cores (CFS quota).
@@ -295,6 +297,7 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, CliErr
     let mut time_limit = None;
     let mut wall_time_limit = None;
     let mut memory_limit = None;
+    let mut address_space_limit = None;
     let mut output_limit = None;
     let mut process_limit = None;
     let mut cpu_rate = None;
@@ -349,6 +352,11 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, CliErr
                 let bytes = parsed(&name, &text, positive_size, HELP)?;
                 set_once(&mut memory_limit, bytes, &name, HELP)?;
             }
+            "address-space-limit" => {
+                let text = option.text_value(&mut args, HELP)?;
+                let bytes = parsed(&name, &text, positive_size, HELP)?;
+                set_once(&mut address_space_limit, bytes, &name, HELP)?;
+            }
             "output-limit" => {
                 let text = option.text_value(&mut args, HELP)?;
                 let bytes = parsed(&name, &text, parse_size, HELP)?;
@@ -396,6 +404,7 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, CliErr
         time_limit,
         wall_time_limit,
         memory_limit,
+        address_space_limit,
         output_limit,
         process_limit,
         cpu_rate,
@@ -531,6 +540,7 @@ mod tests {
                 time_limit: None,
                 wall_time_limit: None,
                 memory_limit: None,
+                address_space_limit: None,
                 output_limit: None,
                 process_limit: None,
                 cpu_rate: None,
@@ -580,6 +590,8 @@ mod tests {
             "--memory-limit",
             "256M",
             "--output-limit=1K",
+            "--address-space-limit",
+            "1G",
             "--process-limit",
             "16",
             "--stdin",
@@ -608,6 +620,7 @@ mod tests {
         assert_eq!(options.wall_time_limit, Some(Duration::from_millis(500)));
         assert_eq!(options.memory_limit, Some(256 << 20));
         assert_eq!(options.output_limit, Some(1024));
+        assert_eq!(options.address_space_limit, Some(1 << 30));
         assert_eq!(options.process_limit, Some(16));
         assert_eq!(options.stdin, Some(PathBuf::from("in.txt")));
         assert_eq!(options.env, os(&["A=1", "B=x=y", "EMPTY="]));

@@ -55,9 +55,12 @@ pub fn to_json(result: &RunResult) -> String {
         .int_or_null("exit_code", result.exit_code)
         .int_or_null("signal", result.signal)
         .seconds("cpu_time", result.cpu_time)
+        .seconds("user_time", result.user_time)
+        .seconds("system_time", result.system_time)
         .seconds("wall_time", result.wall_time)
         .uint("memory", result.memory)
         .seconds("setup_time", result.setup_time)
+        .string("accounting", result.accounting.name())
         .bytes("stdout", &result.stdout)
         .bytes("stderr", &result.stderr);
     if !result.message.is_empty() {
@@ -144,7 +147,7 @@ mod tests {
     fn json_has_every_field() {
         assert_eq!(
             to_json(&result(Status::Ok, Some(0), None)),
-            r#"{"status":"OK","exit_code":0,"signal":null,"cpu_time":0.003000000,"wall_time":0.004500000,"memory":2097152,"setup_time":0.000250000,"stdout":"hi\n","stderr":"\"oops\"�"}"#
+            r#"{"status":"OK","exit_code":0,"signal":null,"cpu_time":0.003000000,"user_time":0.002000000,"system_time":0.001000000,"wall_time":0.004500000,"memory":2097152,"setup_time":0.000250000,"accounting":"cgroup-v1","stdout":"hi\n","stderr":"\"oops\"�"}"#
         );
         let mut killed = result(Status::WallTimeLimitExceeded, None, Some(9));
         killed.message = "wall time limit of 500ms exceeded".into();

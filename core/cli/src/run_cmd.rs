@@ -98,6 +98,7 @@ fn limits(options: &RunOptions) -> Limits {
         cpu_time: options.time_limit,
         wall_time: options.wall_time_limit,
         memory: options.memory_limit,
+        address_space: options.address_space_limit,
         output: options.output_limit,
         processes: options.process_limit,
         cpu_rate: options.cpu_rate,

@@ -40,6 +40,9 @@ Options:
       --time-limit S          CPU time limit, seconds (e.g. 0.5)
       --wall-time-limit S     wall-clock time limit, seconds
       --memory-limit SIZE     memory limit of all the program's processes
+      --address-space-limit SIZE
+                              address space of each process (RLIMIT_AS):
+                              allocations beyond it fail
       --output-limit SIZE     files the program writes may grow to SIZE bytes,
                               and stdout and stderr may carry SIZE bytes each;
                               more is OUTPUT_LIMIT_EXCEEDED. Without it, --json
@@ -90,11 +93,14 @@ For statuses 124 and 125, scpool prints 'scpool: STATUS: why' on stderr.
 
 With --json, stdout carries only the JSON object, on one line:
   {\"status\":\"OK\",\"exit_code\":0,\"signal\":null,\"cpu_time\":0.001,
-   \"wall_time\":0.002,\"memory\":1048576,\"setup_time\":0.0005,
+   \"user_time\":0.0008,\"system_time\":0.0002,\"wall_time\":0.002,
+   \"memory\":1048576,\"setup_time\":0.0005,\"accounting\":\"cgroup-v1\",
    \"stdout\":\"...\",\"stderr\":\"...\",\"message\":\"...\"}
 status is one of OK, NONZERO_EXIT, SIGNALLED, TIME_LIMIT_EXCEEDED,
 WALL_TIME_LIMIT_EXCEEDED, MEMORY_LIMIT_EXCEEDED, OUTPUT_LIMIT_EXCEEDED,
-DISALLOWED_SYSCALL, RUNNER_ERROR. Times are seconds, memory is peak bytes,
+DISALLOWED_SYSCALL, RUNNER_ERROR. Times are seconds (user_time and
+system_time add up to cpu_time), memory is peak bytes, accounting says what
+measured them (cgroup-v1, cgroup-v2, or none without a cgroup),
 exit_code and signal are null when they do not apply, stdout and stderr are
 text (invalid UTF-8 replaced by U+FFFD), message is present only when not
 empty. The exit status is 0 whenever the program was run, whatever its

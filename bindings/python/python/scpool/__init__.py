@@ -29,7 +29,17 @@ from ._errors import (
     UnsupportedError,
 )
 from ._status import Status
-from ._scpool import DEFAULT_MOUNTS, Container, Pool, PoolStats, Result, memfd_copy, sealed_memfd
+from ._scpool import (
+    DEFAULT_LIMITS,
+    DEFAULT_MOUNTS,
+    MIN_MEMORY,
+    Container,
+    Pool,
+    PoolStats,
+    Result,
+    memfd_copy,
+    sealed_memfd,
+)
 from ._default import default_pool, run
 
 __all__ = [
@@ -43,6 +53,8 @@ __all__ = [
     "memfd_copy",
     "sealed_memfd",
     "DEFAULT_MOUNTS",
+    "DEFAULT_LIMITS",
+    "MIN_MEMORY",
     "Error",
     "InvalidArgument",
     "UnsupportedError",

@@ -2,7 +2,7 @@
 
 import os
 from types import TracebackType
-from typing import IO, Any, Dict, List, Literal, Optional, Sequence, SupportsIndex, Tuple, Type, Union
+from typing import IO, Any, Dict, Mapping, List, Literal, Optional, Sequence, SupportsIndex, Tuple, Type, Union
 
 from ._status import Status
 
@@ -20,6 +20,10 @@ _Seccomp = Union[
 ]
 
 DEFAULT_MOUNTS: Tuple[str, ...]
+# Limits a run gets when the keyword is left out, by keyword.
+DEFAULT_LIMITS: Mapping[str, int]
+# The smallest memory_limit accepted, bytes.
+MIN_MEMORY: int
 
 class Result:
     """What one run did. Times are seconds, memory is bytes."""
@@ -31,6 +35,9 @@ class Result:
     exit_code: Optional[int]
     signal: Optional[int]
     cpu_time: float
+    user_time: float
+    system_time: float
+    accounting: Literal["none", "cgroup-v1", "cgroup-v2"]
     wall_time: float
     setup_time: float
     memory: int
@@ -72,6 +79,7 @@ class Container:
         cpu_rate: Optional[float] = None,
         open_files: Optional[int] = None,
         stack: Optional[int] = None,
+        address_space_limit: Optional[int] = None,
         seccomp: _Seccomp = "default",
     ) -> Result: ...
     def execve(
@@ -90,6 +98,7 @@ class Container:
         cpu_rate: Optional[float] = None,
         open_files: Optional[int] = None,
         stack: Optional[int] = None,
+        address_space_limit: Optional[int] = None,
         seccomp: _Seccomp = "default",
     ) -> Result: ...
     def open(
@@ -125,6 +134,8 @@ class Container:
     def broken(self) -> bool: ...
     @property
     def init_pid(self) -> int: ...
+    @property
+    def program_ids(self) -> Tuple[int, int]: ...
     def __enter__(self) -> "Container": ...
     def __exit__(
         self,
@@ -155,6 +166,7 @@ class Pool:
         tmp_size: Optional[SupportsIndex] = None,
         uid: Optional[SupportsIndex] = None,
         gid: Optional[SupportsIndex] = None,
+        id_range: Optional[Tuple[SupportsIndex, SupportsIndex]] = None,
         user_namespace: Optional[bool] = None,
         setup_timeout: Optional[float] = None,
         cgroup: Optional[Literal["auto", "required", "off"]] = None,

@@ -1,0 +1,81 @@
+package scpool
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// hostAccounting is what a container with a cgroup uses on this host: v2 when the
+// unified hierarchy is mounted at /sys/fs/cgroup, else v1.
+func hostAccounting() Accounting {
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		return AccountingCgroupV2
+	}
+	return AccountingCgroupV1
+}
+
+const ulimits = "ulimit -n; ulimit -s; ulimit -v"
+
+// Limits left at zero are the library's defaults (the binding adds none of its
+// own); AddressSpace is each process's RLIMIT_AS.
+func TestDefaultLimitsAndAddressSpace(t *testing.T) {
+	c := acquire(t, pool)
+	r := run(t, c, RunParam{Args: []string{"/bin/sh", "-c", ulimits}})
+	want := fmt.Sprintf("%d\n%d\nunlimited\n", DefaultOpenFiles, DefaultStack/1024)
+	if r.Status != StatusOK || string(r.Stdout) != want {
+		t.Fatalf("want %q: %s", want, show(r))
+	}
+	r = run(t, c, RunParam{Args: []string{"/bin/sh", "-c", ulimits}, Limits: Limits{AddressSpace: 64 * mib}})
+	want = fmt.Sprintf("%d\n%d\n65536\n", DefaultOpenFiles, DefaultStack/1024)
+	if r.Status != StatusOK || string(r.Stdout) != want {
+		t.Fatalf("want %q: %s", want, show(r))
+	}
+}
+
+// A memory limit below the core's minimum is refused by the core, with its number.
+func TestMemoryLimitBelowMinimum(t *testing.T) {
+	c := acquire(t, pool)
+	_, err := c.Run(RunParam{Args: []string{"/bin/true"}, Limits: Limits{Memory: 64 << 10}})
+	if !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), strconv.FormatUint(MinMemory, 10)) {
+		t.Fatalf("64K memory limit: %v", err)
+	}
+	r := run(t, c, RunParam{Args: []string{"/bin/true"}, Limits: Limits{Memory: MinMemory}})
+	if r.Status != StatusOK {
+		t.Fatalf("%s", show(r))
+	}
+}
+
+const spin = "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"
+
+// CPU time splits exactly into user and system time; the result says what measured
+// it, with cgroups and without.
+func TestCPUSplitAndAccounting(t *testing.T) {
+	c := acquire(t, pool)
+	r := run(t, c, RunParam{Args: []string{"/bin/sh", "-c", spin}})
+	if r.Status != StatusOK || r.UserTime <= r.SystemTime || r.UserTime+r.SystemTime != r.CPUTime {
+		t.Fatalf("user %v system %v: %s", r.UserTime, r.SystemTime, show(r))
+	}
+	if r.Accounting != hostAccounting() || r.Accounting.String() != hostAccounting().String() {
+		t.Fatalf("accounting %v, want %v", r.Accounting, hostAccounting())
+	}
+	own, err := NewContainer(ContainerConfig{CgroupMode: CgroupOff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Release()
+	r = run(t, own, RunParam{Args: []string{"/bin/sh", "-c", spin}})
+	if r.Status != StatusOK || r.Accounting != AccountingNone || r.Accounting.String() != "none" ||
+		r.UserTime == 0 || r.UserTime+r.SystemTime != r.CPUTime {
+		t.Fatalf("without cgroups: accounting %v user %v system %v: %s", r.Accounting, r.UserTime, r.SystemTime, show(r))
+	}
+	names := map[Accounting]string{AccountingNone: "none", AccountingCgroupV1: "cgroup-v1", AccountingCgroupV2: "cgroup-v2"}
+	for a, name := range names {
+		if a.String() != name {
+			t.Errorf("%d is %q, want %q", uint32(a), a.String(), name)
+		}
+	}
+}

@@ -1,0 +1,76 @@
+//! `scpool run` end to end (as root: real containers): the limits and result
+//! fields the CLI passes through from the library.
+
+use std::process::{Command, Output};
+
+fn scpool(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scpool"))
+        .args(args)
+        .output()
+        .expect("running scpool")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The number after `"key":` in a one-line JSON object.
+fn number(json: &str, key: &str) -> f64 {
+    let at = json.find(&format!("\"{key}\":")).expect(key) + key.len() + 3;
+    let end = json[at..].find([',', '}']).unwrap() + at;
+    json[at..end].parse().expect(key)
+}
+
+#[test]
+fn a_memory_limit_below_the_minimum_is_refused_by_the_library() {
+    let out = scpool(&["run", "--memory-limit", "64K", "/bin/true"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&scpool_core::MIN_MEMORY.to_string()),
+        "the message names the minimum: {err}"
+    );
+}
+
+#[test]
+fn the_address_space_limit_is_each_process_rlimit_as() {
+    let out = scpool(&[
+        "run",
+        "--address-space-limit",
+        "64M",
+        "/bin/sh",
+        "-c",
+        "ulimit -v",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "65536\n");
+    // Unset, there is none.
+    let out = scpool(&["run", "/bin/sh", "-c", "ulimit -v"]);
+    assert_eq!(stdout(&out), "unlimited\n");
+}
+
+#[test]
+fn json_splits_cpu_time_and_names_the_accounting() {
+    let spin = "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done";
+    let out = scpool(&["run", "--json", "/bin/sh", "-c", spin]);
+    let json = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{json}");
+    let (user, system, cpu) = (
+        number(&json, "user_time"),
+        number(&json, "system_time"),
+        number(&json, "cpu_time"),
+    );
+    assert!(user > system, "{json}");
+    // Printed with nine decimals: whole nanoseconds that add up.
+    assert_eq!(
+        (user * 1e9).round() as u64 + (system * 1e9).round() as u64,
+        (cpu * 1e9).round() as u64,
+        "{json}"
+    );
+    let unified = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    let accounting = if unified { "cgroup-v2" } else { "cgroup-v1" };
+    assert!(
+        json.contains(&format!("\"accounting\":\"{accounting}\"")),
+        "{json}"
+    );
+}
