@@ -104,7 +104,7 @@ impl Report {
         Some(self.1.load(Ordering::SeqCst)).filter(|ns| *ns != 0)
     }
 
-    fn set(&self, stage: ExecStage, errno: i32) {
+    pub fn set(&self, stage: ExecStage, errno: i32) {
         self.0.store(
             ((stage as u64) << 32) | errno as u32 as u64,
             Ordering::SeqCst,
@@ -131,23 +131,38 @@ pub struct Launch<'a> {
 /// Bytes of the runner's own stack until its exec.
 const STACK_BYTES: usize = 64 * 1024;
 
-/// A stack for runners, allocated once.
+/// Stacks for a runner and, in rootless mode, for the reaper of its PID namespace
+/// (`pid_ns`), allocated once.
 pub struct RunnerStack(Vec<u8>);
 
 impl RunnerStack {
     pub fn new() -> Self {
-        Self(vec![0; STACK_BYTES])
+        Self(vec![0; 2 * STACK_BYTES])
+    }
+
+    /// The 16-byte aligned top of the runner's stack (stacks grow down).
+    pub fn top(&mut self) -> usize {
+        (self.0.as_mut_ptr() as usize + STACK_BYTES) & !15
+    }
+
+    /// The top of the second stack, for the reaper.
+    pub fn reaper_top(&mut self) -> usize {
+        (self.0.as_mut_ptr() as usize + 2 * STACK_BYTES) & !15
     }
 }
 
 /// Starts the runner; returns once it exec'd or failed (CLONE_VFORK). Returns its
 /// pid, or the errno of clone.
 pub fn spawn(launch: &Launch<'_>, stack: &mut RunnerStack) -> Result<i32, nix::errno::Errno> {
-    // The stack grows down: its 16-byte aligned top.
-    let top = (stack.0.as_mut_ptr() as usize + STACK_BYTES) & !15;
+    spawn_at(launch, stack.top())
+}
+
+/// [`spawn`] on the stack whose top is `top`: also called by the reaper of a
+/// rootless run's PID namespace, which shares our memory.
+pub fn spawn_at(launch: &Launch<'_>, top: usize) -> Result<i32, nix::errno::Errno> {
     // SAFETY: `runner_main` only makes system calls on data `launch` points to, which
-    // outlives the runner's use of it: CLONE_VFORK suspends us until it execs or
-    // exits, and the stack is ours until then.
+    // outlives the runner's use of it: CLONE_VFORK suspends the caller until it
+    // execs or exits, and the stack at `top` is reserved for it until then.
     let pid = unsafe {
         libc::clone(
             runner_main,

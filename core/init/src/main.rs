@@ -17,6 +17,7 @@ mod mount;
 mod namespace;
 mod open;
 mod own_state;
+mod pid_ns;
 mod privileges;
 mod runner;
 #[path = "../../src/seccomp_exec.rs"]

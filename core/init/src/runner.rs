@@ -2,6 +2,7 @@
 
 use crate::child::{self, Prepared};
 use crate::own_state::OwnState;
+use crate::pid_ns;
 use crate::protocol::codec::{decode_request, encode_response};
 use crate::protocol::*;
 use crate::sys::{self, cstring};
@@ -10,6 +11,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::resource::{getrusage, UsageWho};
 use nix::sys::signalfd::SignalFd;
 use std::os::fd::{AsFd, OwnedFd};
+use std::sync::atomic::Ordering;
 
 /// Who the program runs as.
 pub struct Credentials {
@@ -139,7 +141,14 @@ pub fn run(
         creds,
         report: child::Report::default(),
     };
-    let pid = match child::spawn(&launch, stack) {
+    // Rootless, the program shares the init's uid: it runs in a PID namespace of
+    // its own, where the init has no pid it could act on.
+    let reaper = pid_ns::Reaper::default();
+    let spawned = match creds.user_namespace {
+        true => pid_ns::spawn(&launch, stack, &reaper),
+        false => child::spawn(&launch, stack),
+    };
+    let pid = match spawned {
         Ok(pid) => pid,
         Err(e) => return system("clone", e),
     };
@@ -156,7 +165,13 @@ pub fn run(
     let wall_deadline =
         (wall_limit_ns > 0 && failure.is_none()).then(|| started_ns.saturating_add(wall_limit_ns));
     let ended = wait_for_main(pid, channel, sigchld, wall_deadline, &mut deaths);
-    let (status, maxrss_kib, ended_ns) = (ended.status, ended.maxrss_kib, ended.at_ns);
+    let (status, maxrss_kib, ended_ns) = match reaper.program_end() {
+        // The reaper saw the program end; its own exit is not the program's.
+        Some(end) => (end.status, end.maxrss_kib, end.ended_ns),
+        None => (ended.status, ended.maxrss_kib, ended.at_ns),
+    };
+    deaths.file_size_exceeded |= reaper.file_size_exceeded.load(Ordering::SeqCst);
+    deaths.sigsys_killed |= reaper.sigsys_killed.load(Ordering::SeqCst);
     sys::kill_all_and_reap();
     // Nothing of the run is left that could still change the init.
     let init_tampered = creds.user_namespace && OwnState::capture() != *own;

@@ -94,6 +94,8 @@ pub enum ExecStage {
     NoNewPrivs = 5,
     Seccomp = 6,
     Exec = 7,
+    /// Entering the run's own PID namespace (rootless mode).
+    Namespace = 8,
 }
 
 impl ExecStage {
@@ -106,6 +108,7 @@ impl ExecStage {
             5 => Self::NoNewPrivs,
             6 => Self::Seccomp,
             7 => Self::Exec,
+            8 => Self::Namespace,
             _ => return None,
         })
     }
@@ -119,6 +122,7 @@ impl ExecStage {
             Self::NoNewPrivs => "setting no_new_privs",
             Self::Seccomp => "installing the seccomp filter",
             Self::Exec => "executing the program",
+            Self::Namespace => "entering the run's PID namespace",
         }
     }
 }
