@@ -14,6 +14,12 @@
 //! ```
 
 pub mod cgroup;
+
+/// The README's Rust examples: collected as doc-tests, so CI compiles and runs what
+/// a reader copies.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
 pub mod config;
 pub mod container;
 pub mod error;
