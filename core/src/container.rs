@@ -67,6 +67,8 @@ pub struct Container {
     _id: Option<IdLease>,
     /// The program's uid is the container's alone.
     own_uid: bool,
+    /// A run since the last reset had a seccomp policy that allows keyctl.
+    keys_possible: bool,
     /// The program's uid and gid as the host sees them.
     program_ids: (u32, u32),
     broken: Option<String>,
@@ -120,6 +122,7 @@ impl Container {
             no_cgroup,
             _id: id,
             own_uid,
+            keys_possible: false,
             program_ids,
             broken: None,
             next_nonce: 1,
@@ -227,6 +230,7 @@ impl Container {
     /// status; an `Err` means the run could not be attempted or the container broke.
     pub fn execve(&mut self, param: &ExecveParam<'_>) -> Result<RunResult> {
         let request = validate::execve(param, self.enforcement())?;
+        self.keys_possible |= !param.seccomp.denies_keyrings();
         let mut fds: Vec<RawFd> = param.files.iter().map(|f| f.as_raw_fd()).collect();
         fds.extend(param.exec_file.map(|f| f.as_raw_fd()));
         self.ensure_usable()?;
@@ -330,11 +334,18 @@ impl Container {
         Ok(result)
     }
 
-    /// Kills every process but the init, empties /w and /tmp, and checks the init
-    /// still answers.
+    /// Kills every process but the init, empties /w and /tmp, removes IPC objects
+    /// and any key a run could have left; the init's reply shows it still answers.
     pub fn reset(&mut self) -> Result<()> {
-        match self.call(&Request::Reset, &[], CONTROL_TIMEOUT)? {
-            (Response::ResetDone, _) => self.ping(),
+        let reset = Request::Reset {
+            clear_keys: self.keys_possible,
+        };
+        // The reply itself shows the init answers: no ping after it.
+        match self.call(&reset, &[], CONTROL_TIMEOUT)? {
+            (Response::ResetDone, _) => {
+                self.keys_possible = false;
+                Ok(())
+            }
             (Response::Error(e), _) => Err(self.break_with(format!("reset failed: {}", e.message))),
             (other, _) => Err(self.break_with(format!("bad reply to reset: {other:?}"))),
         }

@@ -282,6 +282,12 @@ impl SeccompPolicy {
     }
 
     /// Whether a SIGSYS death means the policy killed the process.
+    /// Whether the policy refuses keyctl, add_key and request_key, so a run under it
+    /// cannot leave keys behind.
+    pub(crate) fn denies_keyrings(&self) -> bool {
+        matches!(self, Self::Default | Self::Strict | Self::SingleProgram)
+    }
+
     pub(crate) fn kills(&self) -> bool {
         !matches!(self, Self::Disabled)
     }

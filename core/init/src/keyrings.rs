@@ -42,12 +42,15 @@ fn has_keys(uid: u32) -> bool {
         .unwrap_or(true)
 }
 
-/// At reset, with no program running: empties the init's session keyring (which
-/// every runner inherited) and, when the program's uid owns keys, its user and
+/// Empties the init's session keyring, which every runner inherits.
+pub fn clear_session() {
+    let _ = keyctl(KEYCTL_CLEAR, KEY_SPEC_SESSION_KEYRING);
+}
+
+/// With no program running: when the program's uid owns keys, empties its user and
 /// user-session keyrings, from a child that takes that uid (a keyring is found by
 /// the uid of the caller).
 pub fn clear(uid: u32, gid: u32) {
-    let _ = keyctl(KEYCTL_CLEAR, KEY_SPEC_SESSION_KEYRING);
     if !has_keys(uid) {
         return;
     }

@@ -229,10 +229,13 @@ fn serve(
             }
             // A kill that raced with the end of its run: nothing is running now.
             Request::Kill => {}
-            Request::Reset => {
+            Request::Reset { clear_keys } => {
                 sys::kill_all_and_reap();
                 ipc::remove_all();
-                keyrings::clear(creds.uid, creds.gid);
+                keyrings::clear_session();
+                if clear_keys {
+                    keyrings::clear(creds.uid, creds.gid);
+                }
                 let response = match writable.wipe() {
                     Ok(()) => Response::ResetDone,
                     Err(e) => error(ErrorKind::System, e.errno as i32, e.to_string()),

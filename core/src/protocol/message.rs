@@ -79,7 +79,12 @@ pub enum Request {
     Execve(ExecRequest),
     /// Kill every process of the current run (sent when the wall-time limit expires).
     Kill,
-    Reset,
+    /// Kill what is left of the runs, empty /w and /tmp, remove IPC objects and,
+    /// with `clear_keys` (a run's seccomp policy allowed keyctl), the program uid's
+    /// keyrings. Reply: ResetDone, or Error.
+    Reset {
+        clear_keys: bool,
+    },
     Shutdown,
 }
 
