@@ -44,17 +44,23 @@ fn system(context: &str, errno: Errno) -> Response {
 fn runner_limits(requested: &[Rlimit], creds: &Credentials, own: &OwnState) -> Vec<Rlimit> {
     requested
         .iter()
-        .map(|r| match own.limits.get(r.resource as usize) {
-            Some(&(_, own_hard))
-                if r.hard > own_hard && (creds.user_namespace || r.hard == libc::RLIM_INFINITY) =>
-            {
-                Rlimit {
-                    resource: r.resource,
-                    soft: r.soft.min(own_hard),
-                    hard: own_hard,
-                }
-            }
-            _ => *r,
+        .filter_map(|r| {
+            let Some(&(own_soft, own_hard)) = own.limits.get(r.resource as usize) else {
+                return Some(*r);
+            };
+            let capped =
+                r.hard > own_hard && (creds.user_namespace || r.hard == libc::RLIM_INFINITY);
+            let (soft, hard) = match capped {
+                true => (r.soft.min(own_hard), own_hard),
+                false => (r.soft, r.hard),
+            };
+            // The runner starts with the init's limits, which no program can change
+            // (`own_state` checks): a value equal to them needs no system call.
+            ((soft, hard) != (own_soft, own_hard)).then_some(Rlimit {
+                resource: r.resource,
+                soft,
+                hard,
+            })
         })
         .collect()
 }

@@ -101,20 +101,6 @@ trait Controllers: Send {
     fn current_memory(&self) -> io::Result<u64>;
 }
 
-/// Reads a number from a control file that is used too rarely to hold open.
-fn read_number(dir: &Path, name: &str) -> io::Result<u64> {
-    let path = dir.join(name);
-    let text = loop {
-        match std::fs::read_to_string(&path) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            other => break other?,
-        }
-    };
-    text.trim()
-        .parse()
-        .map_err(|_| io::Error::other(format!("{}: not a number: {text:?}", path.display())))
-}
-
 pub(crate) struct ContainerCgroup {
     version: CgroupVersion,
     controllers: Box<dyn Controllers>,

@@ -4,10 +4,11 @@
 use super::knob::Knob;
 use super::Controllers;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub(crate) struct V1 {
-    memory_dir: PathBuf,
+    /// Read at the start of each run: held open.
+    memory_usage: Knob,
     cpu_usage: Knob,
     memory_limit: Knob,
     memsw_limit: Option<Knob>,
@@ -22,7 +23,7 @@ const CFS_PERIOD_US: u64 = 100_000;
 impl V1 {
     pub fn open(cpu: &Path, cpuacct: &Path, memory: &Path, pids: &Path) -> io::Result<Self> {
         let v1 = Self {
-            memory_dir: memory.to_path_buf(),
+            memory_usage: Knob::open(memory, "memory.usage_in_bytes", false)?,
             cpu_usage: Knob::open(cpuacct, "cpuacct.usage", true)?,
             memory_limit: Knob::open(memory, "memory.limit_in_bytes", true)?,
             memsw_limit: Knob::open_optional(memory, "memory.memsw.limit_in_bytes", true)?,
@@ -84,6 +85,6 @@ impl Controllers for V1 {
     }
 
     fn current_memory(&self) -> io::Result<u64> {
-        super::read_number(&self.memory_dir, "memory.usage_in_bytes")
+        self.memory_usage.number()
     }
 }

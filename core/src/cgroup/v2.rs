@@ -3,10 +3,11 @@
 use super::knob::Knob;
 use super::Controllers;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub(crate) struct V2 {
-    dir: PathBuf,
+    /// Read at the start of each run: held open.
+    memory_current: Knob,
     cpu_stat: Knob,
     memory_max: Knob,
     /// Per-descriptor peak: writing to it resets what this descriptor reads (6.12+).
@@ -28,7 +29,7 @@ impl V2 {
         let memory_peak = Knob::open(dir, "memory.peak", true)?;
         let peak_resettable = memory_peak.write("reset").is_ok();
         Ok(Self {
-            dir: dir.to_path_buf(),
+            memory_current: Knob::open(dir, "memory.current", false)?,
             cpu_stat: Knob::open(dir, "cpu.stat", false)?,
             memory_max: Knob::open(dir, "memory.max", true)?,
             memory_peak,
@@ -82,6 +83,6 @@ impl Controllers for V2 {
     }
 
     fn current_memory(&self) -> io::Result<u64> {
-        super::read_number(&self.dir, "memory.current")
+        self.memory_current.number()
     }
 }
