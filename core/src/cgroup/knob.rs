@@ -2,6 +2,7 @@
 //! Every access retries EINTR (see [`crate::eintr`]).
 
 use crate::eintr::retry;
+use crate::error::doing;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -16,7 +17,7 @@ impl Knob {
     pub fn open(dir: &Path, name: &'static str, write: bool) -> io::Result<Self> {
         let path = dir.join(name);
         let file = retry(|| OpenOptions::new().read(true).write(write).open(&path))
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+            .map_err(|e| doing(path.display().to_string(), e))?;
         Ok(Self { file, name })
     }
 
@@ -56,8 +57,6 @@ impl Knob {
     pub fn write(&self, value: &str) -> io::Result<()> {
         retry(|| self.file.write_at(value.as_bytes(), 0))
             .map(drop)
-            .map_err(|e| {
-                io::Error::new(e.kind(), format!("writing {value:?} to {}: {e}", self.name))
-            })
+            .map_err(|e| doing(format!("writing {value:?} to {}", self.name), e))
     }
 }

@@ -145,7 +145,7 @@ fn unique_name() -> String {
 
 fn mkdir(dir: &Path) -> io::Result<()> {
     crate::eintr::retry(|| std::fs::create_dir(dir))
-        .map_err(|e| io::Error::new(e.kind(), format!("creating {}: {e}", dir.display())))
+        .map_err(|e| crate::error::doing(format!("creating {}", dir.display()), e))
 }
 
 /// Removes a cgroup directory, waiting briefly for the last processes to be freed
