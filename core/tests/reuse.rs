@@ -257,9 +257,9 @@ fn rootless_keys_do_not_pass_to_the_next_borrower() {
     keys_do_not_pass(true);
 }
 
-#[test]
-fn the_container_sees_its_own_cgroup_as_the_root() {
-    let mut c = container();
+fn sees_its_own_cgroup_as_the_root(user_namespace: bool) {
+    let pool = pool(user_namespace);
+    let mut c = pool.acquire().unwrap();
     let r = run_guarded(&mut c, "hostile_reuse", &["limits"]);
     assert_ok(&r);
     let cgroups: Vec<String> = lines(&r.stdout)
@@ -276,8 +276,27 @@ fn the_container_sees_its_own_cgroup_as_the_root() {
 }
 
 #[test]
+fn the_container_sees_its_own_cgroup_as_the_root() {
+    sees_its_own_cgroup_as_the_root(false);
+}
+
+#[test]
+fn a_rootless_container_sees_its_own_cgroup_as_the_root() {
+    sees_its_own_cgroup_as_the_root(true);
+}
+
+#[test]
 fn runs_start_from_the_default_limits_whatever_the_last_run_had() {
-    let pool = pool(false);
+    default_limits_after_small_ones(false);
+}
+
+#[test]
+fn rootless_runs_start_from_the_default_limits_whatever_the_last_run_had() {
+    default_limits_after_small_ones(true);
+}
+
+fn default_limits_after_small_ones(user_namespace: bool) {
+    let pool = pool(user_namespace);
     let mut c = pool.acquire().unwrap();
     let small = Limits {
         open_files: Some(64),
