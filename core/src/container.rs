@@ -67,6 +67,9 @@ pub struct Container {
     _id: Option<IdLease>,
     /// The program's uid is the container's alone.
     own_uid: bool,
+    /// Processes of the container in its cgroup during a run besides the program's:
+    /// the init, and in rootless mode the run's reaper (see the init's `pid_ns`).
+    helpers: u32,
     /// A run since the last reset had a seccomp policy that allows keyctl.
     keys_possible: bool,
     /// The program's uid and gid as the host sees them.
@@ -122,6 +125,7 @@ impl Container {
             no_cgroup,
             _id: id,
             own_uid,
+            helpers: if config.user_namespace { 2 } else { 1 },
             keys_possible: false,
             program_ids,
             broken: None,
@@ -237,7 +241,7 @@ impl Container {
 
         let called_ns = monotonic_ns();
         let baseline = match &mut self.cgroup {
-            Some(cgroup) => match cgroup.begin_run(param.limits.cgroup_limits()) {
+            Some(cgroup) => match cgroup.begin_run(param.limits.cgroup_limits(self.helpers)) {
                 Ok(baseline) => Some(baseline),
                 // The kernel refuses a memory limit below what the cgroup holds and
                 // cannot reclaim: the files this loan left in /w and /tmp.
