@@ -236,3 +236,67 @@ fn a_process_limit_of_n_lets_the_program_run_n_processes() {
 fn rootless_a_process_limit_of_n_lets_the_program_run_n_processes() {
     the_process_limit_counts_the_program_only(true);
 }
+
+/// A 64 MiB host file that is not in the page cache, so the container that reads it
+/// is charged for its pages.
+fn uncached_file() -> std::path::PathBuf {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let path = scratch_dir().join("review-uncached-64m");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let block = vec![7u8; 1 << 20];
+    for _ in 0..64 {
+        file.write_all(&block).unwrap();
+    }
+    file.sync_all().unwrap();
+    // SAFETY: advice on our own open descriptor.
+    let rc = unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+    assert_eq!(rc, 0);
+    path
+}
+
+/// Page cache an earlier borrower left charged to the container is subtracted from
+/// the next run's peak as its "baseline"; when the next run needs that room, the
+/// kernel reclaims the cache and the run's own memory hides behind it.
+#[test]
+fn the_previous_borrowers_page_cache_does_not_shrink_the_next_runs_memory_figure() {
+    let data = uncached_file();
+    let mut config = PoolConfig::with_size(1);
+    config.container.mounts.push(scpool_core::Mount {
+        source: data.clone(),
+        target: "/data/big".into(),
+        writable: false,
+        optional: false,
+    });
+    let pool = Pool::new(config).unwrap();
+    let two_processes = |c: &mut PooledContainer| {
+        let limits = Limits {
+            memory: Some(128 << 20),
+            wall_time: Some(std::time::Duration::from_secs(10)),
+            ..Limits::default()
+        };
+        let r = run_guarded_with(
+            c,
+            "hostile_review",
+            &["touch2", "100"],
+            limits,
+            SeccompPolicy::Default,
+        );
+        assert_ok(&r);
+        r.memory
+    };
+    let mut c = pool.acquire().unwrap();
+    let fresh = two_processes(&mut c);
+    drop(c);
+    let mut c = pool.acquire().unwrap();
+    let r = c.run(&run_param(["/bin/cat", "/data/big"])).unwrap();
+    assert_ok(&r);
+    drop(c);
+    let mut c = pool.acquire().unwrap();
+    let reused = two_processes(&mut c);
+    std::fs::remove_file(data).unwrap();
+    assert!(
+        fresh >= 100 << 20 && reused >= fresh - fresh / 10,
+        "100 MiB in two processes: {fresh} bytes fresh, {reused} after a borrower read 64 MiB"
+    );
+}

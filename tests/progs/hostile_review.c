@@ -13,6 +13,8 @@
  *                   the subdirectory and put the roots' atime and mtime back
  *   inflight        create inotify instances and leave them in flight in a unix
  *                   socket that holds itself, then exit
+ *   touch2 MIB      two children touch MIB/2 MiB each and hold it until both have,
+ *                   then all exit 0 ("touched MIB")
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -21,6 +23,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/ptrace.h>
@@ -210,6 +213,57 @@ static int inflight(void)
 	return 0;
 }
 
+static void touch(size_t mib)
+{
+	/* volatile: the compiler may not drop stores nothing reads. */
+	volatile char *p = malloc(mib << 20);
+	if (p == NULL)
+		_exit(3);
+	for (size_t i = 0; i < (mib << 20); i += 4096)
+		p[i] = 0x5a;
+}
+
+static int touch2(size_t mib)
+{
+	int done[2], release[2];
+	if (pipe(done) != 0 || pipe(release) != 0)
+		return 2;
+	pid_t kids[2];
+	for (int i = 0; i < 2; i++) {
+		kids[i] = fork();
+		if (kids[i] < 0) {
+			printf("fork err %d\n", errno);
+			return 2;
+		}
+		if (kids[i] == 0) {
+			close(release[1]);
+			close(done[0]);
+			touch(mib / 2);
+			char b = 'x';
+			if (write(done[1], &b, 1) != 1 || read(release[0], &b, 1) < 0)
+				_exit(4);
+			_exit(0);
+		}
+	}
+	close(release[0]);
+	close(done[1]);
+	char b[2];
+	for (int got = 0; got < 2;) {
+		ssize_t n = read(done[0], b, 2 - got);
+		if (n <= 0)
+			return 2;
+		got += (int)n;
+	}
+	close(release[1]);
+	int status, bad = 0;
+	for (int i = 0; i < 2; i++)
+		if (waitpid(kids[i], &status, 0) != kids[i] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			bad = 1;
+	printf("touched %zu\n", mib);
+	return bad ? 3 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int first = sandbox_guard(argc, argv);
@@ -230,5 +284,7 @@ int main(int argc, char **argv)
 		return subdir_mark();
 	if (strcmp(action, "inflight") == 0)
 		return inflight();
+	if (strcmp(action, "touch2") == 0 && first + 1 < argc)
+		return touch2((size_t)atoi(argv[first + 1]));
 	return 2;
 }
