@@ -22,6 +22,7 @@ mod privileges;
 mod runner;
 #[path = "../../src/seccomp_exec.rs"]
 mod seccomp_exec;
+mod sockets;
 mod sys;
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
@@ -231,6 +232,7 @@ fn serve(
             Request::Kill => {}
             Request::Reset { clear_keys } => {
                 sys::kill_all_and_reap();
+                sockets::wait_until_gone(std::time::Duration::from_secs(1));
                 ipc::remove_all();
                 keyrings::clear_session();
                 if clear_keys {
