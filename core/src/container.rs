@@ -348,6 +348,11 @@ impl Container {
         match self.call(&reset, &[], CONTROL_TIMEOUT)? {
             (Response::ResetDone, _) => {
                 self.keys_possible = false;
+                if let Some(cgroup) = &self.cgroup {
+                    // The next borrower's figures must not start from this loan's
+                    // page cache (see `ContainerCgroup::reclaim_cache`).
+                    cgroup.reclaim_cache();
+                }
                 Ok(())
             }
             (Response::Error(e), _) => Err(self.break_with(format!("reset failed: {}", e.message))),

@@ -7,6 +7,7 @@ use std::io;
 use std::path::Path;
 
 pub(crate) struct V1 {
+    memory_dir: std::path::PathBuf,
     /// Read at the start of each run: held open.
     memory_usage: Knob,
     cpu_usage: Knob,
@@ -23,6 +24,7 @@ const CFS_PERIOD_US: u64 = 100_000;
 impl V1 {
     pub fn open(cpu: &Path, cpuacct: &Path, memory: &Path, pids: &Path) -> io::Result<Self> {
         let v1 = Self {
+            memory_dir: memory.to_path_buf(),
             memory_usage: Knob::open(memory, "memory.usage_in_bytes", false)?,
             cpu_usage: Knob::open(cpuacct, "cpuacct.usage", true)?,
             memory_limit: Knob::open(memory, "memory.limit_in_bytes", true)?,
@@ -82,6 +84,16 @@ impl Controllers for V1 {
 
     fn oom_kills(&self) -> io::Result<u64> {
         self.oom_control.field("oom_kill")
+    }
+
+    fn reclaimable_cache(&self) -> io::Result<u64> {
+        let stat = super::read_text(&self.memory_dir, "memory.stat")?;
+        Ok(super::stat_field(&stat, "cache").saturating_sub(super::stat_field(&stat, "shmem")))
+    }
+
+    /// force_empty reclaims what it can; what cannot be (tmpfs files) stays.
+    fn reclaim(&self) -> io::Result<()> {
+        super::write_once(&self.memory_dir, "memory.force_empty", "0")
     }
 
     fn current_memory(&self) -> io::Result<u64> {

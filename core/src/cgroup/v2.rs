@@ -6,6 +6,7 @@ use std::io;
 use std::path::Path;
 
 pub(crate) struct V2 {
+    dir: std::path::PathBuf,
     /// Read at the start of each run: held open.
     memory_current: Knob,
     cpu_stat: Knob,
@@ -29,6 +30,7 @@ impl V2 {
         let memory_peak = Knob::open(dir, "memory.peak", true)?;
         let peak_resettable = memory_peak.write("reset").is_ok();
         Ok(Self {
+            dir: dir.to_path_buf(),
             memory_current: Knob::open(dir, "memory.current", false)?,
             cpu_stat: Knob::open(dir, "cpu.stat", false)?,
             memory_max: Knob::open(dir, "memory.max", true)?,
@@ -80,6 +82,27 @@ impl Controllers for V2 {
 
     fn oom_kills(&self) -> io::Result<u64> {
         self.memory_events.field("oom_kill")
+    }
+
+    fn reclaimable_cache(&self) -> io::Result<u64> {
+        let stat = super::read_text(&self.dir, "memory.stat")?;
+        Ok(super::stat_field(&stat, "file").saturating_sub(super::stat_field(&stat, "shmem")))
+    }
+
+    /// memory.reclaim (5.19+) takes an amount: all that is charged asks for what can
+    /// be had (EAGAIN when less, as expected). Before 5.19, lowering memory.high
+    /// below the usage reclaims without the OOM killer that memory.max would bring,
+    /// and it is lifted again at once.
+    fn reclaim(&self) -> io::Result<()> {
+        let current = self.current_memory()?;
+        match super::write_once(&self.dir, "memory.reclaim", &current.to_string()) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let lowered = super::write_once(&self.dir, "memory.high", "0");
+                super::write_once(&self.dir, "memory.high", "max")?;
+                lowered
+            }
+            _ => Ok(()),
+        }
     }
 
     fn current_memory(&self) -> io::Result<u64> {
