@@ -11,14 +11,16 @@
 //! guess a 64-bit address blind, and the first wrong guess kills it.
 //!
 //! Compiled into the host (for its tests) and into the init (which builds the filter
-//! before it forks the runner, when the addresses are known). Depends only on libc.
+//! before it forks the runner, when the addresses are known). Depends only on libc
+//! and `arch`.
+
+use crate::arch::NATIVE;
 
 /// Offsets in struct seccomp_data: nr, arch, then six 64-bit arguments.
 const NR: u32 = 0;
 const ARCH: u32 = 4;
 const ARGS: u32 = 16;
 
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 const RET_KILL_PROCESS: u32 = 0x8000_0000;
 const RET_ALLOW: u32 = 0x7fff_0000;
 
@@ -37,8 +39,8 @@ pub fn exec_lock(
     path: *const libc::c_char,
     empty_path: *const libc::c_char,
 ) -> Vec<libc::sock_filter> {
-    // A 64-bit compare is two 32-bit loads (seccomp_data is read in words; x86_64 is
-    // little-endian, so an argument's low word comes first).
+    // A 64-bit compare is two 32-bit loads (seccomp_data is read in words; every
+    // supported architecture is little-endian, so an argument's low word comes first).
     let compare = |arg: u32, value: u64| {
         let at = ARGS + arg * 8;
         [
@@ -52,7 +54,7 @@ pub fn exec_lock(
         // Another architecture's numbers mean other calls: kill (the main filter
         // does the same).
         insn(LD_ABS, 0, 0, ARCH),
-        insn(JEQ, 1, 0, AUDIT_ARCH_X86_64),
+        insn(JEQ, 1, 0, NATIVE.audit),
         insn(RET, 0, 0, RET_KILL_PROCESS),
         insn(LD_ABS, 0, 0, NR),
         // execve: on to its check at 7; execveat: to its own at 13.
