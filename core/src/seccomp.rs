@@ -490,6 +490,33 @@ mod tests {
     }
 
     #[test]
+    fn the_exec_locks_empty_path_is_a_read_only_page_of_its_own() {
+        let first = crate::seccomp_exec::empty_path().unwrap();
+        assert_eq!(crate::seccomp_exec::empty_path().unwrap(), first);
+        // SAFETY: the page is mapped for the life of the process.
+        assert_eq!(unsafe { *first }, 0);
+        // An anonymous read-only mapping, not a string in the executable's image
+        // (whose address is fixed where the init is not a PIE).
+        let at = first as u64;
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let line = maps
+            .lines()
+            .find(|line| {
+                let (start, end) = line.split_once(' ').unwrap().0.split_once('-').unwrap();
+                let (start, end) = (
+                    u64::from_str_radix(start, 16).unwrap(),
+                    u64::from_str_radix(end, 16).unwrap(),
+                );
+                (start..end).contains(&at)
+            })
+            .unwrap();
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(fields[1], "r--p", "{line}");
+        assert_eq!(fields[4], "0", "{line}");
+        assert_eq!(fields.get(5), None, "{line}");
+    }
+
+    #[test]
     fn policies_are_named_alike_everywhere() {
         for (name, policy) in [
             ("default", SeccompPolicy::Default),
