@@ -29,6 +29,7 @@ mod ids;
 pub mod limits;
 pub mod result;
 
+mod arch;
 mod eintr;
 mod init_image;
 mod memfile;

@@ -26,6 +26,8 @@ pub struct Prepared {
     seccomp: Option<Vec<libc::sock_filter>>,
     /// The single-program policy's second filter (`seccomp_exec`).
     exec_lock: Option<Vec<libc::sock_filter>>,
+    /// What execveat gets as its path: [`EMPTY_PATH`], or the exec lock's own.
+    empty_path: *const libc::c_char,
     // Owns the strings `envp` points into.
     _env: Vec<CString>,
 }
@@ -56,23 +58,26 @@ impl Prepared {
             rlimits,
             seccomp,
             exec_lock: None,
+            empty_path: EMPTY_PATH.as_ptr(),
             _env: env,
         }
     }
 
     /// Lets this run's program make no exec but the runner's own: the filter
     /// allows exactly the filename pointers `exec` passes, which stay valid (and
-    /// unseen by the program) because `args` and `EMPTY_PATH` do not move.
-    pub fn lock_exec(&mut self) {
+    /// unseen by the program) because `args` and the mapped empty path do not move.
+    pub fn lock_exec(&mut self) -> std::io::Result<()> {
+        self.empty_path = crate::seccomp_exec::empty_path()?;
         self.exec_lock = Some(crate::seccomp_exec::exec_lock(
             self.args[0].as_ptr(),
-            EMPTY_PATH.as_ptr(),
+            self.empty_path,
         ));
+        Ok(())
     }
 }
 
-/// The path execveat gets for an exec by descriptor (AT_EMPTY_PATH). One static
-/// string, so the exec lock knows its address.
+/// The path execveat gets for an exec by descriptor (AT_EMPTY_PATH) when no exec
+/// lock needs an address nobody can know.
 static EMPTY_PATH: &std::ffi::CStr = c"";
 
 /// A classic BPF program from its raw bytes (8 bytes per instruction).
@@ -251,7 +256,7 @@ fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
                 libc::syscall(
                     libc::SYS_execveat,
                     fd,
-                    EMPTY_PATH.as_ptr(),
+                    p.empty_path,
                     p.argv.as_ptr(),
                     p.envp.as_ptr(),
                     libc::AT_EMPTY_PATH,

@@ -10,6 +10,12 @@
 #[allow(dead_code, unused_imports)]
 mod protocol;
 
+#[path = "../../src/arch.rs"]
+#[allow(
+    dead_code,
+    reason = "the init needs the native ABI only, not the host's tables"
+)]
+mod arch;
 mod child;
 mod ipc;
 mod keyrings;
@@ -25,6 +31,7 @@ mod seccomp_exec;
 mod sockets;
 mod sys;
 
+use arch::KernelSigaction;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use protocol::codec::{decode_request, encode_response};
@@ -262,15 +269,6 @@ fn last_capability() -> u32 {
         .unwrap_or(40)
 }
 
-/// The kernel's struct sigaction for x86_64 (what rt_sigaction takes).
-#[repr(C)]
-struct KernelSigaction {
-    handler: usize,
-    flags: u64,
-    restorer: usize,
-    mask: u64,
-}
-
 fn reset_signal_dispositions() {
     let default = KernelSigaction {
         handler: libc::SIG_DFL,
@@ -289,7 +287,7 @@ fn reset_signal_dispositions() {
                     signal,
                     &default as *const KernelSigaction,
                     std::ptr::null_mut::<KernelSigaction>(),
-                    8usize,
+                    arch::KERNEL_SIGSET_BYTES,
                 )
             };
         }

@@ -115,7 +115,10 @@ fn prepare(
         seccomp,
     );
     if req.single_program {
-        prepared.lock_exec();
+        prepared.lock_exec().map_err(|e| {
+            let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOMEM));
+            system("mapping the exec lock's path", errno)
+        })?;
     }
     Ok(prepared)
 }
