@@ -107,3 +107,72 @@ pub fn empty_path() -> std::io::Result<*const libc::c_char> {
     }
     Ok(kept as *const libc::c_char)
 }
+
+/// A copy of the path the runner gives execve under the exec lock, on a read-only
+/// page mapped at a random address for this run alone: the lock names its address,
+/// and a heap string's address (the path's own) is much easier to guess (about 18
+/// bits of entropy for the init's heap).
+pub struct MappedPath {
+    page: *mut libc::c_void,
+    len: usize,
+}
+
+impl MappedPath {
+    /// Maps `path` (NUL included) at a random page-aligned address.
+    pub fn new(path: &std::ffi::CStr) -> std::io::Result<Self> {
+        let bytes = path.to_bytes_with_nul();
+        let page_size = 4096usize.max(
+            // SAFETY: sysconf has no side effects.
+            unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize,
+        );
+        let len = bytes.len().div_ceil(page_size) * page_size;
+        let mut page = libc::MAP_FAILED;
+        for _ in 0..8 {
+            let mut random = [0u8; 8];
+            // SAFETY: getrandom fills the buffer we own.
+            let got = unsafe { libc::getrandom(random.as_mut_ptr().cast(), 8, 0) };
+            if got != 8 {
+                break;
+            }
+            // Somewhere in [2^32, 2^46): user space on every 4- and 5-level layout.
+            let hint =
+                ((u64::from_ne_bytes(random) % (1 << 46)).max(1 << 32) as usize) & !(page_size - 1);
+            // SAFETY: a new private anonymous mapping that replaces nothing
+            // (MAP_FIXED_NOREPLACE fails instead).
+            page = unsafe {
+                libc::mmap(
+                    hint as *mut libc::c_void,
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                    -1,
+                    0,
+                )
+            };
+            if page != libc::MAP_FAILED {
+                break;
+            }
+        }
+        if page == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: the mapping is `len` >= bytes.len() writable bytes, ours alone; it
+        // is made read-only before anyone else can see it.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), page.cast::<u8>(), bytes.len());
+            libc::mprotect(page, len, libc::PROT_READ);
+        }
+        Ok(Self { page, len })
+    }
+
+    pub fn as_ptr(&self) -> *const libc::c_char {
+        self.page.cast()
+    }
+}
+
+impl Drop for MappedPath {
+    fn drop(&mut self) {
+        // SAFETY: unmapping our own mapping; the run's exec is over by now.
+        unsafe { libc::munmap(self.page, self.len) };
+    }
+}

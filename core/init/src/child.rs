@@ -28,6 +28,9 @@ pub struct Prepared {
     exec_lock: Option<Vec<libc::sock_filter>>,
     /// What execveat gets as its path: [`EMPTY_PATH`], or the exec lock's own.
     empty_path: *const libc::c_char,
+    /// What execve gets as its path under the exec lock: a copy of `args[0]` at an
+    /// address the lock names and nobody can guess.
+    exec_path: Option<crate::seccomp_exec::MappedPath>,
     // Owns the strings `envp` points into.
     _env: Vec<CString>,
 }
@@ -59,19 +62,23 @@ impl Prepared {
             seccomp,
             exec_lock: None,
             empty_path: EMPTY_PATH.as_ptr(),
+            exec_path: None,
             _env: env,
         }
     }
 
     /// Lets this run's program make no exec but the runner's own: the filter
     /// allows exactly the filename pointers `exec` passes, which stay valid (and
-    /// unseen by the program) because `args` and the mapped empty path do not move.
+    /// unseen by the program) because the mapped copy of the path and the mapped
+    /// empty path do not move until the run is over.
     pub fn lock_exec(&mut self) -> std::io::Result<()> {
         self.empty_path = crate::seccomp_exec::empty_path()?;
+        let path = crate::seccomp_exec::MappedPath::new(&self.args[0])?;
         self.exec_lock = Some(crate::seccomp_exec::exec_lock(
-            self.args[0].as_ptr(),
+            path.as_ptr(),
             self.empty_path,
         ));
+        self.exec_path = Some(path);
         Ok(())
     }
 }
@@ -263,7 +270,11 @@ fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
                 );
             }
             None => {
-                libc::execve(p.args[0].as_ptr(), p.argv.as_ptr(), p.envp.as_ptr());
+                let path = p
+                    .exec_path
+                    .as_ref()
+                    .map_or(p.args[0].as_ptr(), |mapped| mapped.as_ptr());
+                libc::execve(path, p.argv.as_ptr(), p.envp.as_ptr());
             }
         }
         fail(report, ExecStage::Exec, errno())
