@@ -490,6 +490,34 @@ mod tests {
     }
 
     #[test]
+    fn the_exec_locks_path_is_a_read_only_copy_at_a_random_high_address() {
+        let a = crate::seccomp_exec::MappedPath::new(c"/usr/bin/python3").unwrap();
+        let b = crate::seccomp_exec::MappedPath::new(c"/usr/bin/python3").unwrap();
+        // SAFETY: both copies stay mapped while `a` and `b` live.
+        let copy = unsafe { std::ffi::CStr::from_ptr(a.as_ptr()) };
+        assert_eq!(copy, c"/usr/bin/python3");
+        assert_ne!(a.as_ptr(), b.as_ptr());
+        for p in [a.as_ptr(), b.as_ptr()] {
+            assert!((1u64 << 32..1 << 46).contains(&(p as u64)), "{p:?}");
+        }
+        // Read-only: mprotect to PROT_READ took effect (a write would fault), as
+        // /proc/self/maps shows.
+        let at = a.as_ptr() as u64;
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let line = maps
+            .lines()
+            .find(|line| {
+                let range = line.split_once(' ').unwrap().0;
+                let (start, end) = range.split_once('-').unwrap();
+                let start = u64::from_str_radix(start, 16).unwrap();
+                let end = u64::from_str_radix(end, 16).unwrap();
+                (start..end).contains(&at)
+            })
+            .unwrap();
+        assert!(line.split_whitespace().nth(1).unwrap().starts_with("r--"), "{line}");
+    }
+
+    #[test]
     fn the_exec_locks_empty_path_is_a_read_only_page_of_its_own() {
         let first = crate::seccomp_exec::empty_path().unwrap();
         assert_eq!(crate::seccomp_exec::empty_path().unwrap(), first);
