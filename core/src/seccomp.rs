@@ -514,7 +514,10 @@ mod tests {
                 (start..end).contains(&at)
             })
             .unwrap();
-        assert!(line.split_whitespace().nth(1).unwrap().starts_with("r--"), "{line}");
+        assert!(
+            line.split_whitespace().nth(1).unwrap().starts_with("r--"),
+            "{line}"
+        );
     }
 
     #[test]
