@@ -556,6 +556,13 @@ func TestInvalidArguments(t *testing.T) {
 			_, err := NewPool(PoolConfig{AcquireTimeout: -time.Second})
 			return err
 		}},
+		{"mount under /w, which the container mounts over", func() error {
+			own, err := NewContainer(ContainerConfig{Mounts: []Mount{{Source: "/usr", Target: "/w/usr"}}})
+			if err == nil {
+				own.Discard()
+			}
+			return err
+		}},
 	}
 	for _, b := range bad {
 		err := b.call()

@@ -140,8 +140,9 @@ impl Container {
                 .enter(container.init.pid)
                 .map_err(|e| Error::Setup(format!("moving the init into its cgroup: {e}")))?;
         }
-        // The OOM killer must pick the program, never the init (best effort: only
-        // a privileged host may lower the score; the init resets it for runners).
+        // The OOM killer must pick the program, never the init: -1000 where the host
+        // may lower the score (CAP_SYS_RESOURCE); runners raise theirs to 1000
+        // either way, and `end_run` lifts a limit the run's files filled.
         let _ = std::fs::write(
             format!("/proc/{}/oom_score_adj", container.init.pid),
             "-1000",
@@ -274,7 +275,7 @@ impl Container {
                 }
             }
         };
-        let usage = match (&self.cgroup, &baseline) {
+        let usage = match (&mut self.cgroup, &baseline) {
             (Some(cgroup), Some(base)) => Some(
                 cgroup
                     .end_run(base)

@@ -27,17 +27,17 @@ impl RunResult {
 }
 
 impl RunResult {
-    /// A run refused before it started because the container already holds more
-    /// memory than its limit allows (files earlier runs of this loan left in /w and
-    /// /tmp count against it).
+    /// A run refused before it started because the container already holds so much
+    /// of its memory limit that no program could start (files earlier runs of this
+    /// loan left in /w and /tmp count against it).
     pub(crate) fn over_memory_before_start(limit: u64, held: u64, accounting: Accounting) -> Self {
         Self {
             status: Status::MemoryLimitExceeded,
             memory: held,
             accounting,
             ..Self::runner_error(format!(
-                "the container already holds {held} bytes (files in /w and /tmp count), \
-                 more than the memory limit of {limit} bytes"
+                "the container already holds {held} bytes (files in /w and /tmp count): \
+                 no room to start a program under the memory limit of {limit} bytes"
             ))
         }
     }

@@ -224,3 +224,38 @@ fn user_and_system_time_add_up_to_the_cpu_time() {
     assert_eq!(r.accounting, c.accounting());
     assert_ne!(r.accounting, scpool_core::Accounting::NoCgroup);
 }
+
+#[test]
+fn filling_w_up_to_the_memory_limit_never_breaks_the_container() {
+    let mut c = container();
+    for limit in [MIN_MEMORY, 4 << 20, 32 << 20] {
+        let mut param = run_param(["/bin/sh", "-c", "head -c 100000000 /dev/zero > /w/f"]);
+        param.limits.memory = Some(limit);
+        let r = c.run(&param).unwrap();
+        assert!(
+            matches!(
+                r.status,
+                Status::MemoryLimitExceeded | Status::NonzeroExit | Status::Signalled
+            ),
+            "{limit}: {r:?}"
+        );
+        assert!(!c.is_broken(), "{limit}: {r:?}");
+        // What the loan's file holds counts against the next run's limit: a verdict
+        // either way, and the container keeps answering.
+        let mut again = run_param(["/bin/true"]);
+        again.limits.memory = Some(limit);
+        let r = c.run(&again).unwrap();
+        assert!(
+            matches!(r.status, Status::Ok | Status::MemoryLimitExceeded),
+            "{limit}: {r:?}"
+        );
+        assert!(!c.is_broken(), "{limit}: {r:?}");
+        c.reset().unwrap();
+        let r = c.run(&again).unwrap();
+        assert!(
+            matches!(r.status, Status::Ok | Status::MemoryLimitExceeded),
+            "{limit}: {r:?}"
+        );
+        assert!(!c.is_broken());
+    }
+}

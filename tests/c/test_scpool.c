@@ -730,6 +730,10 @@ static void test_invalid_arguments(scpool_pool *pool)
 	CHECK_INVALID(scpool_container_new(&cc, &no_container));
 	cc.mounts = NULL;
 	CHECK_INVALID(scpool_container_new(&cc, &no_container));
+	/* The container mounts its own tmpfs over /w, /tmp, /proc and /dev. */
+	scpool_mount hidden_mount = { "/usr", "/tmp/usr", 0, 0 };
+	cc.mounts = &hidden_mount;
+	CHECK_INVALID(scpool_container_new(&cc, &no_container));
 	scpool_container_config_init(&cc);
 	cc.hostname = "";
 	CHECK_INVALID(scpool_container_new(&cc, &no_container));

@@ -215,14 +215,16 @@ fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
         libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         libc::setsid();
-        // The host shields the init from the OOM killer; the program gets the
-        // ordinary score back (raising it needs no privilege).
+        // The OOM killer must take the program's processes first, never the init
+        // while one of them is left: the highest score, which needs no privilege
+        // (the init's -1000, set by the host, needs CAP_SYS_RESOURCE, which hosts
+        // such as Docker's default do not grant).
         let adj = libc::open(
             c"/proc/self/oom_score_adj".as_ptr(),
             libc::O_WRONLY | libc::O_CLOEXEC,
         );
         if adj >= 0 {
-            libc::write(adj, b"0".as_ptr().cast(), 1);
+            libc::write(adj, b"1000".as_ptr().cast(), 4);
             libc::close(adj);
         }
 

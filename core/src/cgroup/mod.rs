@@ -113,6 +113,11 @@ trait Controllers: Send {
 /// file had been read, 105 MB in a fresh container).
 const CACHE_KEPT: u64 = 1 << 20;
 
+/// Room below a run's memory limit that the init needs: between runs (its replies
+/// and resets) and for the next runner's first steps, while it still shares the
+/// init's memory (a clone's kernel stack and a few pages).
+const INIT_ROOM: u64 = 256 << 10;
+
 /// The value of `key` in a "key value" per line text (memory.stat).
 fn stat_field(text: &str, key: &str) -> u64 {
     text.lines()
@@ -305,11 +310,21 @@ impl ContainerCgroup {
         }
         c.reset_counters()?;
         self.applied = Some(limits);
-        Ok(Baseline {
+        let base = Baseline {
             cpu_ns: c.cpu_ns()?,
             oom_kills: c.oom_kills()?,
             memory: c.current_memory()?,
-        })
+        };
+        // Until the runner has raised its OOM score it shares the init's memory, and
+        // the OOM killer would take both: with less room than that, the run does not
+        // start (the caller reports MEMORY_LIMIT_EXCEEDED).
+        if limits
+            .memory
+            .is_some_and(|limit| base.memory.saturating_add(INIT_ROOM) > limit)
+        {
+            return Err(io::Error::from(io::ErrorKind::ResourceBusy));
+        }
+        Ok(base)
     }
 
     /// CPU time used by the run so far.
@@ -327,15 +342,28 @@ impl ContainerCgroup {
     /// /w are not the run's. Page cache the run leaves (a compiler's binaries and
     /// headers) is given back before the next run, so it neither counts nor makes
     /// room the next run's peak would hide (see [`CACHE_KEPT`]).
-    pub fn end_run(&self, base: &Baseline) -> io::Result<Usage> {
+    pub fn end_run(&mut self, base: &Baseline) -> io::Result<Usage> {
         let usage = Usage {
             cpu_ns: self.cpu_used(base)?,
             peak_memory: self.controllers.peak_memory()?.saturating_sub(base.memory),
             oom_killed: self.controllers.oom_kills()? > base.oom_kills,
         };
         // One cheap read decides; memory.stat is read only when much is left.
-        if self.controllers.current_memory()? > 4 * CACHE_KEPT {
+        let left = self.controllers.current_memory()?;
+        if left > 4 * CACHE_KEPT {
             self.reclaim_cache();
+        }
+        // Files the run left in /w and /tmp can fill the limit, and nothing of the
+        // run is alive for the OOM killer to take: the init's own next allocation
+        // would make it the victim. Lift the limit until the next run applies one
+        // (refused there, as MEMORY_LIMIT_EXCEEDED, if the files still exceed it).
+        if let Some(limit) = self.applied.and_then(|applied| applied.memory) {
+            if left.saturating_add(INIT_ROOM) > limit {
+                self.controllers.apply_memory(None)?;
+                if let Some(applied) = &mut self.applied {
+                    applied.memory = None;
+                }
+            }
         }
         Ok(usage)
     }
