@@ -77,6 +77,7 @@ pub struct Container {
 impl Container {
     /// Creates a container: new namespaces, its root filesystem, its init.
     pub fn new(config: &ContainerConfig) -> Result<Self> {
+        crate::nofile::raise_soft_limit();
         let root_host = nix::unistd::geteuid().is_root();
         // A root host gives every container ids of its own (mapped to the container's
         // root in a user namespace); a non-root host can only map itself.

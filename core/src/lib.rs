@@ -27,6 +27,7 @@ mod eintr;
 mod init_image;
 mod memfile;
 mod namespace;
+mod nofile;
 pub mod pool;
 #[doc(hidden)]
 pub mod protocol;

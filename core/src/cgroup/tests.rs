@@ -80,7 +80,6 @@ fn container_cgroup(version: CgroupVersion, controllers: Box<dyn Controllers>) -
     ContainerCgroup {
         version,
         controllers,
-        procs: Vec::new(),
         dirs: Vec::new(),
         applied: None,
     }

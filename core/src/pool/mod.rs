@@ -31,6 +31,7 @@ use crate::error::{Error, Result};
 use stats::Counters;
 use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -200,13 +201,37 @@ impl Pool {
             resets: Mutex::new(None),
             config,
         });
+        // A few creators at a time: the inits are cloned one by one by the spawner
+        // thread anyway, and a thread per container would spike to hundreds.
+        let creators = std::thread::available_parallelism()
+            .map_or(1, |n| 2 * n.get())
+            .min(shared.config.min_idle);
+        let left = AtomicUsize::new(shared.config.min_idle);
         let made: Vec<Result<Container>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..shared.config.min_idle)
-                .map(|_| scope.spawn(|| shared.create()))
+            let workers: Vec<_> = (0..creators)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut made = Vec::new();
+                        while left
+                            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                                n.checked_sub(1)
+                            })
+                            .is_ok()
+                        {
+                            let container = shared.create();
+                            if container.is_err() {
+                                // The pool will not start: stop the others early.
+                                left.store(0, Ordering::Relaxed);
+                            }
+                            made.push(container);
+                        }
+                        made
+                    })
+                })
                 .collect();
             workers
                 .into_iter()
-                .map(|w| w.join().expect("container creation panicked"))
+                .flat_map(|w| w.join().expect("container creation panicked"))
                 .collect()
         });
         let mut first_error = None;
