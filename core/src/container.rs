@@ -1,19 +1,18 @@
 //! One container, seen from the host: create, ping, open, execve, run, reset, destroy.
 
-use crate::cgroup::{self, CgroupMode, CgroupVersion, ContainerCgroup};
+use crate::cgroup::{CgroupVersion, ContainerCgroup};
 use crate::config::ContainerConfig;
 use crate::error::{Error, Result};
 use crate::execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
 use crate::ids::IdLease;
 use crate::limits::{Enforcement, Limits};
-use crate::namespace::{self, InitProcess};
+use crate::namespace::InitProcess;
 use crate::protocol::codec::{decode_response, encode_request};
 use crate::protocol::rules::monotonic_ns;
 use crate::protocol::{self, Channel, ChannelError, ErrorKind, ErrorReport, Request, Response};
 use crate::result::{Accounting, RunResult};
-use crate::{init_image, memfile, validate};
+use crate::{memfile, validate};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::FileExt;
@@ -102,23 +101,16 @@ impl Container {
             ),
             (false, _) => (setup.uid, setup.gid),
         };
-        let (cgroup, no_cgroup) = create_cgroup(config)?;
-        let image = init_image::memfd().map_err(|e| Error::Setup(e.to_string()))?;
-        let (host_end, init_end) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .map_err(|e| Error::io("socketpair", e))?;
         let user_ns = config.user_namespace.then(|| own_id.unwrap_or(0));
-        let init = namespace::spawn_init(image, init_end, user_ns)
-            .map_err(|e| Error::Setup(e.to_string()))?;
+        let started = match crate::spare::take(config) {
+            Some(started) => started,
+            None => crate::spare::start(config, user_ns)?,
+        };
         let mut container = Container {
-            channel: Channel::new(host_end),
-            init,
-            cgroup,
-            no_cgroup,
+            channel: Channel::new(started.socket),
+            init: started.init,
+            cgroup: started.cgroup,
+            no_cgroup: started.no_cgroup,
             _id: id,
             own_uid,
             program_ids,
@@ -126,20 +118,6 @@ impl Container {
             next_nonce: 1,
             files: crate::files::FileSettings::of(config, program_ids),
         };
-        if let Some(cgroup) = &container.cgroup {
-            // The init lives in the container's cgroup, so runners are born in it:
-            // moving a process between cgroups can wait for an RCU grace period
-            // (milliseconds), which every run would otherwise pay.
-            cgroup
-                .enter(container.init.pid)
-                .map_err(|e| Error::Setup(format!("moving the init into its cgroup: {e}")))?;
-        }
-        // The OOM killer must pick the program, never the init (best effort: only
-        // a privileged host may lower the score; the init resets it for runners).
-        let _ = std::fs::write(
-            format!("/proc/{}/oom_score_adj", container.init.pid),
-            "-1000",
-        );
         match container.call(&Request::Setup(setup), &[], config.setup_timeout) {
             Ok((Response::Ready { version }, _)) if version == protocol::PROTOCOL_VERSION => {
                 Ok(container)
@@ -453,26 +431,6 @@ impl Drop for Container {
         if self.broken.is_none() {
             self.init.kill_and_reap();
         }
-    }
-}
-
-/// The container's cgroup as its config asks, or why it has none.
-fn create_cgroup(config: &ContainerConfig) -> Result<(Option<ContainerCgroup>, Option<String>)> {
-    let mode = &config.cgroup.mode;
-    if *mode == CgroupMode::Off {
-        return Ok((
-            None,
-            Some("cgroups are turned off in the container config".into()),
-        ));
-    }
-    let made = match cgroup::host_layout() {
-        None => Err("this host offers no usable cgroup hierarchy".to_string()),
-        Some(layout) => ContainerCgroup::create(layout, &config.cgroup).map_err(|e| e.to_string()),
-    };
-    match (made, mode) {
-        (Ok(cgroup), _) => Ok((Some(cgroup), None)),
-        (Err(why), CgroupMode::Required) => Err(Error::Setup(format!("cgroup: {why}"))),
-        (Err(why), _) => Ok((None, Some(why))),
     }
 }
 

@@ -36,6 +36,7 @@ mod seccomp_bpf;
 // Built by the init; the host compiles it only to test it.
 #[cfg(test)]
 mod seccomp_exec;
+mod spare;
 mod spawner;
 mod tree;
 mod validate;
@@ -55,4 +56,5 @@ pub use memfile::{
 pub use pool::{AcquireCancel, Pool, PoolConfig, PoolStats, PooledContainer};
 pub use result::{Accounting, RunResult, Status};
 pub use seccomp::SeccompPolicy;
+pub use spare::flush;
 pub use tree::{TreeCopied, TreeLimits, MAX_DEPTH};

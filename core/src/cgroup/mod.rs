@@ -14,6 +14,7 @@
 //! when the container is destroyed.
 
 mod detect;
+mod keeper;
 mod knob;
 mod teardown;
 mod v1;
@@ -23,6 +24,7 @@ mod v2;
 mod tests;
 
 pub use detect::Layout;
+pub use keeper::flush;
 pub use teardown::teardown_for_exit;
 
 use std::fs::File;
@@ -164,6 +166,20 @@ fn mkdir(dir: &Path) -> io::Result<()> {
         .map_err(|e| io::Error::new(e.kind(), format!("creating {}: {e}", dir.display())))
 }
 
+/// Makes container cgroup `name` under every parent, or nothing.
+fn make_dirs(parents: &keeper::Parents, name: &str) -> io::Result<()> {
+    if parents.v2 {
+        v2_enable_controllers(&parents.dirs[0])?;
+    }
+    let mut made = Cleanup(Vec::new());
+    for dir in keeper::dirs_of(parents, name) {
+        mkdir(&dir)?;
+        made.0.push(dir);
+    }
+    made.0.clear();
+    Ok(())
+}
+
 /// Removes a cgroup directory, waiting briefly for the last processes to be freed
 /// (rmdir is EBUSY until every task has fully exited).
 fn remove_dir(dir: &Path) {
@@ -207,49 +223,47 @@ fn sweep_stale(parents: &[PathBuf]) {
 }
 
 impl ContainerCgroup {
-    /// Creates the cgroup of one container.
+    /// Creates the cgroup of one container: a stocked one when there is one (see
+    /// [`keeper`]), else made now.
     pub fn create(layout: &Layout, config: &CgroupConfig) -> io::Result<Self> {
-        let configured_parents: Vec<PathBuf> = match layout {
-            Layout::V2 { mount, own } => vec![parent_dir(own, config.parent.as_deref(), mount)],
-            Layout::V1 { mounts, own } => own
-                .iter()
-                .map(|(c, own)| parent_dir(own, config.parent.as_deref(), &mounts[c]))
-                .collect(),
-        };
-        sweep_stale(&configured_parents);
-        let _permit = teardown::permit(&configured_parents)?;
-        let name = unique_name();
-        let mut made = Cleanup(Vec::new());
         let configured = config.parent.as_deref();
-        let (version, controllers): (_, Box<dyn Controllers>) = match layout {
-            Layout::V2 { mount, own } => {
-                let parent = parent_dir(own, configured, mount);
-                v2_enable_controllers(&parent)?;
-                let dir = parent.join(&name);
-                mkdir(&dir)?;
-                made.0.push(dir.clone());
-                (CgroupVersion::V2, Box::new(v2::V2::open(&dir)?))
-            }
-            Layout::V1 { mounts, own } => {
-                let mut dirs = std::collections::BTreeMap::new();
-                for (controller, own_dir) in own {
-                    let dir = parent_dir(own_dir, configured, &mounts[controller]).join(&name);
-                    if !made.0.contains(&dir) {
-                        mkdir(&dir)?;
-                        made.0.push(dir.clone());
+        let parents = keeper::Parents {
+            dirs: match layout {
+                Layout::V2 { mount, own } => vec![parent_dir(own, configured, mount)],
+                Layout::V1 { mounts, own } => {
+                    let mut dirs: Vec<PathBuf> = Vec::new();
+                    for (c, own) in own {
+                        let dir = parent_dir(own, configured, &mounts[c]);
+                        if !dirs.contains(&dir) {
+                            dirs.push(dir);
+                        }
                     }
-                    dirs.insert(*controller, dir);
+                    dirs
                 }
-                let v1 = v1::V1::open(
-                    &dirs["cpu"],
-                    &dirs["cpuacct"],
-                    &dirs["memory"],
-                    &dirs["pids"],
-                )?;
+            },
+            v2: matches!(layout, Layout::V2 { .. }),
+        };
+        sweep_stale(&parents.dirs);
+        let _permit = teardown::permit(&parents.dirs)?;
+        let name = match keeper::take(&parents) {
+            Some(name) => name,
+            None => {
+                let name = unique_name();
+                make_dirs(&parents, &name)?;
+                name
+            }
+        };
+        let made = Cleanup(keeper::dirs_of(&parents, &name));
+        let (version, controllers): (_, Box<dyn Controllers>) = match layout {
+            Layout::V2 { .. } => (CgroupVersion::V2, Box::new(v2::V2::open(&made.0[0])?)),
+            Layout::V1 { mounts, own } => {
+                let dir = |c: &str| parent_dir(&own[c], configured, &mounts[c]).join(&name);
+                let v1 = v1::V1::open(&dir("cpu"), &dir("cpuacct"), &dir("memory"), &dir("pids"))?;
                 (CgroupVersion::V1, Box::new(v1))
             }
         };
         controllers.close_files();
+        let mut made = made;
         Ok(Self {
             version,
             controllers,
@@ -334,20 +348,17 @@ impl ContainerCgroup {
 
 impl Drop for ContainerCgroup {
     fn drop(&mut self) {
-        for dir in self.dirs.iter().rev() {
-            remove_dir(dir);
-        }
+        keeper::remove(std::mem::take(&mut self.dirs));
     }
 }
 
-/// Removes directories made so far if creation fails half-way.
+/// Removes (in the background) the directories made so far if creation fails
+/// half-way.
 struct Cleanup(Vec<PathBuf>);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        for dir in self.0.iter().rev() {
-            remove_dir(dir);
-        }
+        keeper::remove(std::mem::take(&mut self.0));
     }
 }
 

@@ -1,0 +1,263 @@
+//! Starting a container's init in its cgroup, and a small stock of inits started
+//! ahead so that creating a container does not wait for it.
+//!
+//! On cgroup v1 moving the new init into its cgroup (a write to cgroup.procs) takes
+//! the kernel's thread-group lock for writing, which waits for an RCU grace period:
+//! ~20 µs on a quiet machine, up to tens of milliseconds on a busy one, the slow
+//! tail of creating a container. (v2 could clone straight into the cgroup.) So one
+//! thread per process keeps [`STOCK`] inits started, moved into fresh cgroups and
+//! waiting for their set-up, for the cgroup settings and namespaces the last
+//! creation asked for; a creation takes one and the thread starts the next. The
+//! stock is made only for configurations without a user namespace (whose id maps
+//! depend on the container's id).
+//!
+//! The stock holds two descriptors and one idle init per spare. [`flush`] kills it
+//! and removes its cgroups (and runs at exit); it is made again by the next
+//! creation.
+
+use crate::cgroup::{self, CgroupConfig, CgroupMode, ContainerCgroup};
+use crate::config::ContainerConfig;
+use crate::error::{Error, Result};
+use crate::init_image;
+use crate::namespace::{self, InitProcess};
+use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, PoisonError};
+
+/// Inits kept started: one for the next creation and one being replaced.
+const STOCK: usize = 2;
+
+/// An init, started and in its cgroup, waiting for its set-up request.
+pub(crate) struct Started {
+    pub init: InitProcess,
+    /// The host's end of the control socket.
+    pub socket: OwnedFd,
+    pub cgroup: Option<ContainerCgroup>,
+    /// Why there is no cgroup, when there is none.
+    pub no_cgroup: Option<String>,
+}
+
+/// Starts an init as `config` asks: its cgroup, its namespaces (a user namespace
+/// whose root maps to `user_ns` when given), moved into the cgroup.
+pub(crate) fn start(config: &ContainerConfig, user_ns: Option<u32>) -> Result<Started> {
+    let (cgroup, no_cgroup) = create_cgroup(&config.cgroup)?;
+    let image = init_image::memfd().map_err(|e| Error::Setup(e.to_string()))?;
+    let (socket, init_end) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| Error::io("socketpair", e))?;
+    let init =
+        namespace::spawn_init(image, init_end, user_ns).map_err(|e| Error::Setup(e.to_string()))?;
+    let started = Started {
+        init,
+        socket,
+        cgroup,
+        no_cgroup,
+    };
+    if let Some(cgroup) = &started.cgroup {
+        // The init lives in the container's cgroup, so runners are born in it:
+        // moving a process between cgroups can wait for an RCU grace period
+        // (milliseconds), which every run would otherwise pay.
+        if let Err(e) = cgroup.enter(started.init.pid) {
+            started.init.kill_and_reap();
+            return Err(Error::Setup(format!(
+                "moving the init into its cgroup: {e}"
+            )));
+        }
+    }
+    // The OOM killer must pick the program, never the init (best effort: only a
+    // privileged host may lower the score; the init resets it for runners).
+    let _ = std::fs::write(format!("/proc/{}/oom_score_adj", started.init.pid), "-1000");
+    Ok(started)
+}
+
+/// The container's cgroup as its config asks, or why it has none.
+fn create_cgroup(config: &CgroupConfig) -> Result<(Option<ContainerCgroup>, Option<String>)> {
+    if config.mode == CgroupMode::Off {
+        return Ok((
+            None,
+            Some("cgroups are turned off in the container config".into()),
+        ));
+    }
+    let made = match cgroup::host_layout() {
+        None => Err("this host offers no usable cgroup hierarchy".to_string()),
+        Some(layout) => ContainerCgroup::create(layout, config).map_err(|e| e.to_string()),
+    };
+    match (made, &config.mode) {
+        (Ok(cgroup), _) => Ok((Some(cgroup), None)),
+        (Err(why), CgroupMode::Required) => Err(Error::Setup(format!("cgroup: {why}"))),
+        (Err(why), _) => Ok((None, Some(why))),
+    }
+}
+
+/// A stocked init, killed if it is never used.
+struct Spare(Option<Started>);
+
+impl Drop for Spare {
+    fn drop(&mut self) {
+        if let Some(started) = &self.0 {
+            // Before its cgroup is dropped (removed), which needs it empty.
+            started.init.kill_and_reap();
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    /// Spares for `stock_for`.
+    stock: Vec<Spare>,
+    stock_for: Option<CgroupConfig>,
+    /// The thread is starting a spare outside the lock.
+    busy: bool,
+}
+
+struct Stock {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+/// The stock of this process, with its pid: a forked child starts its own.
+static STOCKS: Mutex<Option<(u32, Arc<Stock>)>> = Mutex::new(None);
+
+fn stock() -> Option<Arc<Stock>> {
+    let mut slot = STOCKS.lock().unwrap_or_else(PoisonError::into_inner);
+    let pid = std::process::id();
+    if let Some((owner, stock)) = slot.as_ref() {
+        if *owner == pid {
+            return Some(Arc::clone(stock));
+        }
+    }
+    let stock = Arc::new(Stock {
+        state: Mutex::new(State::default()),
+        changed: Condvar::new(),
+    });
+    let worker = Arc::clone(&stock);
+    std::thread::Builder::new()
+        .name("scpool-spares".into())
+        .spawn(move || worker.work())
+        .ok()?;
+    static AT_EXIT: Once = Once::new();
+    // SAFETY: `flush_at_exit` is an extern "C" fn with no arguments.
+    AT_EXIT.call_once(|| unsafe {
+        libc::atexit(flush_at_exit);
+    });
+    *slot = Some((pid, Arc::clone(&stock)));
+    Some(stock)
+}
+
+impl Stock {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn work(&self) {
+        let mut state = self.lock();
+        loop {
+            let wanted = state
+                .stock_for
+                .clone()
+                .filter(|_| state.stock.len() < STOCK);
+            let Some(cgroup) = wanted else {
+                state = self
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            };
+            state.busy = true;
+            drop(state);
+            let config = ContainerConfig {
+                cgroup: cgroup.clone(),
+                ..ContainerConfig::default()
+            };
+            let started = start(&config, None).map(|s| Spare(Some(s)));
+            state = self.lock();
+            match started {
+                Ok(spare) if state.stock_for.as_ref() == Some(&cgroup) => state.stock.push(spare),
+                // Asked for another configuration meanwhile, or flushed: `spare`
+                // drops (is killed) here.
+                Ok(_) => {}
+                // Cannot start one now: stop until the next creation asks again.
+                Err(_) => state.stock_for = None,
+            }
+            state.busy = false;
+            self.changed.notify_all();
+        }
+    }
+}
+
+/// Whether a spare can stand in for `config`'s init.
+fn stockable(config: &ContainerConfig) -> bool {
+    !config.user_namespace
+}
+
+/// A spare started for `config` if there is one; either way the stock is refilled
+/// for it in the background.
+pub(crate) fn take(config: &ContainerConfig) -> Option<Started> {
+    if !stockable(config) {
+        return None;
+    }
+    let stock = stock()?;
+    let mut state = stock.lock();
+    let spare = match state.stock_for.as_ref() == Some(&config.cgroup) {
+        true => state.stock.pop(),
+        false => {
+            state.stock_for = Some(config.cgroup.clone());
+            // Of no use for the new configuration: killed below, outside the lock.
+            let old = std::mem::take(&mut state.stock);
+            drop(state);
+            drop(old);
+            stock.changed.notify_all();
+            return None;
+        }
+    };
+    drop(state);
+    stock.changed.notify_all();
+    let mut spare = spare?;
+    let started = spare.0.take()?;
+    // Killed while it waited (by an outside signal): start one now instead.
+    match started.init.has_exited() {
+        true => {
+            started.init.kill_and_reap();
+            None
+        }
+        false => Some(started),
+    }
+}
+
+/// Kills the stocked inits and removes their cgroups, then waits for every
+/// background cgroup removal ([`cgroup::flush`]). The next container creation
+/// starts the stock again. Runs at process exit; call it before a host exits
+/// without running atexit handlers, or to see this process's state settle (tests
+/// do).
+pub fn flush() {
+    let existing = {
+        let slot = STOCKS.lock().unwrap_or_else(PoisonError::into_inner);
+        match slot.as_ref() {
+            Some((owner, stock)) if *owner == std::process::id() => Some(Arc::clone(stock)),
+            _ => None,
+        }
+    };
+    if let Some(stock) = existing {
+        let mut state = stock.lock();
+        state.stock_for = None;
+        while state.busy {
+            state = stock
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        let spares = std::mem::take(&mut state.stock);
+        drop(state);
+        drop(spares);
+    }
+    cgroup::flush();
+}
+
+extern "C" fn flush_at_exit() {
+    // A panic must not unwind into libc.
+    let _ = std::panic::catch_unwind(flush);
+}
