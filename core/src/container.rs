@@ -71,12 +71,15 @@ pub struct Container {
     broken: Option<String>,
     next_nonce: u64,
     files: crate::files::FileSettings,
+    /// Keeps the stock of spare inits alive (see `spare`).
+    _live: crate::spare::Live,
 }
 
 impl Container {
     /// Creates a container: new namespaces, its root filesystem, its init.
     pub fn new(config: &ContainerConfig) -> Result<Self> {
         crate::nofile::raise_soft_limit();
+        let live = crate::spare::Live::new();
         let root_host = nix::unistd::geteuid().is_root();
         // A root host gives every container ids of its own (mapped to the container's
         // root in a user namespace); a non-root host can only map itself.
@@ -117,6 +120,7 @@ impl Container {
             broken: None,
             next_nonce: 1,
             files: crate::files::FileSettings::of(config, program_ids),
+            _live: live,
         };
         match container.call(&Request::Setup(setup), &[], config.setup_timeout) {
             Ok((Response::Ready { version }, _)) if version == protocol::PROTOCOL_VERSION => {

@@ -11,9 +11,12 @@
 //! stock is made only for configurations without a user namespace (whose id maps
 //! depend on the container's id).
 //!
-//! The stock holds two descriptors and one idle init per spare. [`flush`] kills it
-//! and removes its cgroups (and runs at exit); it is made again by the next
-//! creation.
+//! The stock costs two descriptors and one idle init per spare, so it exists only
+//! while it is likely to be used: it starts at a process's second container
+//! creation (a one-shot CLI run never pays for it), is killed when no container has
+//! been alive for [`GRACE`], and at once when the last pool of the process closes,
+//! so a host that closed its pools holds no child process. [`flush`] kills it and
+//! waits for the background cgroup removals (it runs at exit too).
 
 use crate::cgroup::{self, CgroupConfig, CgroupMode, ContainerCgroup};
 use crate::config::ContainerConfig;
@@ -22,10 +25,61 @@ use crate::init_image;
 use crate::namespace::{self, InitProcess};
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, PoisonError};
+use std::time::Duration;
 
 /// Inits kept started: one for the next creation and one being replaced.
 const STOCK: usize = 2;
+
+/// How long the stock outlives the last container of the process.
+const GRACE: Duration = Duration::from_millis(250);
+
+/// Containers alive in this process.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// Pools open in this process.
+static POOLS: AtomicUsize = AtomicUsize::new(0);
+/// Container creations so far.
+static CREATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Held by every container: the stock lives while containers do.
+pub(crate) struct Live(());
+
+impl Live {
+    pub fn new() -> Self {
+        LIVE.fetch_add(1, Ordering::SeqCst);
+        Self(())
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        if LIVE.fetch_sub(1, Ordering::SeqCst) == 1 {
+            if let Some(stock) = existing() {
+                // The thread starts counting the grace period.
+                stock.changed.notify_all();
+            }
+        }
+    }
+}
+
+/// Held by every open pool: closing the last one kills the stock.
+pub(crate) struct PoolOpen(());
+
+impl PoolOpen {
+    pub fn new() -> Self {
+        POOLS.fetch_add(1, Ordering::SeqCst);
+        Self(())
+    }
+}
+
+impl Drop for PoolOpen {
+    fn drop(&mut self) {
+        if POOLS.fetch_sub(1, Ordering::SeqCst) == 1 {
+            kill_stock();
+        }
+    }
+}
 
 /// An init, started and in its cgroup, waiting for its set-up request.
 pub(crate) struct Started {
@@ -156,6 +210,21 @@ impl Stock {
     fn work(&self) {
         let mut state = self.lock();
         loop {
+            if LIVE.load(Ordering::SeqCst) == 0 && state.stock_for.is_some() {
+                state = self
+                    .changed
+                    .wait_timeout(state, GRACE)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+                if LIVE.load(Ordering::SeqCst) == 0 {
+                    state.stock_for = None;
+                    let spares = std::mem::take(&mut state.stock);
+                    drop(state);
+                    drop(spares);
+                    state = self.lock();
+                }
+                continue;
+            }
             let wanted = state
                 .stock_for
                 .clone()
@@ -197,7 +266,8 @@ fn stockable(config: &ContainerConfig) -> bool {
 /// A spare started for `config` if there is one; either way the stock is refilled
 /// for it in the background.
 pub(crate) fn take(config: &ContainerConfig) -> Option<Started> {
-    if !stockable(config) {
+    let first = CREATIONS.fetch_add(1, Ordering::Relaxed) == 0;
+    if first || !stockable(config) {
         return None;
     }
     let stock = stock()?;
@@ -234,14 +304,22 @@ pub(crate) fn take(config: &ContainerConfig) -> Option<Started> {
 /// without running atexit handlers, or to see this process's state settle (tests
 /// do).
 pub fn flush() {
-    let existing = {
-        let slot = STOCKS.lock().unwrap_or_else(PoisonError::into_inner);
-        match slot.as_ref() {
-            Some((owner, stock)) if *owner == std::process::id() => Some(Arc::clone(stock)),
-            _ => None,
-        }
-    };
-    if let Some(stock) = existing {
+    kill_stock();
+    cgroup::flush();
+}
+
+/// The stock of this process if it has one, without starting it.
+fn existing() -> Option<Arc<Stock>> {
+    let slot = STOCKS.lock().unwrap_or_else(PoisonError::into_inner);
+    match slot.as_ref() {
+        Some((owner, stock)) if *owner == std::process::id() => Some(Arc::clone(stock)),
+        _ => None,
+    }
+}
+
+/// Kills the stocked inits (their cgroups are removed in the background).
+fn kill_stock() {
+    if let Some(stock) = existing() {
         let mut state = stock.lock();
         state.stock_for = None;
         while state.busy {
@@ -254,7 +332,6 @@ pub fn flush() {
         drop(state);
         drop(spares);
     }
-    cgroup::flush();
 }
 
 extern "C" fn flush_at_exit() {

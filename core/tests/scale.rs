@@ -62,7 +62,8 @@ fn a_pool_of_500_fits_a_soft_limit_of_1024_and_nothing_grows_with_runs() {
     // SAFETY: setrlimit reads the struct we pass.
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
 
-    // What lives for the whole process comes first (spawner thread, init image).
+    // What lives for the whole process comes first (threads, init image).
+    warm_up();
     let mut c = container();
     assert_eq!(
         nofile().rlim_cur,

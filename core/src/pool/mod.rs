@@ -187,6 +187,8 @@ impl Shared {
 pub struct Pool {
     shared: Arc<Shared>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Dropped at close: the last pool closed kills the stock of spare inits.
+    open: Mutex<Option<crate::spare::PoolOpen>>,
 }
 
 impl Pool {
@@ -247,6 +249,7 @@ impl Pool {
         let pool = Pool {
             shared,
             threads: Mutex::new(Vec::new()),
+            open: Mutex::new(Some(crate::spare::PoolOpen::new())),
         };
         if let Some(e) = first_error {
             pool.close();
@@ -444,6 +447,7 @@ impl Pool {
         for entry in late {
             self.shared.destroy(entry.container);
         }
+        drop(self.open.lock().unwrap_or_else(|p| p.into_inner()).take());
     }
 }
 

@@ -1,0 +1,55 @@
+//! The stock of spare inits lives only while it can be used: from a process's second
+//! container, while containers are alive (plus a short grace), and never past the
+//! close of the last pool.
+//!
+//! One test only, so nothing else runs in this process while it counts children.
+
+mod common;
+
+use common::leakcheck::children_of;
+use common::*;
+use scpool_core::{Pool, PoolConfig};
+use std::time::{Duration, Instant};
+
+/// Waits until this process has `n` child processes (container inits, spares
+/// included), and fails after a while.
+fn wait_for_children(n: usize, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let children = children_of(std::process::id());
+        if children.len() == n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: {} children, not {n}: {children:?}",
+            children.len()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn spares_start_with_the_second_container_and_die_with_the_last() {
+    let first = container();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        children_of(std::process::id()).len(),
+        1,
+        "a single container starts no spare"
+    );
+    let second = container();
+    wait_for_children(2 + 2, "two containers and two spares");
+    drop(first);
+    drop(second);
+    wait_for_children(0, "the grace after the last container");
+
+    let pool = Pool::new(PoolConfig::with_size(1)).unwrap();
+    wait_for_children(1 + 2, "a pool's container and two spares");
+    pool.close();
+    assert_eq!(
+        children_of(std::process::id()),
+        Vec::new(),
+        "closing the last pool kills the spares at once"
+    );
+}
