@@ -1,12 +1,11 @@
 //! Starting a container's init in its cgroup, and a small stock of inits started
 //! ahead so that creating a container does not wait for it.
 //!
-//! On cgroup v1 moving the new init into its cgroup (a write to cgroup.procs) takes
-//! the kernel's thread-group lock for writing, which waits for an RCU grace period:
-//! ~20 µs on a quiet machine, up to tens of milliseconds on a busy one, the slow
-//! tail of creating a container. (v2 could clone straight into the cgroup.) So one
-//! thread per process keeps [`STOCK`] inits started, moved into fresh cgroups and
-//! waiting for their set-up, for the cgroup settings and namespaces the last
+//! Starting an init costs new namespaces (the network one ~0.5 ms), cgroup
+//! directories and, on v2, moving it into its cgroup (which can wait for an RCU
+//! grace period: milliseconds on a busy machine; v1 inits are born inside, see
+//! `cgroup::ThreadStep`). So one thread per process keeps [`STOCK`] inits started,
+//! in their cgroups and waiting for their set-up, for the cgroup settings the last
 //! creation asked for; a creation takes one and the thread starts the next. The
 //! stock is made only for configurations without a user namespace (whose id maps
 //! depend on the container's id).
@@ -103,18 +102,20 @@ pub(crate) fn start(config: &ContainerConfig, user_ns: Option<u32>) -> Result<St
         SockFlag::SOCK_CLOEXEC,
     )
     .map_err(|e| Error::io("socketpair", e))?;
-    let init =
-        namespace::spawn_init(image, init_end, user_ns).map_err(|e| Error::Setup(e.to_string()))?;
+    // The init lives in the container's cgroup, so runners are born in it: moving
+    // a process between cgroups can wait for an RCU grace period (milliseconds),
+    // which every run would otherwise pay. On v1 it is born there too.
+    let step = cgroup.as_ref().and_then(ContainerCgroup::thread_step);
+    let born_inside = step.is_some();
+    let init = namespace::spawn_init(image, init_end, user_ns, step)
+        .map_err(|e| Error::Setup(e.to_string()))?;
     let started = Started {
         init,
         socket,
         cgroup,
         no_cgroup,
     };
-    if let Some(cgroup) = &started.cgroup {
-        // The init lives in the container's cgroup, so runners are born in it:
-        // moving a process between cgroups can wait for an RCU grace period
-        // (milliseconds), which every run would otherwise pay.
+    if let Some(cgroup) = started.cgroup.as_ref().filter(|_| !born_inside) {
         if let Err(e) = cgroup.enter(started.init.pid) {
             started.init.kill_and_reap();
             return Err(Error::Setup(format!(

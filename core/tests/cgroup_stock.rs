@@ -39,3 +39,45 @@ fn a_host_that_exits_leaves_no_container_cgroup() {
     let left = cgroup_dirs_named(&format!("scpool-{}-", child.id()));
     assert!(left.is_empty(), "cgroups of the exited host: {left:?}");
 }
+
+#[test]
+fn inits_are_in_their_cgroup_and_no_host_thread_is_left_there() {
+    let mut c = Container::new(&ContainerConfig::default()).expect("create");
+    c.ping().unwrap();
+    let init = std::fs::read_to_string(format!("/proc/{}/cgroup", c.init_pid())).unwrap();
+    let ours = format!("scpool-{}-", std::process::id());
+    // Every controller the library uses, in whichever version this host has.
+    let lines: Vec<&str> = init
+        .lines()
+        .filter(|l| {
+            let controllers = l.split(':').nth(1).unwrap_or("");
+            controllers.is_empty()
+                || controllers
+                    .split(',')
+                    .any(|c| ["cpu", "cpuacct", "memory", "pids"].contains(&c))
+        })
+        .filter(|l| !l.starts_with("0::") || init.lines().count() == 1)
+        .collect();
+    assert!(!lines.is_empty(), "{init}");
+    for line in &lines {
+        assert!(
+            line.contains(&ours),
+            "the init is not in its cgroup: {init}"
+        );
+    }
+    let names: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .map(|l| l.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(names.len(), 1, "one container cgroup everywhere: {init}");
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let Ok(cgroups) = std::fs::read_to_string(task.path().join("cgroup")) else {
+            continue;
+        };
+        assert!(
+            !cgroups.contains("scpool-"),
+            "host thread {:?} is in a container cgroup: {cgroups}",
+            task.file_name()
+        );
+    }
+}

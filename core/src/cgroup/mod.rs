@@ -2,11 +2,14 @@
 //!
 //! Created inside the cgroup the host process lives in (or a configured parent), in
 //! the v2 unified hierarchy or in the v1 cpu, cpuacct, memory and pids hierarchies.
-//! The container's init is moved into it once, at creation, and every runner it forks
-//! is born inside: moving a process between cgroups can wait for an RCU grace period
-//! (milliseconds), which each run would pay otherwise. The init's own CPU time during
-//! a run is reported by the init and subtracted; its memory was charged before the
-//! move (charges stay where they were made) and it is shielded from the OOM killer.
+//! The container's init is born inside it on v1 (see [`step`]) and moved into it
+//! once, at creation, on v2, and every runner it forks is born inside: moving a
+//! process between cgroups can wait for an RCU grace period (milliseconds), which
+//! each run would pay otherwise. The init's own CPU time during a run is reported
+//! by the init and subtracted. Its memory is charged where it was made: on v2 to the
+//! parent before the move; on v1 to the container from birth (~0.5 MiB with its
+//! namespaces), part of what the cgroup holds when a run starts, which a run's
+//! figure leaves out. It is shielded from the OOM killer.
 //! The host opens the counter files at the start of each run, resets them, reads
 //! them during and after it and closes them when it ends: an idle container holds
 //! no descriptor here (opening costs a few microseconds per run; holding ~10 files
@@ -16,6 +19,7 @@
 mod detect;
 mod keeper;
 mod knob;
+mod step;
 mod teardown;
 mod v1;
 mod v2;
@@ -25,6 +29,7 @@ mod tests;
 
 pub use detect::Layout;
 pub use keeper::flush;
+pub(crate) use step::ThreadStep;
 pub use teardown::teardown_for_exit;
 
 use std::fs::File;
@@ -126,6 +131,8 @@ pub(crate) struct ContainerCgroup {
     controllers: Box<dyn Controllers>,
     /// Removed on drop, in order.
     dirs: Vec<PathBuf>,
+    /// v1: how a thread steps in and out to clone the init inside.
+    step: Option<ThreadStep>,
     applied: Option<RunLimits>,
 }
 
@@ -227,6 +234,8 @@ impl ContainerCgroup {
     /// [`keeper`]), else made now.
     pub fn create(layout: &Layout, config: &CgroupConfig) -> io::Result<Self> {
         let configured = config.parent.as_deref();
+        // Per distinct hierarchy: the parent of the container's dir, and our own dir.
+        let mut homes: Vec<PathBuf> = Vec::new();
         let parents = keeper::Parents {
             dirs: match layout {
                 Layout::V2 { mount, own } => vec![parent_dir(own, configured, mount)],
@@ -236,6 +245,7 @@ impl ContainerCgroup {
                         let dir = parent_dir(own, configured, &mounts[c]);
                         if !dirs.contains(&dir) {
                             dirs.push(dir);
+                            homes.push(own.clone());
                         }
                     }
                     dirs
@@ -254,12 +264,16 @@ impl ContainerCgroup {
             }
         };
         let made = Cleanup(keeper::dirs_of(&parents, &name));
-        let (version, controllers): (_, Box<dyn Controllers>) = match layout {
-            Layout::V2 { .. } => (CgroupVersion::V2, Box::new(v2::V2::open(&made.0[0])?)),
+        let (version, controllers, step): (_, Box<dyn Controllers>, _) = match layout {
+            Layout::V2 { .. } => (CgroupVersion::V2, Box::new(v2::V2::open(&made.0[0])?), None),
             Layout::V1 { mounts, own } => {
                 let dir = |c: &str| parent_dir(&own[c], configured, &mounts[c]).join(&name);
                 let v1 = v1::V1::open(&dir("cpu"), &dir("cpuacct"), &dir("memory"), &dir("pids"))?;
-                (CgroupVersion::V1, Box::new(v1))
+                let step = Some(ThreadStep {
+                    into: made.0.iter().map(|d| d.join("tasks")).collect(),
+                    home: homes.iter().map(|d| d.join("tasks")).collect(),
+                });
+                (CgroupVersion::V1, Box::new(v1), step)
             }
         };
         controllers.close_files();
@@ -268,12 +282,19 @@ impl ContainerCgroup {
             version,
             controllers,
             dirs: std::mem::take(&mut made.0),
+            step,
             applied: None,
         })
     }
 
     pub fn version(&self) -> CgroupVersion {
         self.version
+    }
+
+    /// How the spawning thread steps into this cgroup so that the init is born
+    /// inside (v1), if it can.
+    pub fn thread_step(&self) -> Option<ThreadStep> {
+        self.step.clone()
     }
 
     /// Moves a process (the container's init) into the cgroup, in every hierarchy.

@@ -81,6 +81,7 @@ fn container_cgroup(version: CgroupVersion, controllers: Box<dyn Controllers>) -
         version,
         controllers,
         dirs: Vec::new(),
+        step: None,
         applied: None,
     }
 }
