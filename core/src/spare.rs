@@ -94,7 +94,7 @@ pub(crate) struct Started {
 /// whose root maps to `user_ns` when given), moved into the cgroup.
 pub(crate) fn start(config: &ContainerConfig, user_ns: Option<u32>) -> Result<Started> {
     let (cgroup, no_cgroup) = create_cgroup(&config.cgroup)?;
-    let image = init_image::memfd().map_err(|e| Error::Setup(e.to_string()))?;
+    let image = init_image::fd().map_err(|e| Error::Setup(e.to_string()))?;
     let (socket, init_end) = socketpair(
         AddressFamily::Unix,
         SockType::SeqPacket,
