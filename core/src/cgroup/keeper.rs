@@ -15,6 +15,7 @@
 
 use super::teardown;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, PoisonError};
 
 /// Empty cgroups kept ready: enough for a create right after a destroy while the
@@ -154,6 +155,11 @@ fn remove_all(dirs: &[PathBuf]) {
 /// A stocked cgroup under `parents` if there is one, else `None` (make it now).
 /// Either way the stock is refilled for `parents` in the background.
 pub(super) fn take(parents: &Parents) -> Option<String> {
+    // A process that makes one container (a CLI run) gets no thread and no stock.
+    static CREATIONS: AtomicU64 = AtomicU64::new(0);
+    if CREATIONS.fetch_add(1, Ordering::Relaxed) == 0 {
+        return None;
+    }
     let keeper = keeper()?;
     let mut state = keeper.lock();
     let name = match state.stock_for.as_ref() == Some(parents) {
@@ -179,7 +185,8 @@ pub(super) fn remove(dirs: Vec<PathBuf>) {
     if dirs.is_empty() {
         return;
     }
-    match keeper() {
+    // Before the thread exists (one container so far), here.
+    match existing() {
         Some(keeper) => {
             keeper.lock().doomed.push(dirs);
             keeper.changed.notify_all();
