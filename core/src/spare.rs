@@ -24,7 +24,6 @@ use crate::init_image;
 use crate::namespace::{self, InitProcess};
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, PoisonError};
 use std::time::Duration;
 
@@ -34,26 +33,68 @@ const STOCK: usize = 2;
 /// How long the stock outlives the last container of the process.
 const GRACE: Duration = Duration::from_millis(250);
 
-/// Containers alive in this process.
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-/// Pools open in this process.
-static POOLS: AtomicUsize = AtomicUsize::new(0);
-/// Container creations so far.
-static CREATIONS: AtomicU64 = AtomicU64::new(0);
+/// What the stock's lifetime follows, counted for one process: a forked child
+/// inherits the parent's counts (and its containers and pools, which are not its
+/// own) and starts again from zero.
+struct Counts {
+    pid: u32,
+    /// Containers alive.
+    live: usize,
+    /// Pools open.
+    pools: usize,
+    /// Container creations so far.
+    creations: u64,
+}
+
+static COUNTS: Mutex<Counts> = Mutex::new(Counts {
+    pid: 0,
+    live: 0,
+    pools: 0,
+    creations: 0,
+});
+
+/// The counts of this process, reset if they were inherited.
+fn counts() -> MutexGuard<'static, Counts> {
+    let mut counts = COUNTS.lock().unwrap_or_else(PoisonError::into_inner);
+    let pid = std::process::id();
+    if counts.pid != pid {
+        *counts = Counts {
+            pid,
+            live: 0,
+            pools: 0,
+            creations: 0,
+        };
+    }
+    counts
+}
+
+fn no_container_alive() -> bool {
+    counts().live == 0
+}
 
 /// Held by every container: the stock lives while containers do.
-pub(crate) struct Live(());
+pub(crate) struct Live {
+    pid: u32,
+}
 
 impl Live {
     pub fn new() -> Self {
-        LIVE.fetch_add(1, Ordering::SeqCst);
-        Self(())
+        let mut counts = counts();
+        counts.live += 1;
+        Self { pid: counts.pid }
     }
 }
 
 impl Drop for Live {
     fn drop(&mut self) {
-        if LIVE.fetch_sub(1, Ordering::SeqCst) == 1 {
+        let mut counts = counts();
+        if counts.pid != self.pid {
+            return; // The parent's container, dropped in a forked child.
+        }
+        counts.live -= 1;
+        let last = counts.live == 0;
+        drop(counts);
+        if last {
             if let Some(stock) = existing() {
                 // The thread starts counting the grace period.
                 stock.changed.notify_all();
@@ -63,18 +104,28 @@ impl Drop for Live {
 }
 
 /// Held by every open pool: closing the last one kills the stock.
-pub(crate) struct PoolOpen(());
+pub(crate) struct PoolOpen {
+    pid: u32,
+}
 
 impl PoolOpen {
     pub fn new() -> Self {
-        POOLS.fetch_add(1, Ordering::SeqCst);
-        Self(())
+        let mut counts = counts();
+        counts.pools += 1;
+        Self { pid: counts.pid }
     }
 }
 
 impl Drop for PoolOpen {
     fn drop(&mut self) {
-        if POOLS.fetch_sub(1, Ordering::SeqCst) == 1 {
+        let mut counts = counts();
+        if counts.pid != self.pid {
+            return;
+        }
+        counts.pools -= 1;
+        let last = counts.pools == 0;
+        drop(counts);
+        if last {
             kill_stock();
         }
     }
@@ -211,13 +262,13 @@ impl Stock {
     fn work(&self) {
         let mut state = self.lock();
         loop {
-            if LIVE.load(Ordering::SeqCst) == 0 && state.stock_for.is_some() {
+            if no_container_alive() && state.stock_for.is_some() {
                 state = self
                     .changed
                     .wait_timeout(state, GRACE)
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
-                if LIVE.load(Ordering::SeqCst) == 0 {
+                if no_container_alive() {
                     state.stock_for = None;
                     let spares = std::mem::take(&mut state.stock);
                     drop(state);
@@ -267,7 +318,11 @@ fn stockable(config: &ContainerConfig) -> bool {
 /// A spare started for `config` if there is one; either way the stock is refilled
 /// for it in the background.
 pub(crate) fn take(config: &ContainerConfig) -> Option<Started> {
-    let first = CREATIONS.fetch_add(1, Ordering::Relaxed) == 0;
+    let first = {
+        let mut counts = counts();
+        counts.creations += 1;
+        counts.creations == 1
+    };
     if first || !stockable(config) {
         return None;
     }

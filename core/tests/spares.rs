@@ -46,6 +46,37 @@ fn spares_start_with_the_second_container_and_die_with_the_last() {
 
     let pool = Pool::new(PoolConfig::with_size(1)).unwrap();
     wait_for_children(1 + 2, "a pool's container and two spares");
+
+    // A forked child counts its own containers and pools, not the parent's (the
+    // parent's pool is open here): closing its only pool kills its spares.
+    // SAFETY: the child only makes containers (the library restarts its threads
+    // in a new process) and leaves with _exit.
+    let child = unsafe { libc::fork() };
+    assert!(child >= 0, "fork: {}", std::io::Error::last_os_error());
+    if child == 0 {
+        let ok = std::panic::catch_unwind(|| {
+            let first = container();
+            let second = container();
+            drop((first, second));
+            let pool = Pool::new(PoolConfig::with_size(1)).unwrap();
+            wait_for_children(1 + 2, "the child's container and two spares");
+            pool.close();
+            let none_left = children_of(std::process::id()).is_empty();
+            // _exit runs no atexit handler: remove the cgroups now.
+            scpool_core::flush();
+            none_left
+        });
+        // SAFETY: ends the forked child without running the parent's destructors.
+        unsafe { libc::_exit(if matches!(ok, Ok(true)) { 0 } else { 1 }) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child forked above.
+    assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "in a forked child, closing its last pool left children (status {status:#x})"
+    );
+
     pool.close();
     assert_eq!(
         children_of(std::process::id()),
