@@ -78,6 +78,16 @@ pub struct Container {
 impl Container {
     /// Creates a container: new namespaces, its root filesystem, its init.
     pub fn new(config: &ContainerConfig) -> Result<Self> {
+        Self::create(config, true)
+    }
+
+    /// For a pool, whose creations are off its callers' path: takes no spare init
+    /// (see `spare`), so closing a pool leaves no process of its making.
+    pub(crate) fn new_for_pool(config: &ContainerConfig) -> Result<Self> {
+        Self::create(config, false)
+    }
+
+    fn create(config: &ContainerConfig, spare: bool) -> Result<Self> {
         crate::nofile::raise_soft_limit();
         let live = crate::spare::Live::new();
         let root_host = nix::unistd::geteuid().is_root();
@@ -105,7 +115,8 @@ impl Container {
             (false, _) => (setup.uid, setup.gid),
         };
         let user_ns = config.user_namespace.then(|| own_id.unwrap_or(0));
-        let started = match crate::spare::take(config) {
+        let spare = spare.then(|| crate::spare::take(config)).flatten();
+        let started = match spare {
             Some(started) => started,
             None => crate::spare::start(config, user_ns)?,
         };

@@ -10,11 +10,13 @@
 //! stock is made only for configurations without a user namespace (whose id maps
 //! depend on the container's id).
 //!
-//! The stock costs two descriptors and one idle init per spare, so it exists only
-//! while it is likely to be used: it starts at a process's second container
-//! creation (a one-shot CLI run never pays for it), is killed when no container has
-//! been alive for [`GRACE`], and at once when the last pool of the process closes,
-//! so a host that closed its pools holds no child process. [`flush`] kills it and
+//! Only `Container::new` takes spares: a pool makes its containers off its callers'
+//! path already. The stock costs two descriptors and one idle init per spare, so it
+//! exists only while it is likely to be used: it starts at a process's second
+//! `Container::new` (a one-shot CLI run never pays for it), is killed when no
+//! container has been alive for [`GRACE`], and at once when the last pool of the
+//! process closes, so a host that closed its pools holds no child process; the
+//! stock of empty cgroups (`cgroup::keeper`) goes with it. [`flush`] kills it and
 //! waits for the background cgroup removals (it runs at exit too).
 
 use crate::cgroup::{self, CgroupConfig, CgroupMode, ContainerCgroup};
@@ -273,6 +275,7 @@ impl Stock {
                     let spares = std::mem::take(&mut state.stock);
                     drop(state);
                     drop(spares);
+                    cgroup::drop_stock();
                     state = self.lock();
                 }
                 continue;
@@ -373,8 +376,14 @@ fn existing() -> Option<Arc<Stock>> {
     }
 }
 
-/// Kills the stocked inits (their cgroups are removed in the background).
+/// Kills the stocked inits and drops the stock of empty cgroups (all removed in
+/// the background).
 fn kill_stock() {
+    kill_spares();
+    cgroup::drop_stock();
+}
+
+fn kill_spares() {
     if let Some(stock) = existing() {
         let mut state = stock.lock();
         state.stock_for = None;

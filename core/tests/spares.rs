@@ -40,12 +40,17 @@ fn spares_start_with_the_second_container_and_die_with_the_last() {
     );
     let second = container();
     wait_for_children(2 + 2, "two containers and two spares");
+    // A pool makes its own containers: it takes no spare.
+    let pool = Pool::new(PoolConfig::with_size(1)).unwrap();
+    wait_for_children(2 + 2 + 1, "two containers, two spares and a pool's");
     drop(first);
     drop(second);
-    wait_for_children(0, "the grace after the last container");
-
-    let pool = Pool::new(PoolConfig::with_size(1)).unwrap();
-    wait_for_children(1 + 2, "a pool's container and two spares");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        children_of(std::process::id()).len(),
+        1 + 2,
+        "the spares stay while a container (the pool's) is alive"
+    );
 
     // A forked child counts its own containers and pools, not the parent's (the
     // parent's pool is open here): closing its only pool kills its spares.
@@ -57,9 +62,9 @@ fn spares_start_with_the_second_container_and_die_with_the_last() {
         let ok = std::panic::catch_unwind(|| {
             let first = container();
             let second = container();
-            drop((first, second));
             let pool = Pool::new(PoolConfig::with_size(1)).unwrap();
-            wait_for_children(1 + 2, "the child's container and two spares");
+            wait_for_children(2 + 2 + 1, "the child's containers, spares and pool");
+            drop((first, second));
             pool.close();
             let none_left = children_of(std::process::id()).is_empty();
             // _exit runs no atexit handler: remove the cgroups now.
@@ -83,4 +88,11 @@ fn spares_start_with_the_second_container_and_die_with_the_last() {
         Vec::new(),
         "closing the last pool kills the spares at once"
     );
+
+    // Without pools: the spares die a moment after the last container.
+    let first = container();
+    let second = container();
+    wait_for_children(2 + 2, "two containers and two spares again");
+    drop((first, second));
+    wait_for_children(0, "the grace after the last container");
 }

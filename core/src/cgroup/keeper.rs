@@ -195,6 +195,23 @@ pub(super) fn remove(dirs: Vec<PathBuf>) {
     }
 }
 
+/// Removes the stock of spare container cgroups in the background, until the next
+/// creation asks for one again (when the process's last pool closes).
+pub(crate) fn drop_stock() {
+    let Some(keeper) = existing() else {
+        return;
+    };
+    let mut state = keeper.lock();
+    if let Some(parents) = state.stock_for.take() {
+        let stale: Vec<String> = state.stock.drain(..).collect();
+        for name in stale {
+            state.doomed.push(dirs_of(&parents, &name));
+        }
+    }
+    drop(state);
+    keeper.changed.notify_all();
+}
+
 /// Removes the stock of spare container cgroups and waits until every destroyed
 /// container's cgroup is removed. The stock is made again by the next container
 /// creation. Runs at process exit; call it before a host exits without running

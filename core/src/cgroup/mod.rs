@@ -28,6 +28,7 @@ mod v2;
 mod tests;
 
 pub use detect::Layout;
+pub(crate) use keeper::drop_stock;
 pub use keeper::flush;
 pub(crate) use step::ThreadStep;
 pub use teardown::teardown_for_exit;

@@ -122,7 +122,7 @@ impl Shared {
     }
 
     fn create(&self) -> Result<Container> {
-        let made = Container::new(&self.config.container);
+        let made = Container::new_for_pool(&self.config.container);
         if made.is_ok() {
             Counters::bump(&self.counters.created);
         }
