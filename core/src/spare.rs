@@ -27,10 +27,13 @@ use crate::namespace::{self, InitProcess};
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Inits kept started: one for the next creation and one being replaced.
 const STOCK: usize = 2;
+
+/// How long a creation waits for a spare that is being started.
+const WAIT_FOR_SPARE: Duration = Duration::from_millis(5);
 
 /// How long the stock outlives the last container of the process.
 const GRACE: Duration = Duration::from_millis(250);
@@ -332,7 +335,23 @@ pub(crate) fn take(config: &ContainerConfig) -> Option<Started> {
     let stock = stock()?;
     let mut state = stock.lock();
     let spare = match state.stock_for.as_ref() == Some(&config.cgroup) {
-        true => state.stock.pop(),
+        true => {
+            // A spare being started is nearer than one started from scratch, which
+            // would also compete with it for the CPU: wait for it a little.
+            let deadline = Instant::now() + WAIT_FOR_SPARE;
+            while state.stock.is_empty() && state.busy {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                state = stock
+                    .changed
+                    .wait_timeout(state, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            state.stock.pop()
+        }
         false => {
             state.stock_for = Some(config.cgroup.clone());
             // Of no use for the new configuration: killed below, outside the lock.
