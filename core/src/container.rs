@@ -118,7 +118,7 @@ impl Container {
         let spare = spare.then(|| crate::spare::take(config)).flatten();
         let started = match spare {
             Some(started) => started,
-            None => crate::spare::start(config, user_ns)?,
+            None => crate::init_start::start(&config.cgroup, user_ns)?,
         };
         let mut container = Container {
             channel: Channel::new(started.socket),

@@ -25,6 +25,7 @@ pub mod result;
 
 mod eintr;
 mod init_image;
+mod init_start;
 mod memfile;
 mod namespace;
 mod nofile;

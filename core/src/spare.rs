@@ -1,5 +1,5 @@
-//! Starting a container's init in its cgroup, and a small stock of inits started
-//! ahead so that creating a container does not wait for it.
+//! A small stock of container inits started ahead (`init_start`), so that creating
+//! a container does not wait for one.
 //!
 //! Starting an init costs new namespaces (the network one ~0.5 ms), cgroup
 //! directories and, on v2, moving it into its cgroup (which can wait for an RCU
@@ -19,13 +19,9 @@
 //! stock of empty cgroups (`cgroup::keeper`) goes with it. [`flush`] kills it and
 //! waits for the background cgroup removals (it runs at exit too).
 
-use crate::cgroup::{self, CgroupConfig, CgroupMode, ContainerCgroup};
+use crate::cgroup::{self, CgroupConfig};
 use crate::config::ContainerConfig;
-use crate::error::{Error, Result};
-use crate::init_image;
-use crate::namespace::{self, InitProcess};
-use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
-use std::os::fd::OwnedFd;
+use crate::init_start::{self, Started};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -136,74 +132,6 @@ impl Drop for PoolOpen {
     }
 }
 
-/// An init, started and in its cgroup, waiting for its set-up request.
-pub(crate) struct Started {
-    pub init: InitProcess,
-    /// The host's end of the control socket.
-    pub socket: OwnedFd,
-    pub cgroup: Option<ContainerCgroup>,
-    /// Why there is no cgroup, when there is none.
-    pub no_cgroup: Option<String>,
-}
-
-/// Starts an init as `config` asks: its cgroup, its namespaces (a user namespace
-/// whose root maps to `user_ns` when given), moved into the cgroup.
-pub(crate) fn start(config: &ContainerConfig, user_ns: Option<u32>) -> Result<Started> {
-    let (cgroup, no_cgroup) = create_cgroup(&config.cgroup)?;
-    let image = init_image::fd().map_err(|e| Error::Setup(e.to_string()))?;
-    let (socket, init_end) = socketpair(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        None,
-        SockFlag::SOCK_CLOEXEC,
-    )
-    .map_err(|e| Error::io("socketpair", e))?;
-    // The init lives in the container's cgroup, so runners are born in it: moving
-    // a process between cgroups can wait for an RCU grace period (milliseconds),
-    // which every run would otherwise pay. On v1 it is born there too.
-    let step = cgroup.as_ref().and_then(ContainerCgroup::thread_step);
-    let born_inside = step.is_some();
-    let init = namespace::spawn_init(image, init_end, user_ns, step)
-        .map_err(|e| Error::Setup(e.to_string()))?;
-    let started = Started {
-        init,
-        socket,
-        cgroup,
-        no_cgroup,
-    };
-    if let Some(cgroup) = started.cgroup.as_ref().filter(|_| !born_inside) {
-        if let Err(e) = cgroup.enter(started.init.pid) {
-            started.init.kill_and_reap();
-            return Err(Error::Setup(format!(
-                "moving the init into its cgroup: {e}"
-            )));
-        }
-    }
-    // The OOM killer must pick the program, never the init (best effort: only a
-    // privileged host may lower the score; the init resets it for runners).
-    let _ = std::fs::write(format!("/proc/{}/oom_score_adj", started.init.pid), "-1000");
-    Ok(started)
-}
-
-/// The container's cgroup as its config asks, or why it has none.
-fn create_cgroup(config: &CgroupConfig) -> Result<(Option<ContainerCgroup>, Option<String>)> {
-    if config.mode == CgroupMode::Off {
-        return Ok((
-            None,
-            Some("cgroups are turned off in the container config".into()),
-        ));
-    }
-    let made = match cgroup::host_layout() {
-        None => Err("this host offers no usable cgroup hierarchy".to_string()),
-        Some(layout) => ContainerCgroup::create(layout, config).map_err(|e| e.to_string()),
-    };
-    match (made, &config.mode) {
-        (Ok(cgroup), _) => Ok((Some(cgroup), None)),
-        (Err(why), CgroupMode::Required) => Err(Error::Setup(format!("cgroup: {why}"))),
-        (Err(why), _) => Ok((None, Some(why))),
-    }
-}
-
 /// A stocked init, killed if it is never used.
 struct Spare(Option<Started>);
 
@@ -296,11 +224,7 @@ impl Stock {
             };
             state.busy = true;
             drop(state);
-            let config = ContainerConfig {
-                cgroup: cgroup.clone(),
-                ..ContainerConfig::default()
-            };
-            let started = start(&config, None).map(|s| Spare(Some(s)));
+            let started = init_start::start(&cgroup, None).map(|s| Spare(Some(s)));
             state = self.lock();
             match started {
                 Ok(spare) if state.stock_for.as_ref() == Some(&cgroup) => state.stock.push(spare),
