@@ -15,6 +15,8 @@ fn main() {
         "init/src",
         "init/Cargo.toml",
         "src/protocol",
+        "src/arch.rs",
+        "src/seccomp_exec.rs",
         "../Cargo.lock",
     ] {
         println!("cargo:rerun-if-changed={watched}");

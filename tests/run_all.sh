@@ -16,12 +16,11 @@ bash tests/go.sh
 
 # --- Python (issue #6) -------------------------------------------------------------
 echo "== Python: the scpool module built and installed into target/python-venv, its pytest suite (examples/python included)"
-venv=target/python-venv
-[ -x "$venv/bin/python" ] || python3 -m venv --system-site-packages "$venv"
-# A no-op when python3 already has them (.ci/run installs them there).
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'maturin>=1.9.4' pytest
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation \
-    --no-deps --force-reinstall ./bindings/python
+venv=$PWD/target/python-venv
+bash tests/python-venv.sh # maturin and pytest in the venv (a no-op after .ci/run)
+# The build backend runs the `maturin` command: it must find the venv's.
+PATH="$venv/bin:$PATH" "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --no-build-isolation --no-deps --force-reinstall ./bindings/python
 pytest_status=0
 "$venv/bin/python" -m pytest bindings/python/tests || pytest_status=$?
 if [ "$pytest_status" -eq 5 ]; then

@@ -66,6 +66,11 @@ pub struct Container {
     _id: Option<IdLease>,
     /// The program's uid is the container's alone.
     own_uid: bool,
+    /// Processes of the container in its cgroup during a run besides the program's:
+    /// the init, and in rootless mode the run's reaper (see the init's `pid_ns`).
+    helpers: u32,
+    /// A run since the last reset had a seccomp policy that allows keyctl.
+    keys_possible: bool,
     /// The program's uid and gid as the host sees them.
     program_ids: (u32, u32),
     broken: Option<String>,
@@ -127,6 +132,8 @@ impl Container {
             no_cgroup: started.no_cgroup,
             _id: id,
             own_uid,
+            helpers: if config.user_namespace { 2 } else { 1 },
+            keys_possible: false,
             program_ids,
             broken: None,
             next_nonce: 1,
@@ -221,13 +228,14 @@ impl Container {
     /// status; an `Err` means the run could not be attempted or the container broke.
     pub fn execve(&mut self, param: &ExecveParam<'_>) -> Result<RunResult> {
         let request = validate::execve(param, self.enforcement())?;
+        self.keys_possible |= !param.seccomp.denies_keyrings();
         let mut fds: Vec<RawFd> = param.files.iter().map(|f| f.as_raw_fd()).collect();
         fds.extend(param.exec_file.map(|f| f.as_raw_fd()));
         self.ensure_usable()?;
 
         let called_ns = monotonic_ns();
         let baseline = match &mut self.cgroup {
-            Some(cgroup) => match cgroup.begin_run(param.limits.cgroup_limits()) {
+            Some(cgroup) => match cgroup.begin_run(param.limits.cgroup_limits(self.helpers)) {
                 Ok(baseline) => Some(baseline),
                 // The kernel refuses a memory limit below what the cgroup holds and
                 // cannot reclaim: the files this loan left in /w and /tmp.
@@ -324,11 +332,23 @@ impl Container {
         Ok(result)
     }
 
-    /// Kills every process but the init, empties /w and /tmp, and checks the init
-    /// still answers.
+    /// Kills every process but the init, empties /w and /tmp, removes IPC objects
+    /// and any key a run could have left; the init's reply shows it still answers.
     pub fn reset(&mut self) -> Result<()> {
-        match self.call(&Request::Reset, &[], CONTROL_TIMEOUT)? {
-            (Response::ResetDone, _) => self.ping(),
+        let reset = Request::Reset {
+            clear_keys: self.keys_possible,
+        };
+        // The reply itself shows the init answers: no ping after it.
+        match self.call(&reset, &[], CONTROL_TIMEOUT)? {
+            (Response::ResetDone, _) => {
+                self.keys_possible = false;
+                if let Some(cgroup) = &self.cgroup {
+                    // The next borrower's figures must not start from this loan's
+                    // page cache (see `ContainerCgroup::reclaim_cache`).
+                    cgroup.reclaim_cache();
+                }
+                Ok(())
+            }
             (Response::Error(e), _) => Err(self.break_with(format!("reset failed: {}", e.message))),
             (other, _) => Err(self.break_with(format!("bad reply to reset: {other:?}"))),
         }

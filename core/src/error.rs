@@ -69,6 +69,47 @@ pub enum Error {
     },
 }
 
+/// An OS error with what was being done: its message says both, and its errno
+/// stays readable (an `io::Error::new` with a text payload would lose it).
+#[derive(Debug)]
+pub(crate) struct Doing {
+    what: String,
+    os: io::Error,
+}
+
+impl std::fmt::Display for Doing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.what, self.os)
+    }
+}
+
+impl std::error::Error for Doing {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.os)
+    }
+}
+
+/// `os` with `what` was being done, keeping its kind and errno.
+pub(crate) fn doing(what: impl Into<String>, os: io::Error) -> io::Error {
+    let kind = os.kind();
+    io::Error::new(
+        kind,
+        Doing {
+            what: what.into(),
+            os,
+        },
+    )
+}
+
+/// The errno of an OS error, also through [`doing`]'s context.
+pub(crate) fn errno_of(e: &io::Error) -> Option<i32> {
+    e.raw_os_error().or_else(|| {
+        e.get_ref()?
+            .downcast_ref::<Doing>()
+            .and_then(|d| errno_of(&d.os))
+    })
+}
+
 impl Error {
     pub(crate) fn io(context: impl Into<String>, source: impl Into<io::Error>) -> Self {
         Self::Io {
@@ -87,7 +128,7 @@ impl Error {
     pub fn errno(&self) -> i32 {
         match self {
             Self::Open { errno, .. } => *errno,
-            Self::Io { source, .. } => source.raw_os_error().unwrap_or(0),
+            Self::Io { source, .. } => errno_of(source).unwrap_or(0),
             Self::NotRegularFile {
                 found: crate::files::FileKind::Directory,
                 ..
@@ -101,5 +142,30 @@ impl Error {
     /// True when the container that returned this error can no longer be used.
     pub fn is_container_broken(&self) -> bool {
         matches!(self, Self::ContainerBroken(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_os_error_with_context_keeps_its_errno_and_says_both() {
+        let busy = doing(
+            "writing \"1\" to memory.limit_in_bytes",
+            io::Error::from_raw_os_error(libc::EBUSY),
+        );
+        assert_eq!(busy.kind(), io::ErrorKind::ResourceBusy);
+        assert_eq!(errno_of(&busy), Some(libc::EBUSY));
+        let nested = doing("preparing the cgroup", busy);
+        assert_eq!(errno_of(&nested), Some(libc::EBUSY));
+        let error = Error::io("preparing the container's cgroup", nested);
+        assert_eq!(error.errno(), libc::EBUSY);
+        let text = error.to_string();
+        assert!(
+            text.contains("memory.limit_in_bytes") && text.contains("busy"),
+            "{text}"
+        );
+        assert_eq!(errno_of(&io::Error::other("no errno")), None);
     }
 }

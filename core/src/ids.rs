@@ -7,13 +7,19 @@
 //! ids decides; between processes (several judges on one host) an open-file-
 //! description lock on the id's byte of one lock file does: the kernel drops it when
 //! the process dies, so a crash never leaks an id.
+//!
+//! A lock belongs to an open file description, which fork shares: a forked process
+//! (a pre-forking server) would own its parent's locks and take the same ids. So
+//! each process opens the file itself, on its first call after a fork. The file is
+//! root's alone (0600): a user who could open it could read-lock ids and refuse
+//! every container.
 
 use crate::error::{Error, Result};
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, MutexGuard};
 
 /// Where containers' ids come from: `count` ids starting at `first`, used as both
 /// uid and gid.
@@ -59,34 +65,51 @@ pub(crate) struct IdLease {
     pub id: u32,
 }
 
+/// The ids this process holds and its own description of the lock file.
 struct Registry {
-    taken: Mutex<BTreeSet<u32>>,
+    /// The process that opened `lock_file`: after a fork, the child opens its own.
+    pid: u32,
+    taken: BTreeSet<u32>,
     lock_file: File,
 }
 
-fn registry() -> Result<&'static Registry> {
-    static REGISTRY: OnceLock<std::result::Result<Registry, String>> = OnceLock::new();
-    REGISTRY
-        .get_or_init(|| {
-            let path = Path::new(LOCK_FILE);
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("creating {}: {e}", dir.display()))?;
-            }
-            let lock_file = File::options()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(path)
-                .map_err(|e| format!("opening {LOCK_FILE}: {e}"))?;
-            Ok(Registry {
-                taken: Mutex::new(BTreeSet::new()),
-                lock_file,
-            })
-        })
-        .as_ref()
-        .map_err(|e| Error::Setup(format!("container ids: {e}")))
+fn open_lock_file() -> std::result::Result<File, String> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let path = Path::new(LOCK_FILE);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    }
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("opening {LOCK_FILE}: {e}"))?;
+    // A file an earlier version created readable by all.
+    let private = std::fs::Permissions::from_mode(0o600);
+    file.set_permissions(private)
+        .map_err(|e| format!("making {LOCK_FILE} private: {e}"))?;
+    Ok(file)
+}
+
+/// This process's registry, opened again if the process is a fork of the one that
+/// opened it (the ids of the parent are then not ours, and its locks keep us out).
+fn registry() -> Result<MutexGuard<'static, Option<Registry>>> {
+    static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
+    let mut registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    let pid = std::process::id();
+    if registry.as_ref().is_none_or(|r| r.pid != pid) {
+        let lock_file =
+            open_lock_file().map_err(|e| Error::Setup(format!("container ids: {e}")))?;
+        *registry = Some(Registry {
+            pid,
+            taken: BTreeSet::new(),
+            lock_file,
+        });
+    }
+    Ok(registry)
 }
 
 /// An F_OFD_SETLK on byte `id` of the lock file: Ok(false) when another process
@@ -117,16 +140,16 @@ impl IdLease {
     /// Takes a free id of `range`, or says the range is exhausted.
     pub fn take(range: IdRange) -> Result<Self> {
         range.validate()?;
-        let registry = registry()?;
-        let mut taken = registry.taken.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = registry()?;
+        let registry = guard.as_mut().expect("registry() fills it in");
         let ids = range.first..range.first + range.count;
         for id in ids {
-            if taken.contains(&id) {
+            if registry.taken.contains(&id) {
                 continue;
             }
             match lock_byte(&registry.lock_file, id, true) {
                 Ok(true) => {
-                    taken.insert(id);
+                    registry.taken.insert(id);
                     return Ok(Self { id });
                 }
                 Ok(false) => continue,
@@ -144,10 +167,14 @@ impl IdLease {
 
 impl Drop for IdLease {
     fn drop(&mut self) {
-        if let Ok(registry) = registry() {
-            let mut taken = registry.taken.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = lock_byte(&registry.lock_file, self.id, false);
-            taken.remove(&self.id);
+        // In a fork of the process that took the id, the registry is the fork's
+        // own and does not hold it: nothing to release.
+        if let Ok(mut guard) = registry() {
+            if let Some(registry) = guard.as_mut() {
+                if registry.taken.remove(&self.id) {
+                    let _ = lock_byte(&registry.lock_file, self.id, false);
+                }
+            }
         }
     }
 }

@@ -14,6 +14,12 @@
 //! ```
 
 pub mod cgroup;
+
+/// The README's Rust examples: collected as doc-tests, so CI compiles and runs what
+/// a reader copies.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
 pub mod config;
 pub mod container;
 pub mod error;
@@ -23,6 +29,7 @@ mod ids;
 pub mod limits;
 pub mod result;
 
+mod arch;
 mod eintr;
 mod init_image;
 mod init_start;
@@ -50,10 +57,7 @@ pub use error::{Error, Result};
 pub use execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
 pub use files::{DirEntry, FileKind, DEFAULT_MAX_ENTRIES};
 pub use limits::{defaults, Limits, MIN_MEMORY};
-pub use memfile::{
-    memfd_copy_of, memfd_sealed_from_bytes, memfd_sealed_from_path, memfd_sealed_from_reader,
-    sealed_memfd,
-};
+pub use memfile::{memfd_copy_of, sealed_memfd, sealed_memfd_from_path, sealed_memfd_from_reader};
 pub use pool::{AcquireCancel, Pool, PoolConfig, PoolStats, PooledContainer};
 pub use result::{Accounting, RunResult, Status};
 pub use seccomp::SeccompPolicy;

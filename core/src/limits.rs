@@ -133,15 +133,16 @@ impl Limits {
         Ok(())
     }
 
-    /// The limits the cgroup applies.
-    pub(crate) fn cgroup_limits(&self) -> RunLimits {
+    /// The limits the cgroup applies. `helpers` are the container's own processes
+    /// in the cgroup during a run (the init; in rootless mode also the run's
+    /// reaper), which the program's process limit must not pay for.
+    pub(crate) fn cgroup_limits(&self, helpers: u32) -> RunLimits {
         RunLimits {
             memory: self.memory,
-            // The init lives in the cgroup too.
             processes: Some(
                 self.processes
                     .unwrap_or(defaults::PROCESSES)
-                    .saturating_add(1),
+                    .saturating_add(helpers),
             ),
             cpu_rate: self.cpu_rate,
         }

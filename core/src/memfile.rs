@@ -69,15 +69,14 @@ pub(crate) fn sealed_executable(name: &str, bytes: &[u8]) -> io::Result<OwnedFd>
 /// close-on-exec descriptor).
 pub fn memfd_copy_of(path: impl AsRef<Path>) -> Result<OwnedFd> {
     let path = path.as_ref();
-    let context = || format!("copying {} into a memfd", path.display());
-    let mut source = File::open(path).map_err(|e| Error::io(context(), e))?;
-    let memfd = create("scpool-exec", true).map_err(|e| Error::io(context(), e))?;
-    io::copy(&mut source, &mut memfd.as_file()).map_err(|e| Error::io(context(), e))?;
-    seal_from_start(memfd).map_err(|e| Error::io(context(), e))
+    let context = format!("copying {} into a memfd", path.display());
+    let source = File::open(path).map_err(|e| Error::io(&context, e))?;
+    sealed_copy("scpool-exec", true, source, u64::MAX, &context)
 }
 
 /// A sealed memfd holding `bytes`, positioned at the start: the safe way to hand
-/// data to a program as one of [`ExecveParam::files`](crate::ExecveParam::files).
+/// data to a program as one of [`ExecveParam::files`](crate::ExecveParam::files)
+/// (C `scpool_memfd_sealed`, Go `SealedMemfd`, Python `scpool.sealed_memfd`).
 ///
 /// Any descriptor passed to a program exposes its open file description: the
 /// program can read and (if it was opened writable) write it, seek it (the offset
@@ -87,61 +86,54 @@ pub fn memfd_copy_of(path: impl AsRef<Path>) -> Result<OwnedFd> {
 /// memfd exposes only its bytes: its link reads `/memfd:scpool-data (deleted)`,
 /// and writes, truncation and growth fail with EPERM for everyone.
 pub fn sealed_memfd(bytes: &[u8]) -> Result<OwnedFd> {
-    let context = "creating a sealed memfd";
-    let memfd = create("scpool-data", false).map_err(|e| Error::io(context, e))?;
-    memfd
-        .as_file()
-        .write_all(bytes)
-        .map_err(|e| Error::io(context, e))?;
-    seal_from_start(memfd).map_err(|e| Error::io(context, e))
+    sealed_memfd_from_reader(bytes, bytes.len() as u64)
 }
 
-/// Seals a filled memfd and rewinds it, so a program reading it starts at byte 0.
-fn seal_from_start(memfd: Memfd) -> io::Result<OwnedFd> {
-    use std::io::Seek;
-    seal(&memfd)?;
-    let mut file = memfd.into_file();
-    file.rewind()?;
-    Ok(file.into())
+/// [`sealed_memfd`] of what `source` yields, `limit` bytes at most (the CLI's
+/// `--stdin`). More than `limit` bytes is [`Error::InvalidArgument`], so an endless
+/// source (a pipe, /dev/zero) cannot fill the host's memory.
+pub fn sealed_memfd_from_reader(source: impl Read, limit: u64) -> Result<OwnedFd> {
+    sealed_copy(
+        "scpool-data",
+        false,
+        source,
+        limit,
+        "copying data into a sealed memfd",
+    )
 }
 
-/// Copies what `source` yields, `limit` bytes at most, into a sealed memfd that is
-/// not executable, positioned at its start: data for a program (its stdin) that
-/// neither the program nor anyone else can change, and that tells nothing about
-/// where it came from (unlike a host file's descriptor, which a program can reopen
-/// through /proc/self/fd for writing, and whose link names the host path). More
-/// than `limit` bytes is [`Error::InvalidArgument`], so an endless source (a pipe,
-/// /dev/zero) cannot fill the host's memory.
-pub fn memfd_sealed_from_reader(mut source: impl Read, limit: u64) -> Result<OwnedFd> {
-    let context = "copying data into a sealed memfd";
-    let memfd = create("scpool-data", false).map_err(|e| Error::io(context, e))?;
-    let mut file = memfd.as_file();
+/// [`sealed_memfd_from_reader`] of a host file (or a pipe, /dev/stdin...).
+pub fn sealed_memfd_from_path(path: impl AsRef<Path>, limit: u64) -> Result<OwnedFd> {
+    let path = path.as_ref();
+    let source =
+        File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+    sealed_memfd_from_reader(source, limit)
+}
+
+/// Copies at most `limit` bytes of `source` into a new memfd, seals it and rewinds
+/// it, so a program reading it starts at byte 0.
+fn sealed_copy(
+    name: &str,
+    executable: bool,
+    mut source: impl Read,
+    limit: u64,
+    context: &str,
+) -> Result<OwnedFd> {
+    let memfd = create(name, executable).map_err(|e| Error::io(context, e))?;
     let copied = io::copy(
         &mut source.by_ref().take(limit.saturating_add(1)),
-        &mut file,
+        &mut memfd.as_file(),
     )
     .map_err(|e| Error::io(context, e))?;
     if copied > limit {
         return Err(Error::invalid(format!(
-            "more than {limit} bytes to copy into a memfd"
+            "{context}: more than {limit} bytes"
         )));
     }
-    file.rewind().map_err(|e| Error::io(context, e))?;
     seal(&memfd).map_err(|e| Error::io(context, e))?;
-    Ok(memfd.into_file().into())
-}
-
-/// [`memfd_sealed_from_reader`] of a host file (or a pipe, /dev/stdin...).
-pub fn memfd_sealed_from_path(path: impl AsRef<Path>, limit: u64) -> Result<OwnedFd> {
-    let path = path.as_ref();
-    let source =
-        File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-    memfd_sealed_from_reader(source, limit)
-}
-
-/// A sealed memfd holding `bytes`, positioned at its start.
-pub fn memfd_sealed_from_bytes(bytes: &[u8]) -> Result<OwnedFd> {
-    memfd_sealed_from_reader(bytes, bytes.len() as u64)
+    let mut file = memfd.into_file();
+    file.rewind().map_err(|e| Error::io(context, e))?;
+    Ok(file.into())
 }
 
 /// A memfd holding `bytes`, positioned at the start (a program's stdin).
@@ -158,7 +150,7 @@ mod tests {
 
     #[test]
     fn a_sealed_copy_reads_back_from_the_start_and_refuses_writes() {
-        let mut file = File::from(memfd_sealed_from_bytes(b"1 2\n").unwrap());
+        let mut file = File::from(sealed_memfd(b"1 2\n").unwrap());
         let mut data = Vec::new();
         file.read_to_end(&mut data).unwrap();
         assert_eq!(data, b"1 2\n");
@@ -172,18 +164,34 @@ mod tests {
 
     #[test]
     fn an_endless_source_stops_at_the_limit_with_a_typed_error() {
-        let err = memfd_sealed_from_path("/dev/zero", 1 << 16).unwrap_err();
+        let err = sealed_memfd_from_path("/dev/zero", 1 << 16).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
-        let exact = memfd_sealed_from_reader(&[7u8; 100][..], 100).unwrap();
+        let exact = sealed_memfd_from_reader(&[7u8; 100][..], 100).unwrap();
         assert_eq!(File::from(exact).metadata().unwrap().len(), 100);
     }
 
     #[test]
+    fn a_program_copy_holds_the_program_from_its_start_and_is_sealed() {
+        let mut copy = File::from(memfd_copy_of("/bin/true").unwrap());
+        let mut data = Vec::new();
+        copy.read_to_end(&mut data).unwrap();
+        assert_eq!(data, std::fs::read("/bin/true").unwrap());
+        let err = copy.write_all(b"x").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EPERM));
+    }
+
+    #[test]
     fn a_missing_path_is_an_io_error_naming_it() {
-        let err = memfd_sealed_from_path("/nonexistent/scpool-data", 10).unwrap_err();
+        let err = sealed_memfd_from_path("/nonexistent/scpool-data", 10).unwrap_err();
         assert!(matches!(err, Error::Io { .. }), "{err}");
         assert!(
             err.to_string().contains("/nonexistent/scpool-data"),
+            "{err}"
+        );
+        let err = memfd_copy_of("/nonexistent/scpool-program").unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err}");
+        assert!(
+            err.to_string().contains("/nonexistent/scpool-program"),
             "{err}"
         );
     }

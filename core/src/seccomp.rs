@@ -13,14 +13,20 @@
 //!   call kills the process and the run is DISALLOWED_SYSCALL.
 //! - [`SeccompPolicy::Custom`]: a caller's classic BPF program (e.g. from seccompiler).
 //!
-//! Every policy starts with a guard seccompiler cannot express: the x32 ABI (syscall
-//! numbers with bit 30 set, same audit arch) is refused, or a deny-list keyed on
-//! x86_64 numbers would be bypassable; and `clone3`, whose flags live in memory a
-//! filter cannot read, fails with ENOSYS so the C library falls back to `clone`,
-//! whose flags the policy checks.
+//! Every policy starts with a guard seccompiler cannot express: a call of another
+//! ABI than the one the library is built for (`arch`) kills; on x86_64 the x32 ABI
+//! (syscall numbers with bit 30 set, same audit arch) is refused, or a deny-list
+//! keyed on x86_64 numbers would be bypassable; and `clone3`, whose flags live in
+//! memory a filter cannot read, fails with ENOSYS so the C library falls back to
+//! `clone`, whose flags the policy checks.
+//!
+//! The lists name calls every supported architecture has; `arch` adds the ones
+//! only one of them has.
 
+use crate::arch::{self, NATIVE};
 use crate::seccomp_bpf::{
-    compile, guarded, Leaf, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS,
+    compile, guard_len, guarded, Leaf, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO,
+    SECCOMP_RET_KILL_PROCESS,
 };
 use seccompiler::{sock_filter, BpfProgram};
 use std::sync::{Arc, OnceLock};
@@ -45,7 +51,7 @@ pub enum SeccompPolicy {
     Custom(Arc<BpfProgram>),
 }
 
-/// Calls the default policy refuses (EPERM).
+/// Calls the default policy refuses (EPERM), with [`arch::DENIED_HERE`].
 const DENIED: &[libc::c_long] = &[
     libc::SYS_ptrace,
     libc::SYS_process_vm_readv,
@@ -87,8 +93,6 @@ const DENIED: &[libc::c_long] = &[
     libc::SYS_acct,
     libc::SYS_quotactl,
     libc::SYS_syslog,
-    libc::SYS_iopl,
-    libc::SYS_ioperm,
     libc::SYS_fanotify_init,
     libc::SYS_lookup_dcookie,
     libc::SYS_vhangup,
@@ -116,7 +120,8 @@ const NAMESPACE_FLAGS: &[libc::c_int] = &[
 ];
 
 /// What the strict policy allows: I/O on open descriptors, memory, time, signals to
-/// itself, and exec (the runner execs after installing the filter).
+/// itself, and exec (the runner execs after installing the filter); with
+/// [`arch::STRICT_HERE`].
 const STRICT_ALLOWED: &[libc::c_long] = &[
     libc::SYS_read,
     libc::SYS_write,
@@ -128,21 +133,15 @@ const STRICT_ALLOWED: &[libc::c_long] = &[
     libc::SYS_close,
     libc::SYS_fstat,
     libc::SYS_newfstatat,
-    libc::SYS_stat,
-    libc::SYS_lstat,
     libc::SYS_statx,
-    libc::SYS_open,
     libc::SYS_openat,
-    libc::SYS_access,
     libc::SYS_faccessat,
     libc::SYS_faccessat2,
-    libc::SYS_readlink,
     libc::SYS_readlinkat,
     libc::SYS_getcwd,
     libc::SYS_ioctl,
     libc::SYS_fcntl,
     libc::SYS_dup,
-    libc::SYS_dup2,
     libc::SYS_dup3,
     libc::SYS_mmap,
     libc::SYS_munmap,
@@ -156,7 +155,6 @@ const STRICT_ALLOWED: &[libc::c_long] = &[
     libc::SYS_rt_sigprocmask,
     libc::SYS_rt_sigreturn,
     libc::SYS_sigaltstack,
-    libc::SYS_arch_prctl,
     libc::SYS_set_tid_address,
     libc::SYS_set_robust_list,
     libc::SYS_rseq,
@@ -169,7 +167,6 @@ const STRICT_ALLOWED: &[libc::c_long] = &[
     libc::SYS_clock_nanosleep,
     libc::SYS_nanosleep,
     libc::SYS_gettimeofday,
-    libc::SYS_time,
     libc::SYS_getpid,
     libc::SYS_gettid,
     libc::SYS_getuid,
@@ -193,6 +190,7 @@ fn default_program() -> BpfProgram {
     let deny = SECCOMP_RET_ERRNO | libc::EPERM as u32;
     let mut rules: Vec<(u32, Leaf)> = DENIED
         .iter()
+        .chain(arch::DENIED_HERE)
         .map(|&nr| (nr as u32, Leaf::Ret(deny)))
         .collect();
     rules.push((
@@ -210,15 +208,21 @@ fn default_program() -> BpfProgram {
     };
     rules.push((libc::SYS_socket as u32, families));
     rules.push((libc::SYS_socketpair as u32, families));
-    compile(&rules, SECCOMP_RET_ALLOW, deny)
+    compile(NATIVE, &rules, SECCOMP_RET_ALLOW, deny)
 }
 
 fn strict_program() -> BpfProgram {
     let rules: Vec<(u32, Leaf)> = STRICT_ALLOWED
         .iter()
+        .chain(arch::STRICT_HERE)
         .map(|&nr| (nr as u32, Leaf::Ret(SECCOMP_RET_ALLOW)))
         .collect();
-    compile(&rules, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_PROCESS)
+    compile(
+        NATIVE,
+        &rules,
+        SECCOMP_RET_KILL_PROCESS,
+        SECCOMP_RET_KILL_PROCESS,
+    )
 }
 
 impl SeccompPolicy {
@@ -242,10 +246,10 @@ impl SeccompPolicy {
     /// libseccomp's `export_bpf` write). Refuses an empty program, a partial
     /// instruction and more instructions than the kernel takes.
     pub fn custom_from_bytes(bytes: &[u8]) -> crate::Result<Self> {
-        const MAX_INSNS: usize = 4096 - GUARD_INSNS;
-        if bytes.is_empty() || bytes.len() % 8 != 0 || bytes.len() / 8 > MAX_INSNS {
+        let max_insns = MAX_KERNEL_INSNS - guard_len(NATIVE);
+        if bytes.is_empty() || bytes.len() % 8 != 0 || bytes.len() / 8 > max_insns {
             return Err(crate::Error::invalid(format!(
-                "a seccomp program is 1 to {MAX_INSNS} instructions of 8 bytes each, \
+                "a seccomp program is 1 to {max_insns} instructions of 8 bytes each, \
                  not {} bytes",
                 bytes.len()
             )));
@@ -277,18 +281,28 @@ impl SeccompPolicy {
             }
             Self::Strict => Some(STRICT.get_or_init(|| to_bytes(&strict_program())).clone()),
             Self::Disabled => None,
-            Self::Custom(program) => Some(to_bytes(&guarded(program, SECCOMP_RET_KILL_PROCESS))),
+            Self::Custom(program) => Some(to_bytes(&guarded(
+                NATIVE,
+                program,
+                SECCOMP_RET_KILL_PROCESS,
+            ))),
         }
     }
 
     /// Whether a SIGSYS death means the policy killed the process.
+    /// Whether the policy refuses keyctl, add_key and request_key, so a run under it
+    /// cannot leave keys behind.
+    pub(crate) fn denies_keyrings(&self) -> bool {
+        matches!(self, Self::Default | Self::Strict | Self::SingleProgram)
+    }
+
     pub(crate) fn kills(&self) -> bool {
         !matches!(self, Self::Disabled)
     }
 }
 
-/// Instructions the guard puts before a custom program.
-const GUARD_INSNS: usize = 8;
+/// The most instructions the kernel takes in one filter (BPF_MAXINSNS).
+const MAX_KERNEL_INSNS: usize = 4096;
 
 fn to_bytes(program: &[sock_filter]) -> Vec<u8> {
     program
@@ -307,17 +321,18 @@ fn to_bytes(program: &[sock_filter]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arch::{AARCH64, X86_64};
     use crate::seccomp_bpf::interpreter::{run, run_args};
 
-    const X86_64: u32 = 0xc000_003e;
+    const AUDIT: u32 = NATIVE.audit;
 
     #[test]
     fn default_policy_denies_the_escape_channels_only() {
         let program = default_program();
         assert!(program.len() < 130, "{} instructions", program.len());
         let eperm = SECCOMP_RET_ERRNO | libc::EPERM as u32;
-        for nr in DENIED {
-            assert_eq!(run(&program, X86_64, *nr as u32, 0), eperm, "syscall {nr}");
+        for nr in DENIED.iter().chain(arch::DENIED_HERE) {
+            assert_eq!(run(&program, AUDIT, *nr as u32, 0), eperm, "syscall {nr}");
         }
         for nr in [
             libc::SYS_read,
@@ -327,26 +342,28 @@ mod tests {
             libc::SYS_execve,
         ] {
             assert_eq!(
-                run(&program, X86_64, nr as u32, 0),
+                run(&program, AUDIT, nr as u32, 0),
                 SECCOMP_RET_ALLOW,
                 "syscall {nr}"
             );
         }
         let clone = libc::SYS_clone as u32;
         let thread = (libc::CLONE_VM | libc::CLONE_THREAD | libc::CLONE_SIGHAND) as u64;
-        assert_eq!(run(&program, X86_64, clone, thread), SECCOMP_RET_ALLOW);
+        assert_eq!(run(&program, AUDIT, clone, thread), SECCOMP_RET_ALLOW);
         for flag in NAMESPACE_FLAGS {
             assert_eq!(
-                run(&program, X86_64, clone, libc::SIGCHLD as u64 | *flag as u64),
+                run(&program, AUDIT, clone, libc::SIGCHLD as u64 | *flag as u64),
                 eperm
             );
         }
         let enosys = SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
-        assert_eq!(run(&program, X86_64, libc::SYS_clone3 as u32, 0), enosys);
-        assert_eq!(
-            run(&program, X86_64, 0x4000_0000 | libc::SYS_mount as u32, 0),
-            eperm
-        );
+        assert_eq!(run(&program, AUDIT, libc::SYS_clone3 as u32, 0), enosys);
+        if let Some(x32_bit) = NATIVE.x32_bit {
+            assert_eq!(
+                run(&program, AUDIT, x32_bit | libc::SYS_mount as u32, 0),
+                eperm
+            );
+        }
     }
 
     #[test]
@@ -361,7 +378,7 @@ mod tests {
                     refused
                 };
                 assert_eq!(
-                    run(&program, X86_64, nr as u32, family as u64),
+                    run(&program, AUDIT, nr as u32, family as u64),
                     expected,
                     "syscall {nr} family {family}"
                 );
@@ -377,24 +394,21 @@ mod tests {
                 libc::AF_RDS,
                 libc::AF_CAN,
             ] {
-                assert_eq!(run(&program, X86_64, nr as u32, family as u64), refused);
+                assert_eq!(run(&program, AUDIT, nr as u32, family as u64), refused);
             }
             // The kernel reads an int: only the low word counts, both ways.
             let inet = libc::AF_INET as u64;
             let vsock = libc::AF_VSOCK as u64;
             assert_eq!(
-                run(&program, X86_64, nr as u32, 1 << 32 | inet),
+                run(&program, AUDIT, nr as u32, 1 << 32 | inet),
                 SECCOMP_RET_ALLOW
             );
-            assert_eq!(
-                run(&program, X86_64, nr as u32, inet << 32 | vsock),
-                refused
-            );
+            assert_eq!(run(&program, AUDIT, nr as u32, inet << 32 | vsock), refused);
         }
         // Neighbours of the two numbers are untouched.
         for nr in [libc::SYS_connect, libc::SYS_accept4, libc::SYS_bind] {
             assert_eq!(
-                run(&program, X86_64, nr as u32, libc::AF_VSOCK as u64),
+                run(&program, AUDIT, nr as u32, libc::AF_VSOCK as u64),
                 SECCOMP_RET_ALLOW
             );
         }
@@ -416,7 +430,7 @@ mod tests {
                 .collect();
         let execve = libc::SYS_execve as u32;
         let execveat = libc::SYS_execveat as u32;
-        let call = |nr: u32, args: [u64; 6]| run_args(&lock, X86_64, nr, args);
+        let call = |nr: u32, args: [u64; 6]| run_args(&lock, AUDIT, nr, args);
         assert_eq!(call(execve, [path, 1, 2, 0, 0, 0]), SECCOMP_RET_ALLOW);
         assert_eq!(
             call(execveat, [3, empty, 1, 2, libc::AT_EMPTY_PATH as u64, 0]),
@@ -462,11 +476,75 @@ mod tests {
                 );
             }
         }
-        assert_eq!(
-            run_args(&lock, 0x4000_0003, execve, [path, 0, 0, 0, 0, 0]),
-            SECCOMP_RET_KILL_PROCESS
-        );
+        // i386 and AArch32 compat calls, and the other 64-bit architecture's.
+        for other in [0x4000_0003, 0x4000_0028, X86_64.audit, AARCH64.audit] {
+            if other != AUDIT {
+                assert_eq!(
+                    run_args(&lock, other, execve, [path, 0, 0, 0, 0, 0]),
+                    SECCOMP_RET_KILL_PROCESS
+                );
+                assert_eq!(run_args(&lock, other, 1, [0; 6]), SECCOMP_RET_KILL_PROCESS);
+            }
+        }
         assert!(lock.len() <= 19);
+    }
+
+    #[test]
+    fn the_exec_locks_path_is_a_read_only_copy_at_a_random_high_address() {
+        let a = crate::seccomp_exec::MappedPath::new(c"/usr/bin/python3").unwrap();
+        let b = crate::seccomp_exec::MappedPath::new(c"/usr/bin/python3").unwrap();
+        // SAFETY: both copies stay mapped while `a` and `b` live.
+        let copy = unsafe { std::ffi::CStr::from_ptr(a.as_ptr()) };
+        assert_eq!(copy, c"/usr/bin/python3");
+        assert_ne!(a.as_ptr(), b.as_ptr());
+        for p in [a.as_ptr(), b.as_ptr()] {
+            assert!((1u64 << 32..1 << 46).contains(&(p as u64)), "{p:?}");
+        }
+        // Read-only: mprotect to PROT_READ took effect (a write would fault), as
+        // /proc/self/maps shows.
+        let at = a.as_ptr() as u64;
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let line = maps
+            .lines()
+            .find(|line| {
+                let range = line.split_once(' ').unwrap().0;
+                let (start, end) = range.split_once('-').unwrap();
+                let start = u64::from_str_radix(start, 16).unwrap();
+                let end = u64::from_str_radix(end, 16).unwrap();
+                (start..end).contains(&at)
+            })
+            .unwrap();
+        assert!(
+            line.split_whitespace().nth(1).unwrap().starts_with("r--"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn the_exec_locks_empty_path_is_a_read_only_page_of_its_own() {
+        let first = crate::seccomp_exec::empty_path().unwrap();
+        assert_eq!(crate::seccomp_exec::empty_path().unwrap(), first);
+        // SAFETY: the page is mapped for the life of the process.
+        assert_eq!(unsafe { *first }, 0);
+        // An anonymous read-only mapping, not a string in the executable's image
+        // (whose address is fixed where the init is not a PIE).
+        let at = first as u64;
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let line = maps
+            .lines()
+            .find(|line| {
+                let (start, end) = line.split_once(' ').unwrap().0.split_once('-').unwrap();
+                let (start, end) = (
+                    u64::from_str_radix(start, 16).unwrap(),
+                    u64::from_str_radix(end, 16).unwrap(),
+                );
+                (start..end).contains(&at)
+            })
+            .unwrap();
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(fields[1], "r--p", "{line}");
+        assert_eq!(fields[4], "0", "{line}");
+        assert_eq!(fields.get(5), None, "{line}");
     }
 
     #[test]
@@ -493,21 +571,21 @@ mod tests {
     #[test]
     fn strict_policy_allows_its_list_and_kills_the_rest() {
         let program = strict_program();
-        for nr in STRICT_ALLOWED {
+        for nr in STRICT_ALLOWED.iter().chain(arch::STRICT_HERE) {
             assert_eq!(
-                run(&program, X86_64, *nr as u32, 0),
+                run(&program, AUDIT, *nr as u32, 0),
                 SECCOMP_RET_ALLOW,
                 "syscall {nr}"
             );
         }
         for nr in [
-            libc::SYS_fork,
             libc::SYS_clone,
             libc::SYS_socket,
             libc::SYS_ptrace,
+            libc::SYS_kill,
         ] {
             assert_eq!(
-                run(&program, X86_64, nr as u32, 0),
+                run(&program, AUDIT, nr as u32, 0),
                 SECCOMP_RET_KILL_PROCESS,
                 "syscall {nr}"
             );
@@ -529,17 +607,23 @@ mod tests {
         };
         let raw = to_bytes(std::slice::from_ref(&allow));
         let custom = SeccompPolicy::Custom(Arc::new(vec![allow]));
-        assert_eq!(custom.program_bytes().unwrap().len(), (GUARD_INSNS + 1) * 8);
+        let guard = guard_len(NATIVE);
+        assert_eq!(custom.program_bytes().unwrap().len(), (guard + 1) * 8);
         // Raw bytes in, the same program out behind the guard.
         let parsed = SeccompPolicy::custom_from_bytes(&raw).unwrap();
         assert_eq!(parsed.program_bytes(), custom.program_bytes());
-        for bad in [&[][..], &raw[..7], &[0u8; 9][..], &vec![0u8; 8 * 4089][..]] {
+        for bad in [
+            &[][..],
+            &raw[..7],
+            &[0u8; 9][..],
+            &vec![0u8; 8 * (4097 - guard)][..],
+        ] {
             assert!(
                 SeccompPolicy::custom_from_bytes(bad).is_err(),
                 "{} bytes",
                 bad.len()
             );
         }
-        assert!(SeccompPolicy::custom_from_bytes(&vec![0u8; 8 * 4088]).is_ok());
+        assert!(SeccompPolicy::custom_from_bytes(&vec![0u8; 8 * (4096 - guard)]).is_ok());
     }
 }

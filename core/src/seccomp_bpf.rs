@@ -7,6 +7,7 @@
 //! ~300 instructions cost ~300 µs per run. A search tree over the same rules is about
 //! a third of the size with paths of ~8 instructions.
 
+use crate::arch::Arch;
 use seccompiler::sock_filter;
 
 pub(crate) const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
@@ -17,9 +18,6 @@ pub(crate) const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
 const NR: u32 = 0;
 const ARCH: u32 = 4;
 const ARG0_LOW: u32 = 16;
-
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
 /// What a matched syscall number leads to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,39 +77,55 @@ const JGE: u32 = libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K;
 const JSET: u32 = libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K;
 
 /// Compiles `rules` (syscall number → leaf) with `default` for every other number.
-/// Every program starts with the guard: a foreign architecture is killed, x32 calls
-/// get `x32_action`, clone3 fails with ENOSYS (its flags are out of a filter's reach,
-/// and libc falls back to clone, whose flags the rules can check).
-pub(crate) fn compile(rules: &[(u32, Leaf)], default: u32, x32_action: u32) -> Vec<sock_filter> {
+/// Every program starts with the guard: a call of another ABI than `arch` is killed,
+/// x32 calls (where `arch` has them) get `x32_action`, clone3 fails with ENOSYS (its
+/// flags are out of a filter's reach, and libc falls back to clone, whose flags the
+/// rules can check).
+pub(crate) fn compile(
+    arch: Arch,
+    rules: &[(u32, Leaf)],
+    default: u32,
+    x32_action: u32,
+) -> Vec<sock_filter> {
     let mut rules = rules.to_vec();
     rules.sort_by_key(|(nr, _)| *nr);
     rules.dedup_by_key(|(nr, _)| *nr);
     rules.retain(|(nr, _)| *nr != libc::SYS_clone3 as u32);
 
-    let mut code = guard(x32_action);
+    let mut code = guard(arch, x32_action);
     search(&mut code, &rules, default);
     resolve(code, &rules)
 }
 
 /// The guard, then a caller's program.
-pub(crate) fn guarded(program: &[sock_filter], x32_action: u32) -> Vec<sock_filter> {
-    let mut out = resolve(guard(x32_action), &[]);
+pub(crate) fn guarded(arch: Arch, program: &[sock_filter], x32_action: u32) -> Vec<sock_filter> {
+    let mut out = resolve(guard(arch, x32_action), &[]);
     out.extend_from_slice(program);
     out
 }
 
 /// Leaves the syscall number in the accumulator for what follows.
-fn guard(x32_action: u32) -> Vec<Insn> {
-    vec![
+fn guard(arch: Arch, x32_action: u32) -> Vec<Insn> {
+    let mut code = vec![
         op(LD_ABS, ARCH),
-        cond(JEQ, AUDIT_ARCH_X86_64, To::At(3), To::Next),
+        cond(JEQ, arch.audit, To::At(3), To::Next),
         op(RET, SECCOMP_RET_KILL_PROCESS),
         op(LD_ABS, NR),
-        cond(JGE, X32_SYSCALL_BIT, To::Next, To::At(6)),
-        op(RET, x32_action),
-        cond(JEQ, libc::SYS_clone3 as u32, To::Next, To::At(8)),
-        op(RET, SECCOMP_RET_ERRNO | libc::ENOSYS as u32),
-    ]
+    ];
+    if let Some(x32_bit) = arch.x32_bit {
+        let past = code.len() + 2;
+        code.push(cond(JGE, x32_bit, To::Next, To::At(past)));
+        code.push(op(RET, x32_action));
+    }
+    let past = code.len() + 2;
+    code.push(cond(JEQ, libc::SYS_clone3 as u32, To::Next, To::At(past)));
+    code.push(op(RET, SECCOMP_RET_ERRNO | libc::ENOSYS as u32));
+    code
+}
+
+/// How many instructions the guard of `arch` takes.
+pub(crate) fn guard_len(arch: Arch) -> usize {
+    guard(arch, 0).len()
 }
 
 /// Emits a search over `rules` (sorted); the accumulator holds the syscall number.
@@ -249,8 +263,12 @@ pub(crate) mod interpreter {
 mod tests {
     use super::interpreter::run;
     use super::*;
+    use crate::arch::{AARCH64, X86_64};
 
     const DENY: u32 = SECCOMP_RET_ERRNO | 1;
+    /// Audit values of the compat ABIs each CPU also runs.
+    const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+    const AUDIT_ARCH_ARM: u32 = 0x4000_0028;
 
     fn table(numbers: &[u32]) -> Vec<(u32, Leaf)> {
         numbers.iter().map(|&nr| (nr, Leaf::Ret(DENY))).collect()
@@ -258,38 +276,57 @@ mod tests {
 
     #[test]
     fn every_number_gets_its_action() {
-        for size in [0usize, 1, 3, 4, 5, 17, 60, 100] {
-            let numbers: Vec<u32> = (0..size as u32).map(|i| i * 7 + 3).collect();
-            let program = compile(
-                &table(&numbers),
-                SECCOMP_RET_ALLOW,
-                SECCOMP_RET_KILL_PROCESS,
-            );
-            for nr in 0..1000u32 {
-                let expected = if nr == libc::SYS_clone3 as u32 {
-                    SECCOMP_RET_ERRNO | libc::ENOSYS as u32
-                } else if numbers.contains(&nr) {
-                    DENY
-                } else {
-                    SECCOMP_RET_ALLOW
-                };
-                assert_eq!(
-                    run(&program, AUDIT_ARCH_X86_64, nr, 0),
-                    expected,
-                    "size {size}, nr {nr}"
+        for arch in [X86_64, AARCH64] {
+            for size in [0usize, 1, 3, 4, 5, 17, 60, 100] {
+                let numbers: Vec<u32> = (0..size as u32).map(|i| i * 7 + 3).collect();
+                let program = compile(
+                    arch,
+                    &table(&numbers),
+                    SECCOMP_RET_ALLOW,
+                    SECCOMP_RET_KILL_PROCESS,
                 );
+                for nr in 0..1000u32 {
+                    let expected = if nr == libc::SYS_clone3 as u32 {
+                        SECCOMP_RET_ERRNO | libc::ENOSYS as u32
+                    } else if numbers.contains(&nr) {
+                        DENY
+                    } else {
+                        SECCOMP_RET_ALLOW
+                    };
+                    assert_eq!(
+                        run(&program, arch.audit, nr, 0),
+                        expected,
+                        "{arch:?}, size {size}, nr {nr}"
+                    );
+                }
             }
         }
     }
 
     #[test]
     fn guard_refuses_other_arches_and_x32() {
-        let program = compile(&table(&[1, 2, 3]), SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | 1);
-        assert_eq!(run(&program, 0x4000_0003, 1, 0), SECCOMP_RET_KILL_PROCESS);
-        assert_eq!(
-            run(&program, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 59, 0),
-            SECCOMP_RET_ERRNO | 1
-        );
+        let rules = table(&[1, 2, 3]);
+        let x32_action = SECCOMP_RET_ERRNO | 2;
+        for (arch, others) in [
+            (X86_64, [AUDIT_ARCH_I386, AARCH64.audit]),
+            (AARCH64, [AUDIT_ARCH_ARM, X86_64.audit]),
+        ] {
+            let program = compile(arch, &rules, SECCOMP_RET_ALLOW, x32_action);
+            for other in others {
+                assert_eq!(run(&program, other, 1, 0), SECCOMP_RET_KILL_PROCESS);
+                assert_eq!(run(&program, other, 4, 0), SECCOMP_RET_KILL_PROCESS);
+            }
+            assert_eq!(run(&program, arch.audit, 1, 0), DENY);
+            // Bit 30 is x32 on x86_64 only; elsewhere such a number is just
+            // unknown to the kernel (ENOSYS) and meets the default.
+            let high = 0x4000_0000 | 1;
+            let expected = match arch.x32_bit {
+                Some(_) => x32_action,
+                None => SECCOMP_RET_ALLOW,
+            };
+            assert_eq!(run(&program, arch.audit, high, 0), expected, "{arch:?}");
+            assert_eq!(guard_len(arch), if arch.x32_bit.is_some() { 8 } else { 6 });
+        }
     }
 
     #[test]
@@ -301,10 +338,12 @@ mod tests {
         };
         let mut rules = table(&[5, 9, 11, 40, 41, 42]);
         rules.push((56, leaf));
-        let program = compile(&rules, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS);
-        assert_eq!(run(&program, AUDIT_ARCH_X86_64, 56, 0x10 | 0x1), DENY);
-        assert_eq!(run(&program, AUDIT_ARCH_X86_64, 56, 0x2), SECCOMP_RET_ALLOW);
-        assert_eq!(run(&program, AUDIT_ARCH_X86_64, 42, 0), DENY);
+        for arch in [X86_64, AARCH64] {
+            let program = compile(arch, &rules, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS);
+            assert_eq!(run(&program, arch.audit, 56, 0x10 | 0x1), DENY);
+            assert_eq!(run(&program, arch.audit, 56, 0x2), SECCOMP_RET_ALLOW);
+            assert_eq!(run(&program, arch.audit, 42, 0), DENY);
+        }
     }
 
     #[test]
@@ -318,42 +357,42 @@ mod tests {
         let mut rules = table(&[5, 9, 11, 40, 42, 60]);
         rules.push((41, leaf));
         rules.push((53, leaf));
-        let program = compile(&rules, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS);
-        for nr in [41, 53] {
-            for value in 0..64u64 {
-                let expected = if FAMILIES.contains(&(value as u32)) {
-                    SECCOMP_RET_ALLOW
-                } else {
-                    DENY
-                };
-                assert_eq!(
-                    run(&program, AUDIT_ARCH_X86_64, nr, value),
-                    expected,
-                    "nr {nr} value {value}"
-                );
-                // The kernel reads an int: garbage in the upper half changes nothing.
-                assert_eq!(
-                    run(&program, AUDIT_ARCH_X86_64, nr, 0xdead_beef << 32 | value),
-                    expected,
-                    "nr {nr} value {value} with an upper half"
-                );
+        for arch in [X86_64, AARCH64] {
+            let program = compile(arch, &rules, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS);
+            let run = |nr, arg0| run(&program, arch.audit, nr, arg0);
+            for nr in [41, 53] {
+                for value in 0..64u64 {
+                    let expected = if FAMILIES.contains(&(value as u32)) {
+                        SECCOMP_RET_ALLOW
+                    } else {
+                        DENY
+                    };
+                    assert_eq!(run(nr, value), expected, "nr {nr} value {value}");
+                    // The kernel reads an int: garbage in the upper half changes nothing.
+                    assert_eq!(
+                        run(nr, 0xdead_beef << 32 | value),
+                        expected,
+                        "nr {nr} value {value} with an upper half"
+                    );
+                }
+                // A family that matches only in the upper half is refused.
+                assert_eq!(run(nr, 2 << 32 | 40), DENY);
             }
-            // A family that matches only in the upper half is refused.
-            assert_eq!(run(&program, AUDIT_ARCH_X86_64, nr, 2 << 32 | 40), DENY);
+            // The two rules share one block; other numbers keep their actions.
+            assert_eq!(run(42, 2), DENY);
+            assert_eq!(run(43, 40), SECCOMP_RET_ALLOW);
+            let blocks = program
+                .iter()
+                .filter(|i| i.code as u32 == LD_ABS && i.k == ARG0_LOW);
+            assert_eq!(blocks.count(), 1);
         }
-        // The two rules share one block; other numbers keep their actions.
-        assert_eq!(run(&program, AUDIT_ARCH_X86_64, 42, 2), DENY);
-        assert_eq!(run(&program, AUDIT_ARCH_X86_64, 43, 40), SECCOMP_RET_ALLOW);
-        let blocks = program
-            .iter()
-            .filter(|i| i.code as u32 == LD_ABS && i.k == ARG0_LOW);
-        assert_eq!(blocks.count(), 1);
     }
 
     #[test]
     fn the_search_is_short() {
         let numbers: Vec<u32> = (0..64).map(|i| i * 5).collect();
         let program = compile(
+            X86_64,
             &table(&numbers),
             SECCOMP_RET_ALLOW,
             SECCOMP_RET_KILL_PROCESS,

@@ -3,22 +3,26 @@
 //!
 //! A filter has no state, so it cannot count execs. It tells them apart by the
 //! filename pointer instead: the runner passes a string of the init's heap (the
-//! program's path) to execve, or the init's empty-path string to execveat, and the
-//! filter allows exactly those addresses. After the exec the addresses exist only in
-//! the filter: the program cannot read its filter (that needs CAP_SYS_ADMIN), nor
-//! the init's memory (another uid, no ptrace), and the init is a static PIE loaded
-//! with ASLR, so the values differ per container. A program that wants to exec must
-//! guess a 64-bit address blind, and the first wrong guess kills it.
+//! program's path) to execve, or [`empty_path`] to execveat, and the filter allows
+//! exactly those addresses. After the exec the addresses exist only in the filter:
+//! the program cannot read its filter (that needs CAP_SYS_ADMIN), nor the init's
+//! memory (another uid, no ptrace), and ASLR places the heap and mappings anew in
+//! each container. A program that wants to exec must guess an address blind, and
+//! the first wrong guess kills it. No address may come from the init's image: Rust
+//! links a static aarch64 executable without PIE, at a fixed address.
 //!
 //! Compiled into the host (for its tests) and into the init (which builds the filter
-//! before it forks the runner, when the addresses are known). Depends only on libc.
+//! before it forks the runner, when the addresses are known). Depends only on libc
+//! and `arch`.
+
+use crate::arch::NATIVE;
+use std::sync::OnceLock;
 
 /// Offsets in struct seccomp_data: nr, arch, then six 64-bit arguments.
 const NR: u32 = 0;
 const ARCH: u32 = 4;
 const ARGS: u32 = 16;
 
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 const RET_KILL_PROCESS: u32 = 0x8000_0000;
 const RET_ALLOW: u32 = 0x7fff_0000;
 
@@ -37,8 +41,8 @@ pub fn exec_lock(
     path: *const libc::c_char,
     empty_path: *const libc::c_char,
 ) -> Vec<libc::sock_filter> {
-    // A 64-bit compare is two 32-bit loads (seccomp_data is read in words; x86_64 is
-    // little-endian, so an argument's low word comes first).
+    // A 64-bit compare is two 32-bit loads (seccomp_data is read in words; every
+    // supported architecture is little-endian, so an argument's low word comes first).
     let compare = |arg: u32, value: u64| {
         let at = ARGS + arg * 8;
         [
@@ -52,7 +56,7 @@ pub fn exec_lock(
         // Another architecture's numbers mean other calls: kill (the main filter
         // does the same).
         insn(LD_ABS, 0, 0, ARCH),
-        insn(JEQ, 1, 0, AUDIT_ARCH_X86_64),
+        insn(JEQ, 1, 0, NATIVE.audit),
         insn(RET, 0, 0, RET_KILL_PROCESS),
         insn(LD_ABS, 0, 0, NR),
         // execve: on to its check at 7; execveat: to its own at 13.
@@ -69,4 +73,106 @@ pub fn exec_lock(
     code.push(insn(RET, 0, 0, RET_ALLOW));
     code.push(insn(RET, 0, 0, RET_KILL_PROCESS));
     code
+}
+
+/// The path the runner gives execveat for an exec by descriptor (AT_EMPTY_PATH):
+/// the first byte of a read-only page of zeros mapped once per process, so its
+/// address is random where a static string's would be fixed in a non-PIE init.
+/// Fails only when not one page can be mapped.
+pub fn empty_path() -> std::io::Result<*const libc::c_char> {
+    static PAGE: OnceLock<usize> = OnceLock::new();
+    if let Some(page) = PAGE.get() {
+        return Ok(*page as *const libc::c_char);
+    }
+    // SAFETY: a new private anonymous mapping; no existing memory is touched. It
+    // is never unmapped: the filter of any later run may name it.
+    let page = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            1,
+            libc::PROT_READ,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if page == libc::MAP_FAILED {
+        return Err(std::io::Error::last_os_error());
+    }
+    let kept = *PAGE.get_or_init(|| page as usize);
+    if kept != page as usize {
+        // Another thread mapped one first (only the host's tests have threads).
+        // SAFETY: `page` is the mapping made above, referenced nowhere.
+        unsafe { libc::munmap(page, 1) };
+    }
+    Ok(kept as *const libc::c_char)
+}
+
+/// A copy of the path the runner gives execve under the exec lock, on a read-only
+/// page mapped at a random address for this run alone: the lock names its address,
+/// and a heap string's address (the path's own) is much easier to guess (about 18
+/// bits of entropy for the init's heap).
+pub struct MappedPath {
+    page: *mut libc::c_void,
+    len: usize,
+}
+
+impl MappedPath {
+    /// Maps `path` (NUL included) at a random page-aligned address.
+    pub fn new(path: &std::ffi::CStr) -> std::io::Result<Self> {
+        let bytes = path.to_bytes_with_nul();
+        let page_size = 4096usize.max(
+            // SAFETY: sysconf has no side effects.
+            unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize,
+        );
+        let len = bytes.len().div_ceil(page_size) * page_size;
+        let mut page = libc::MAP_FAILED;
+        for _ in 0..8 {
+            let mut random = [0u8; 8];
+            // SAFETY: getrandom fills the buffer we own.
+            let got = unsafe { libc::getrandom(random.as_mut_ptr().cast(), 8, 0) };
+            if got != 8 {
+                break;
+            }
+            // Somewhere in [2^32, 2^46): user space on every 4- and 5-level layout.
+            let hint =
+                ((u64::from_ne_bytes(random) % (1 << 46)).max(1 << 32) as usize) & !(page_size - 1);
+            // SAFETY: a new private anonymous mapping that replaces nothing
+            // (MAP_FIXED_NOREPLACE fails instead).
+            page = unsafe {
+                libc::mmap(
+                    hint as *mut libc::c_void,
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                    -1,
+                    0,
+                )
+            };
+            if page != libc::MAP_FAILED {
+                break;
+            }
+        }
+        if page == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: the mapping is `len` >= bytes.len() writable bytes, ours alone; it
+        // is made read-only before anyone else can see it.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), page.cast::<u8>(), bytes.len());
+            libc::mprotect(page, len, libc::PROT_READ);
+        }
+        Ok(Self { page, len })
+    }
+
+    pub fn as_ptr(&self) -> *const libc::c_char {
+        self.page.cast()
+    }
+}
+
+impl Drop for MappedPath {
+    fn drop(&mut self) {
+        // SAFETY: unmapping our own mapping; the run's exec is over by now.
+        unsafe { libc::munmap(self.page, self.len) };
+    }
 }

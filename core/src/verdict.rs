@@ -84,6 +84,13 @@ pub(crate) fn judge(e: &Evidence<'_>) -> RunResult {
         Some(usage) => Duration::from_nanos(usage.cpu_ns.saturating_sub(report.init_cpu_us * 1000)),
         None => Duration::from_micros(report.user_us + report.system_us),
     };
+    // SIGXCPU means the kernel's own count of the process's CPU time reached the
+    // RLIMIT_CPU set from the limit; the rusage figure can lag behind it on a busy
+    // machine, but a time-limit verdict never reports less than its limit.
+    let cpu_time = match (e.limits.cpu_time, report.outcome) {
+        (Some(limit), Outcome::Signaled(libc::SIGXCPU)) => cpu_time.max(limit),
+        _ => cpu_time,
+    };
     let memory = match e.usage {
         // The cgroup's peak above the run's start is charged in batches of 64 pages
         // per CPU, so a tiny run can read 0: it used at least its largest process's

@@ -71,22 +71,26 @@ fn init_cannot_be_reached(user_namespace: bool) {
     }
     let changed: Vec<&String> = out.iter().filter(|l| l.ends_with(" ok")).collect();
     if user_namespace {
-        // The runner shares the init's uid: calls by pid may reach it, but a changed
-        // init is never lent again.
-        if !changed.is_empty() {
-            assert!(c.is_broken(), "a changed init stays in use: {changed:?}");
-        }
+        // The runner shares the init's uid, so calls by pid are allowed: but in the
+        // run's own PID namespace, pid 1 is a reaper that lives for this run only.
+        // The init itself is untouched and the container stays in service.
+        assert!(
+            changed.iter().all(|l| l.starts_with("prlimit")
+                || l.starts_with("nice")
+                || l.starts_with("affinity")
+                || l.starts_with("scheduler")),
+            "{out:?}"
+        );
     } else {
         assert!(changed.is_empty(), "the program changed the init: {out:?}");
-        assert!(!c.is_broken());
     }
+    assert!(!c.is_broken(), "the init was changed: {out:?}");
     drop(c);
 
-    // The next borrower starts from the known limits and writes freely.
+    // The next borrower gets the same container, with the known limits, and writes
+    // freely.
     let mut c = pool.acquire().unwrap();
-    if !changed.is_empty() {
-        assert_ne!(c.init_pid(), first_init, "the changed container came back");
-    }
+    assert_eq!(c.init_pid(), first_init, "the container was not reused");
     let r = run_guarded(&mut c, "hostile_reuse", &["limits"]);
     assert_ok(&r);
     let out = lines(&r.stdout);
@@ -104,7 +108,7 @@ fn a_program_cannot_see_or_change_the_init() {
 }
 
 #[test]
-fn a_rootless_program_cannot_see_the_init_and_a_changed_init_is_replaced() {
+fn a_rootless_program_cannot_see_or_change_the_init() {
     init_cannot_be_reached(true);
 }
 
@@ -253,9 +257,9 @@ fn rootless_keys_do_not_pass_to_the_next_borrower() {
     keys_do_not_pass(true);
 }
 
-#[test]
-fn the_container_sees_its_own_cgroup_as_the_root() {
-    let mut c = container();
+fn sees_its_own_cgroup_as_the_root(user_namespace: bool) {
+    let pool = pool(user_namespace);
+    let mut c = pool.acquire().unwrap();
     let r = run_guarded(&mut c, "hostile_reuse", &["limits"]);
     assert_ok(&r);
     let cgroups: Vec<String> = lines(&r.stdout)
@@ -272,8 +276,27 @@ fn the_container_sees_its_own_cgroup_as_the_root() {
 }
 
 #[test]
+fn the_container_sees_its_own_cgroup_as_the_root() {
+    sees_its_own_cgroup_as_the_root(false);
+}
+
+#[test]
+fn a_rootless_container_sees_its_own_cgroup_as_the_root() {
+    sees_its_own_cgroup_as_the_root(true);
+}
+
+#[test]
 fn runs_start_from_the_default_limits_whatever_the_last_run_had() {
-    let pool = pool(false);
+    default_limits_after_small_ones(false);
+}
+
+#[test]
+fn rootless_runs_start_from_the_default_limits_whatever_the_last_run_had() {
+    default_limits_after_small_ones(true);
+}
+
+fn default_limits_after_small_ones(user_namespace: bool) {
+    let pool = pool(user_namespace);
     let mut c = pool.acquire().unwrap();
     let small = Limits {
         open_files: Some(64),

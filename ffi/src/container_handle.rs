@@ -151,9 +151,7 @@ unsafe fn peek<'a>(c: *const container) -> Option<&'a Container> {
 #[no_mangle]
 pub unsafe extern "C" fn scpool_container_is_broken(c: *const container) -> c_int {
     // SAFETY: forwarded contract.
-    let broken = guard_value(true, || {
-        unsafe { peek(c) }.is_none_or(Container::is_broken)
-    });
+    let broken = guard_value(true, || unsafe { peek(c) }.is_none_or(Container::is_broken));
     broken.into()
 }
 

@@ -69,7 +69,7 @@ impl From<scpool_core::Error> for FfiError {
             E::AcquireTimeout(_) => (error::AcquireTimeout, 0),
             E::PoolClosed => (error::PoolClosed, 0),
             E::AcquireCancelled => (error::Cancelled, 0),
-            E::Io { source, .. } => (error::Io, source.raw_os_error().unwrap_or(0)),
+            E::Io { .. } => (error::Io, e.errno()),
         };
         Self {
             code,

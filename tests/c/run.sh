@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds libscpool into target/prefix, compiles the C tests against the installed
 # header with -Wall -Wextra -Werror, runs them, runs them again under AddressSanitizer
-# (leaks included), checks the header compiles as C++, and builds and runs the C judge
-# example linked statically against libscpool.a. Needs root (real containers).
+# (leaks included), checks the header compiles as C++, and builds and runs the C
+# examples: the README's quickstart linked dynamically and statically (with the
+# README's commands), the judge statically. Needs root (real containers).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -35,10 +36,25 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
 echo "== the header as C++"
 echo '#include <scpool.h>' | c++ -std=c++17 -Wall -Wextra -Werror -x c++ -fsyntax-only $cflags -
 
+# The README's static link line, for the quickstart and the judge.
+static_link() {
+    cc "${warn[@]}" -O2 "$1" $cflags $(pkg-config --libs-only-L scpool) \
+        -Wl,-Bstatic -lscpool -Wl,-Bdynamic \
+        $(pkg-config --static --libs-only-l scpool | sed 's/-lscpool//') -o "$2"
+}
+
+echo "== examples/c/quickstart.c (the README's), linked dynamically and statically"
+cc "${warn[@]}" -O2 examples/c/quickstart.c $cflags $libs -o "$out/quickstart"
+"$out/quickstart"
+static_link examples/c/quickstart.c "$out/quickstart-static"
+if readelf -d "$out/quickstart-static" | grep -q 'libscpool'; then
+    echo "quickstart-static needs libscpool.so" >&2
+    exit 1
+fi
+env -u LD_LIBRARY_PATH "$out/quickstart-static"
+
 echo "== examples/c/judge.c, linked statically against libscpool.a"
-cc "${warn[@]}" -O2 $cflags examples/c/judge.c $(pkg-config --static --libs-only-L scpool) \
-    -Wl,-Bstatic -lscpool -Wl,-Bdynamic $(pkg-config --static --libs-only-l scpool | sed 's/-lscpool//') \
-    -o "$out/judge"
+static_link examples/c/judge.c "$out/judge"
 env -u LD_LIBRARY_PATH "$out/judge"
 # A wrong solution is judged, not accepted: /bin/true writes nothing.
 if env -u LD_LIBRARY_PATH "$out/judge" /bin/true >"$out/judge-wrong.txt"; then

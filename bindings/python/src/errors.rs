@@ -50,7 +50,10 @@ pub fn to_py(py: Python<'_>, error: Error) -> PyErr {
         // released); kept general should one appear.
         Error::AcquireCancelled => raise(py, "Error", (text,)),
         // No errno (an error the core made itself): None, as OSError has then.
-        Error::Io { source, .. } => raise(py, "HostError", (source.raw_os_error(), text)),
+        Error::Io { .. } => {
+            let errno = Some(error.errno()).filter(|e| *e != 0);
+            raise(py, "HostError", (errno, text))
+        }
     }
 }
 

@@ -13,13 +13,13 @@ pub const STDIN_LIMIT: u64 = 1 << 30;
 /// names the host path.
 pub fn open(path: Option<&Path>) -> Result<File, CliError> {
     let Some(path) = path else {
-        return scpool_core::memfd_sealed_from_bytes(b"")
+        return scpool_core::sealed_memfd(b"")
             .map(File::from)
             .map_err(|e| CliError::from_core("preparing an empty stdin", e));
     };
     let what = format!("--stdin {}", path.display());
     let source = File::open(path).map_err(|e| CliError::runtime(format!("{what}: {e}")))?;
-    scpool_core::memfd_sealed_from_reader(source, STDIN_LIMIT)
+    scpool_core::sealed_memfd_from_reader(source, STDIN_LIMIT)
         .map(File::from)
         .map_err(|e| CliError::from_core(&what, e))
 }

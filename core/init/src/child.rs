@@ -26,6 +26,11 @@ pub struct Prepared {
     seccomp: Option<Vec<libc::sock_filter>>,
     /// The single-program policy's second filter (`seccomp_exec`).
     exec_lock: Option<Vec<libc::sock_filter>>,
+    /// What execveat gets as its path: [`EMPTY_PATH`], or the exec lock's own.
+    empty_path: *const libc::c_char,
+    /// What execve gets as its path under the exec lock: a copy of `args[0]` at an
+    /// address the lock names and nobody can guess.
+    exec_path: Option<crate::seccomp_exec::MappedPath>,
     // Owns the strings `envp` points into.
     _env: Vec<CString>,
 }
@@ -56,23 +61,30 @@ impl Prepared {
             rlimits,
             seccomp,
             exec_lock: None,
+            empty_path: EMPTY_PATH.as_ptr(),
+            exec_path: None,
             _env: env,
         }
     }
 
     /// Lets this run's program make no exec but the runner's own: the filter
     /// allows exactly the filename pointers `exec` passes, which stay valid (and
-    /// unseen by the program) because `args` and `EMPTY_PATH` do not move.
-    pub fn lock_exec(&mut self) {
+    /// unseen by the program) because the mapped copy of the path and the mapped
+    /// empty path do not move until the run is over.
+    pub fn lock_exec(&mut self) -> std::io::Result<()> {
+        self.empty_path = crate::seccomp_exec::empty_path()?;
+        let path = crate::seccomp_exec::MappedPath::new(&self.args[0])?;
         self.exec_lock = Some(crate::seccomp_exec::exec_lock(
-            self.args[0].as_ptr(),
-            EMPTY_PATH.as_ptr(),
+            path.as_ptr(),
+            self.empty_path,
         ));
+        self.exec_path = Some(path);
+        Ok(())
     }
 }
 
-/// The path execveat gets for an exec by descriptor (AT_EMPTY_PATH). One static
-/// string, so the exec lock knows its address.
+/// The path execveat gets for an exec by descriptor (AT_EMPTY_PATH) when no exec
+/// lock needs an address nobody can know.
 static EMPTY_PATH: &std::ffi::CStr = c"";
 
 /// A classic BPF program from its raw bytes (8 bytes per instruction).
@@ -104,7 +116,7 @@ impl Report {
         Some(self.1.load(Ordering::SeqCst)).filter(|ns| *ns != 0)
     }
 
-    fn set(&self, stage: ExecStage, errno: i32) {
+    pub fn set(&self, stage: ExecStage, errno: i32) {
         self.0.store(
             ((stage as u64) << 32) | errno as u32 as u64,
             Ordering::SeqCst,
@@ -131,23 +143,38 @@ pub struct Launch<'a> {
 /// Bytes of the runner's own stack until its exec.
 const STACK_BYTES: usize = 64 * 1024;
 
-/// A stack for runners, allocated once.
+/// Stacks for a runner and, in rootless mode, for the reaper of its PID namespace
+/// (`pid_ns`), allocated once.
 pub struct RunnerStack(Vec<u8>);
 
 impl RunnerStack {
     pub fn new() -> Self {
-        Self(vec![0; STACK_BYTES])
+        Self(vec![0; 2 * STACK_BYTES])
+    }
+
+    /// The 16-byte aligned top of the runner's stack (stacks grow down).
+    pub fn top(&mut self) -> usize {
+        (self.0.as_mut_ptr() as usize + STACK_BYTES) & !15
+    }
+
+    /// The top of the second stack, for the reaper.
+    pub fn reaper_top(&mut self) -> usize {
+        (self.0.as_mut_ptr() as usize + 2 * STACK_BYTES) & !15
     }
 }
 
 /// Starts the runner; returns once it exec'd or failed (CLONE_VFORK). Returns its
 /// pid, or the errno of clone.
 pub fn spawn(launch: &Launch<'_>, stack: &mut RunnerStack) -> Result<i32, nix::errno::Errno> {
-    // The stack grows down: its 16-byte aligned top.
-    let top = (stack.0.as_mut_ptr() as usize + STACK_BYTES) & !15;
+    spawn_at(launch, stack.top())
+}
+
+/// [`spawn`] on the stack whose top is `top`: also called by the reaper of a
+/// rootless run's PID namespace, which shares our memory.
+pub fn spawn_at(launch: &Launch<'_>, top: usize) -> Result<i32, nix::errno::Errno> {
     // SAFETY: `runner_main` only makes system calls on data `launch` points to, which
-    // outlives the runner's use of it: CLONE_VFORK suspends us until it execs or
-    // exits, and the stack is ours until then.
+    // outlives the runner's use of it: CLONE_VFORK suspends the caller until it
+    // execs or exits, and the stack at `top` is reserved for it until then.
     let pid = unsafe {
         libc::clone(
             runner_main,
@@ -236,14 +263,18 @@ fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
                 libc::syscall(
                     libc::SYS_execveat,
                     fd,
-                    EMPTY_PATH.as_ptr(),
+                    p.empty_path,
                     p.argv.as_ptr(),
                     p.envp.as_ptr(),
                     libc::AT_EMPTY_PATH,
                 );
             }
             None => {
-                libc::execve(p.args[0].as_ptr(), p.argv.as_ptr(), p.envp.as_ptr());
+                let path = p
+                    .exec_path
+                    .as_ref()
+                    .map_or(p.args[0].as_ptr(), |mapped| mapped.as_ptr());
+                libc::execve(path, p.argv.as_ptr(), p.envp.as_ptr());
             }
         }
         fail(report, ExecStage::Exec, errno())

@@ -3,24 +3,41 @@
 //! as any process holds it. With a seccomp policy that allows keyctl, a program could
 //! leave keys there for the next borrower of the container, or for the next
 //! container that gets the same uid. The init joins a session keyring of its own at
-//! start (never the host's), and reset empties it and the program uid's keyrings.
+//! start (never the host's), and reset empties it and the program uid's keyrings,
+//! its persistent keyring included (KEYCTL_GET_PERSISTENT: it outlives every
+//! process of the uid by days).
 
 use nix::errno::Errno;
 
 const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
 const KEYCTL_CLEAR: libc::c_long = 7;
+const KEYCTL_GET_PERSISTENT: libc::c_long = 22;
+const KEY_SPEC_PROCESS_KEYRING: libc::c_long = -2;
 const KEY_SPEC_SESSION_KEYRING: libc::c_long = -3;
 const KEY_SPEC_USER_KEYRING: libc::c_long = -4;
 const KEY_SPEC_USER_SESSION_KEYRING: libc::c_long = -5;
 
 fn keyctl(op: libc::c_long, arg: libc::c_long) -> nix::Result<()> {
+    keyctl2(op, arg, 0).map(drop)
+}
+
+/// A keyctl operation with two integer arguments; returns the call's value.
+fn keyctl2(op: libc::c_long, arg: libc::c_long, arg2: libc::c_long) -> nix::Result<libc::c_long> {
     loop {
         // SAFETY: keyctl operations with integer arguments (a null name for JOIN).
-        let rc = unsafe { libc::syscall(libc::SYS_keyctl, op, arg, 0, 0, 0) };
+        let rc = unsafe { libc::syscall(libc::SYS_keyctl, op, arg, arg2, 0, 0) };
         match Errno::result(rc) {
             Err(Errno::EINTR) => continue,
-            other => return other.map(drop),
+            other => return other,
         }
+    }
+}
+
+/// Empties the caller's persistent keyring. Getting it links it into our process
+/// keyring, which makes us its possessor (allowed to clear it).
+fn clear_persistent() {
+    if let Ok(ring) = keyctl2(KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_PROCESS_KEYRING) {
+        let _ = keyctl(KEYCTL_CLEAR, ring);
     }
 }
 
@@ -42,12 +59,15 @@ fn has_keys(uid: u32) -> bool {
         .unwrap_or(true)
 }
 
-/// At reset, with no program running: empties the init's session keyring (which
-/// every runner inherited) and, when the program's uid owns keys, its user and
-/// user-session keyrings, from a child that takes that uid (a keyring is found by
+/// Empties the init's session keyring, which every runner inherits.
+pub fn clear_session() {
+    let _ = keyctl(KEYCTL_CLEAR, KEY_SPEC_SESSION_KEYRING);
+}
+
+/// With no program running: when the program's uid owns keys, empties its user,
+/// user-session and persistent keyrings, from a child that takes that uid (a keyring is found by
 /// the uid of the caller).
 pub fn clear(uid: u32, gid: u32) {
-    let _ = keyctl(KEYCTL_CLEAR, KEY_SPEC_SESSION_KEYRING);
     if !has_keys(uid) {
         return;
     }
@@ -60,6 +80,7 @@ pub fn clear(uid: u32, gid: u32) {
                 if libc::setresgid(gid, gid, gid) == 0 && libc::setresuid(uid, uid, uid) == 0 {
                     let _ = keyctl(KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING);
                     let _ = keyctl(KEYCTL_CLEAR, KEY_SPEC_USER_SESSION_KEYRING);
+                    clear_persistent();
                 }
                 libc::_exit(0)
             }

@@ -10,6 +10,12 @@
 #[allow(dead_code, unused_imports)]
 mod protocol;
 
+#[path = "../../src/arch.rs"]
+#[allow(
+    dead_code,
+    reason = "the init needs the native ABI only, not the host's tables"
+)]
+mod arch;
 mod child;
 mod ipc;
 mod keyrings;
@@ -17,12 +23,15 @@ mod mount;
 mod namespace;
 mod open;
 mod own_state;
+mod pid_ns;
 mod privileges;
 mod runner;
 #[path = "../../src/seccomp_exec.rs"]
 mod seccomp_exec;
+mod sockets;
 mod sys;
 
+use arch::KernelSigaction;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use protocol::codec::{decode_request, encode_response};
@@ -228,10 +237,14 @@ fn serve(
             }
             // A kill that raced with the end of its run: nothing is running now.
             Request::Kill => {}
-            Request::Reset => {
+            Request::Reset { clear_keys } => {
                 sys::kill_all_and_reap();
+                sockets::wait_until_gone(std::time::Duration::from_secs(1));
                 ipc::remove_all();
-                keyrings::clear(creds.uid, creds.gid);
+                keyrings::clear_session();
+                if clear_keys {
+                    keyrings::clear(creds.uid, creds.gid);
+                }
                 let response = match writable.wipe() {
                     Ok(()) => Response::ResetDone,
                     Err(e) => error(ErrorKind::System, e.errno as i32, e.to_string()),
@@ -256,15 +269,6 @@ fn last_capability() -> u32 {
         .unwrap_or(40)
 }
 
-/// The kernel's struct sigaction for x86_64 (what rt_sigaction takes).
-#[repr(C)]
-struct KernelSigaction {
-    handler: usize,
-    flags: u64,
-    restorer: usize,
-    mask: u64,
-}
-
 fn reset_signal_dispositions() {
     let default = KernelSigaction {
         handler: libc::SIG_DFL,
@@ -283,7 +287,7 @@ fn reset_signal_dispositions() {
                     signal,
                     &default as *const KernelSigaction,
                     std::ptr::null_mut::<KernelSigaction>(),
-                    8usize,
+                    arch::KERNEL_SIGSET_BYTES,
                 )
             };
         }

@@ -154,18 +154,7 @@ pub fn build_root(setup: &Setup) -> SysResult<Writable> {
     }
     let proc_dir = root.join("proc");
     mkdir_all(&proc_dir)?;
-    let hidden = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    // hidepid=2: a process that may not ptrace another does not even see its
-    // /proc/<pid> directory. The init is not dumpable, so no program sees /proc/1.
-    mount(
-        Some("proc"),
-        &proc_dir,
-        Some("proc"),
-        hidden,
-        Some("hidepid=2"),
-    )
-    .context(|| "mounting /proc".into())?;
-    protect_proc(&proc_dir)?;
+    mount_proc(&proc_dir)?;
     build_dev(root)?;
 
     pivot_into(root)?;
@@ -282,6 +271,23 @@ fn bind(root: &Path, source: &Source) -> SysResult<()> {
 
 /// Kernel controls in /proc stay read-only even for a uid that procfs would trust
 /// (as Docker does): sysctls, sysrq, IRQ affinity, bus and filesystem settings.
+/// A fresh procfs of the caller's PID namespace at `proc_dir`, with its kernel
+/// controls read-only. hidepid=2: a process that may not ptrace another does not
+/// even see its /proc/<pid> directory; the init is not dumpable, so no program sees
+/// /proc/1.
+pub fn mount_proc(proc_dir: &Path) -> SysResult<()> {
+    let hidden = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    mount(
+        Some("proc"),
+        proc_dir,
+        Some("proc"),
+        hidden,
+        Some("hidepid=2"),
+    )
+    .context(|| "mounting /proc".into())?;
+    protect_proc(proc_dir)
+}
+
 fn protect_proc(proc_dir: &Path) -> SysResult<()> {
     for entry in ["sys", "sysrq-trigger", "irq", "bus", "fs"] {
         let at = proc_dir.join(entry);

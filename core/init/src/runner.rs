@@ -2,6 +2,7 @@
 
 use crate::child::{self, Prepared};
 use crate::own_state::OwnState;
+use crate::pid_ns;
 use crate::protocol::codec::{decode_request, encode_response};
 use crate::protocol::*;
 use crate::sys::{self, cstring};
@@ -10,6 +11,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::resource::{getrusage, UsageWho};
 use nix::sys::signalfd::SignalFd;
 use std::os::fd::{AsFd, OwnedFd};
+use std::sync::atomic::Ordering;
 
 /// Who the program runs as.
 pub struct Credentials {
@@ -42,17 +44,23 @@ fn system(context: &str, errno: Errno) -> Response {
 fn runner_limits(requested: &[Rlimit], creds: &Credentials, own: &OwnState) -> Vec<Rlimit> {
     requested
         .iter()
-        .map(|r| match own.limits.get(r.resource as usize) {
-            Some(&(_, own_hard))
-                if r.hard > own_hard && (creds.user_namespace || r.hard == libc::RLIM_INFINITY) =>
-            {
-                Rlimit {
-                    resource: r.resource,
-                    soft: r.soft.min(own_hard),
-                    hard: own_hard,
-                }
-            }
-            _ => *r,
+        .filter_map(|r| {
+            let Some(&(own_soft, own_hard)) = own.limits.get(r.resource as usize) else {
+                return Some(*r);
+            };
+            let capped =
+                r.hard > own_hard && (creds.user_namespace || r.hard == libc::RLIM_INFINITY);
+            let (soft, hard) = match capped {
+                true => (r.soft.min(own_hard), own_hard),
+                false => (r.soft, r.hard),
+            };
+            // The runner starts with the init's limits, which no program can change
+            // (`own_state` checks): a value equal to them needs no system call.
+            ((soft, hard) != (own_soft, own_hard)).then_some(Rlimit {
+                resource: r.resource,
+                soft,
+                hard,
+            })
         })
         .collect()
 }
@@ -107,7 +115,10 @@ fn prepare(
         seccomp,
     );
     if req.single_program {
-        prepared.lock_exec();
+        prepared.lock_exec().map_err(|e| {
+            let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOMEM));
+            system("mapping the exec lock's path", errno)
+        })?;
     }
     Ok(prepared)
 }
@@ -139,7 +150,14 @@ pub fn run(
         creds,
         report: child::Report::default(),
     };
-    let pid = match child::spawn(&launch, stack) {
+    // Rootless, the program shares the init's uid: it runs in a PID namespace of
+    // its own, where the init has no pid it could act on.
+    let reaper = pid_ns::Reaper::default();
+    let spawned = match creds.user_namespace {
+        true => pid_ns::spawn(&launch, stack, &reaper),
+        false => child::spawn(&launch, stack),
+    };
+    let pid = match spawned {
         Ok(pid) => pid,
         Err(e) => return system("clone", e),
     };
@@ -156,7 +174,13 @@ pub fn run(
     let wall_deadline =
         (wall_limit_ns > 0 && failure.is_none()).then(|| started_ns.saturating_add(wall_limit_ns));
     let ended = wait_for_main(pid, channel, sigchld, wall_deadline, &mut deaths);
-    let (status, maxrss_kib, ended_ns) = (ended.status, ended.maxrss_kib, ended.at_ns);
+    let (status, maxrss_kib, ended_ns) = match reaper.program_end() {
+        // The reaper saw the program end; its own exit is not the program's.
+        Some(end) => (end.status, end.maxrss_kib, end.ended_ns),
+        None => (ended.status, ended.maxrss_kib, ended.at_ns),
+    };
+    deaths.file_size_exceeded |= reaper.file_size_exceeded.load(Ordering::SeqCst);
+    deaths.sigsys_killed |= reaper.sigsys_killed.load(Ordering::SeqCst);
     sys::kill_all_and_reap();
     // Nothing of the run is left that could still change the init.
     let init_tampered = creds.user_namespace && OwnState::capture() != *own;

@@ -5,6 +5,7 @@
 //! [`crate::eintr`]).
 
 use crate::eintr::retry;
+use crate::error::doing;
 use std::cell::Cell;
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -48,7 +49,7 @@ impl Knob {
                 .write(self.write)
                 .open(&self.path)
         })
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))
+        .map_err(|e| doing(self.path.display().to_string(), e))
     }
 
     /// Calls `access` with the file, opening it first if the run has not yet.
@@ -94,8 +95,6 @@ impl Knob {
     pub fn write(&self, value: &str) -> io::Result<()> {
         self.with_file(|file| retry(|| file.write_at(value.as_bytes(), 0)))
             .map(drop)
-            .map_err(|e| {
-                io::Error::new(e.kind(), format!("writing {value:?} to {}: {e}", self.name))
-            })
+            .map_err(|e| doing(format!("writing {value:?} to {}", self.name), e))
     }
 }

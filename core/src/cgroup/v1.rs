@@ -4,10 +4,12 @@
 use super::knob::Knob;
 use super::Controllers;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub(crate) struct V1 {
-    memory_dir: PathBuf,
+    memory_dir: std::path::PathBuf,
+    /// Read at the start of each run (open during the run, like every knob).
+    memory_usage: Knob,
     cpu_usage: Knob,
     memory_limit: Knob,
     memsw_limit: Option<Knob>,
@@ -23,6 +25,7 @@ impl V1 {
     pub fn open(cpu: &Path, cpuacct: &Path, memory: &Path, pids: &Path) -> io::Result<Self> {
         let v1 = Self {
             memory_dir: memory.to_path_buf(),
+            memory_usage: Knob::open(memory, "memory.usage_in_bytes", false)?,
             cpu_usage: Knob::open(cpuacct, "cpuacct.usage", true)?,
             memory_limit: Knob::open(memory, "memory.limit_in_bytes", true)?,
             memsw_limit: Knob::open_optional(memory, "memory.memsw.limit_in_bytes", true)?,
@@ -39,6 +42,7 @@ impl V1 {
 impl Controllers for V1 {
     fn close_files(&self) {
         for knob in [
+            &self.memory_usage,
             &self.cpu_usage,
             &self.memory_limit,
             &self.memory_peak,
@@ -99,7 +103,17 @@ impl Controllers for V1 {
         self.oom_control.field("oom_kill")
     }
 
+    fn reclaimable_cache(&self) -> io::Result<u64> {
+        let stat = super::read_text(&self.memory_dir, "memory.stat")?;
+        Ok(super::stat_field(&stat, "cache").saturating_sub(super::stat_field(&stat, "shmem")))
+    }
+
+    /// force_empty reclaims what it can; what cannot be (tmpfs files) stays.
+    fn reclaim(&self) -> io::Result<()> {
+        super::write_once(&self.memory_dir, "memory.force_empty", "0")
+    }
+
     fn current_memory(&self) -> io::Result<u64> {
-        super::read_number(&self.memory_dir, "memory.usage_in_bytes")
+        self.memory_usage.number()
     }
 }

@@ -3,10 +3,12 @@
 use super::knob::Knob;
 use super::Controllers;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub(crate) struct V2 {
-    dir: PathBuf,
+    dir: std::path::PathBuf,
+    /// Read at the start of each run (open during the run, like every knob).
+    memory_current: Knob,
     cpu_stat: Knob,
     memory_max: Knob,
     /// Per-descriptor peak: writing to it resets what this descriptor reads (6.12+);
@@ -30,6 +32,7 @@ impl V2 {
         let peak_resettable = memory_peak.write("reset").is_ok();
         Ok(Self {
             dir: dir.to_path_buf(),
+            memory_current: Knob::open(dir, "memory.current", false)?,
             cpu_stat: Knob::open(dir, "cpu.stat", false)?,
             memory_max: Knob::open(dir, "memory.max", true)?,
             memory_peak,
@@ -44,6 +47,7 @@ impl V2 {
 impl Controllers for V2 {
     fn close_files(&self) {
         for knob in [
+            &self.memory_current,
             &self.cpu_stat,
             &self.memory_max,
             &self.memory_peak,
@@ -95,7 +99,28 @@ impl Controllers for V2 {
         self.memory_events.field("oom_kill")
     }
 
+    fn reclaimable_cache(&self) -> io::Result<u64> {
+        let stat = super::read_text(&self.dir, "memory.stat")?;
+        Ok(super::stat_field(&stat, "file").saturating_sub(super::stat_field(&stat, "shmem")))
+    }
+
+    /// memory.reclaim (5.19+) takes an amount: all that is charged asks for what can
+    /// be had (EAGAIN when less, as expected). Before 5.19, lowering memory.high
+    /// below the usage reclaims without the OOM killer that memory.max would bring,
+    /// and it is lifted again at once.
+    fn reclaim(&self) -> io::Result<()> {
+        let current = self.current_memory()?;
+        match super::write_once(&self.dir, "memory.reclaim", &current.to_string()) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let lowered = super::write_once(&self.dir, "memory.high", "0");
+                super::write_once(&self.dir, "memory.high", "max")?;
+                lowered
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn current_memory(&self) -> io::Result<u64> {
-        super::read_number(&self.dir, "memory.current")
+        self.memory_current.number()
     }
 }

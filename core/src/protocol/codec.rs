@@ -225,7 +225,10 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
             w.bool(x.single_program);
         }
         Request::Kill => w.u8(REQ_KILL),
-        Request::Reset => w.u8(REQ_RESET),
+        Request::Reset { clear_keys } => {
+            w.u8(REQ_RESET);
+            w.bool(*clear_keys);
+        }
         Request::Shutdown => w.u8(REQ_SHUTDOWN),
     }
     w.buf
@@ -286,7 +289,9 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
             single_program: r.bool()?,
         }),
         REQ_KILL => Request::Kill,
-        REQ_RESET => Request::Reset,
+        REQ_RESET => Request::Reset {
+            clear_keys: r.bool()?,
+        },
         REQ_SHUTDOWN => Request::Shutdown,
         tag => {
             return Err(DecodeError::BadTag {

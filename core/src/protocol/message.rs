@@ -79,7 +79,12 @@ pub enum Request {
     Execve(ExecRequest),
     /// Kill every process of the current run (sent when the wall-time limit expires).
     Kill,
-    Reset,
+    /// Kill what is left of the runs, empty /w and /tmp, remove IPC objects and,
+    /// with `clear_keys` (a run's seccomp policy allowed keyctl), the program uid's
+    /// keyrings. Reply: ResetDone, or Error.
+    Reset {
+        clear_keys: bool,
+    },
     Shutdown,
 }
 
@@ -94,6 +99,8 @@ pub enum ExecStage {
     NoNewPrivs = 5,
     Seccomp = 6,
     Exec = 7,
+    /// Entering the run's own PID namespace (rootless mode).
+    Namespace = 8,
 }
 
 impl ExecStage {
@@ -106,6 +113,7 @@ impl ExecStage {
             5 => Self::NoNewPrivs,
             6 => Self::Seccomp,
             7 => Self::Exec,
+            8 => Self::Namespace,
             _ => return None,
         })
     }
@@ -119,6 +127,7 @@ impl ExecStage {
             Self::NoNewPrivs => "setting no_new_privs",
             Self::Seccomp => "installing the seccomp filter",
             Self::Exec => "executing the program",
+            Self::Namespace => "entering the run's PID namespace",
         }
     }
 }

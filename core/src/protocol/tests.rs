@@ -59,7 +59,7 @@ fn sample_requests() -> Vec<Request> {
             single_program: true,
         }),
         Request::Kill,
-        Request::Reset,
+        Request::Reset { clear_keys: true },
         Request::Shutdown,
     ]
 }
@@ -138,7 +138,7 @@ fn every_truncation_is_an_error() {
 
 #[test]
 fn trailing_bytes_are_an_error() {
-    let mut bytes = encode_request(&Request::Reset);
+    let mut bytes = encode_request(&Request::Reset { clear_keys: false });
     bytes.push(0);
     assert_eq!(decode_request(&bytes), Err(DecodeError::TrailingBytes(1)));
 }
