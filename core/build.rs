@@ -29,6 +29,7 @@ fn main() {
             "cargo:rustc-env=SCPOOL_INIT_PATH={}",
             Path::new(&prebuilt).display()
         );
+        export_hash(Path::new(&prebuilt));
         return;
     }
 
@@ -74,6 +75,17 @@ fn main() {
         binary.display()
     );
     println!("cargo:rustc-env=SCPOOL_INIT_PATH={}", binary.display());
+    export_hash(&binary);
+}
+
+/// SCPOOL_INIT_HASH: a digest of the init image (64-bit FNV-1a), which names the
+/// image's cached copy on the host so that every build finds its own.
+fn export_hash(binary: &Path) {
+    let image = std::fs::read(binary).expect("reading the init binary");
+    let hash = image.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    println!("cargo:rustc-env=SCPOOL_INIT_HASH={hash:016x}");
 }
 
 /// `<target>/scpool-init`, shared by every profile of the outer build, found from

@@ -89,16 +89,18 @@ func testMain(m *testing.M) int {
 	return code
 }
 
-// openFds maps this process's descriptors to what they are. The library keeps one
-// memfd of the container init image and the container-id lock file for the life of
-// the process, made with the first container: those are not leaks. Nor is the
+// openFds maps this process's descriptors to what they are. The library keeps the
+// container init image (a memfd, or its cached copy in /run/scpool) and the
+// container-id lock file for the life of the process, made with the first
+// container: those are not leaks. Nor is the
 // listing's own descriptor, closed by the time its link is read.
 func openFds() map[string]string {
 	ents, _ := os.ReadDir("/proc/self/fd")
 	fds := map[string]string{}
 	for _, e := range ents {
 		target, err := os.Readlink("/proc/self/fd/" + e.Name())
-		if err != nil || strings.HasPrefix(target, "/memfd:scpool-init") || target == "/run/scpool/ids.lock" {
+		if err != nil || strings.HasPrefix(target, "/memfd:scpool-init") ||
+			strings.HasPrefix(target, "/run/scpool/init-") || target == "/run/scpool/ids.lock" {
 			continue
 		}
 		fds[e.Name()] = target

@@ -1,19 +1,18 @@
 //! One container, seen from the host: create, ping, open, execve, run, reset, destroy.
 
-use crate::cgroup::{self, CgroupMode, CgroupVersion, ContainerCgroup};
+use crate::cgroup::{CgroupVersion, ContainerCgroup};
 use crate::config::ContainerConfig;
 use crate::error::{Error, Result};
 use crate::execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
 use crate::ids::IdLease;
 use crate::limits::{Enforcement, Limits};
-use crate::namespace::{self, InitProcess};
+use crate::namespace::InitProcess;
 use crate::protocol::codec::{decode_response, encode_request};
 use crate::protocol::rules::monotonic_ns;
 use crate::protocol::{self, Channel, ChannelError, ErrorKind, ErrorReport, Request, Response};
 use crate::result::{Accounting, RunResult};
-use crate::{init_image, memfile, validate};
+use crate::{memfile, validate};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::FileExt;
@@ -77,11 +76,25 @@ pub struct Container {
     broken: Option<String>,
     next_nonce: u64,
     files: crate::files::FileSettings,
+    /// Keeps the stock of spare inits alive (see `spare`).
+    _live: crate::spare::Live,
 }
 
 impl Container {
     /// Creates a container: new namespaces, its root filesystem, its init.
     pub fn new(config: &ContainerConfig) -> Result<Self> {
+        Self::create(config, true)
+    }
+
+    /// For a pool, whose creations are off its callers' path: takes no spare init
+    /// (see `spare`), so closing a pool leaves no process of its making.
+    pub(crate) fn new_for_pool(config: &ContainerConfig) -> Result<Self> {
+        Self::create(config, false)
+    }
+
+    fn create(config: &ContainerConfig, spare: bool) -> Result<Self> {
+        crate::nofile::raise_soft_limit();
+        let live = crate::spare::Live::new();
         let root_host = nix::unistd::geteuid().is_root();
         // A root host gives every container ids of its own (mapped to the container's
         // root in a user namespace); a non-root host can only map itself.
@@ -106,23 +119,17 @@ impl Container {
             ),
             (false, _) => (setup.uid, setup.gid),
         };
-        let (cgroup, no_cgroup) = create_cgroup(config)?;
-        let image = init_image::memfd().map_err(|e| Error::Setup(e.to_string()))?;
-        let (host_end, init_end) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .map_err(|e| Error::io("socketpair", e))?;
         let user_ns = config.user_namespace.then(|| own_id.unwrap_or(0));
-        let init = namespace::spawn_init(image, init_end, user_ns)
-            .map_err(|e| Error::Setup(e.to_string()))?;
+        let spare = spare.then(|| crate::spare::take(config)).flatten();
+        let started = match spare {
+            Some(started) => started,
+            None => crate::init_start::start(&config.cgroup, user_ns)?,
+        };
         let mut container = Container {
-            channel: Channel::new(host_end),
-            init,
-            cgroup,
-            no_cgroup,
+            channel: Channel::new(started.socket),
+            init: started.init,
+            cgroup: started.cgroup,
+            no_cgroup: started.no_cgroup,
             _id: id,
             own_uid,
             helpers: if config.user_namespace { 2 } else { 1 },
@@ -131,22 +138,8 @@ impl Container {
             broken: None,
             next_nonce: 1,
             files: crate::files::FileSettings::of(config, program_ids),
+            _live: live,
         };
-        if let Some(cgroup) = &container.cgroup {
-            // The init lives in the container's cgroup, so runners are born in it:
-            // moving a process between cgroups can wait for an RCU grace period
-            // (milliseconds), which every run would otherwise pay.
-            cgroup
-                .enter(container.init.pid)
-                .map_err(|e| Error::Setup(format!("moving the init into its cgroup: {e}")))?;
-        }
-        // The OOM killer must pick the program, never the init: -1000 where the host
-        // may lower the score (CAP_SYS_RESOURCE); runners raise theirs to 1000
-        // either way, and `end_run` lifts a limit the run's files filled.
-        let _ = std::fs::write(
-            format!("/proc/{}/oom_score_adj", container.init.pid),
-            "-1000",
-        );
         match container.call(&Request::Setup(setup), &[], config.setup_timeout) {
             Ok((Response::Ready { version }, _)) if version == protocol::PROTOCOL_VERSION => {
                 Ok(container)
@@ -476,26 +469,6 @@ impl Drop for Container {
     }
 }
 
-/// The container's cgroup as its config asks, or why it has none.
-fn create_cgroup(config: &ContainerConfig) -> Result<(Option<ContainerCgroup>, Option<String>)> {
-    let mode = &config.cgroup.mode;
-    if *mode == CgroupMode::Off {
-        return Ok((
-            None,
-            Some("cgroups are turned off in the container config".into()),
-        ));
-    }
-    let made = match cgroup::host_layout() {
-        None => Err("this host offers no usable cgroup hierarchy".to_string()),
-        Some(layout) => ContainerCgroup::create(layout, &config.cgroup).map_err(|e| e.to_string()),
-    };
-    match (made, mode) {
-        (Ok(cgroup), _) => Ok((Some(cgroup), None)),
-        (Err(why), CgroupMode::Required) => Err(Error::Setup(format!("cgroup: {why}"))),
-        (Err(why), _) => Ok((None, Some(why))),
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum KillReason {
     WallTime,
@@ -538,7 +511,8 @@ impl RunWatch {
                 .wall_time
                 .and_then(|limit| now.checked_add(limit.saturating_add(WALL_BACKSTOP))),
             cpu_limit,
-            cores: cores(),
+            // Reading the cgroup's CPU quota costs ~50 µs: only when it matters.
+            cores: if cpu_limit.is_some() { cores() } else { 1 },
             next_cpu_check: cpu_limit.map(|limit| now + limit.min(CPU_POLL)),
             killed: None,
             kill_deadline: None,

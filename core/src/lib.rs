@@ -32,8 +32,10 @@ pub mod result;
 mod arch;
 mod eintr;
 mod init_image;
+mod init_start;
 mod memfile;
 mod namespace;
+mod nofile;
 pub mod pool;
 #[doc(hidden)]
 pub mod protocol;
@@ -42,6 +44,7 @@ mod seccomp_bpf;
 // Built by the init; the host compiles it only to test it.
 #[cfg(test)]
 mod seccomp_exec;
+mod spare;
 mod spawner;
 mod tree;
 mod validate;
@@ -58,4 +61,5 @@ pub use memfile::{memfd_copy_of, sealed_memfd, sealed_memfd_from_path, sealed_me
 pub use pool::{AcquireCancel, Pool, PoolConfig, PoolStats, PooledContainer};
 pub use result::{Accounting, RunResult, Status};
 pub use seccomp::SeccompPolicy;
+pub use spare::flush;
 pub use tree::{TreeCopied, TreeLimits, MAX_DEPTH};

@@ -14,6 +14,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 
+use crate::cgroup::ThreadStep;
 use crate::spawner;
 
 /// The running init process of one container.
@@ -210,16 +211,26 @@ fn high_dup(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
 /// PID, UTS, IPC and network namespaces, and of a user namespace when `user_ns`
 /// names the host id its root maps to (used by a root host; a non-root host can only
 /// map itself).
+///
+/// With `step`, the spawner thread clones from inside the container's cgroup, so
+/// the init is born there (see [`ThreadStep`]).
 pub(crate) fn spawn_init(
     image: BorrowedFd<'static>,
     socket: OwnedFd,
     user_ns: Option<u32>,
+    step: Option<ThreadStep>,
 ) -> io::Result<InitProcess> {
     let image = image.as_raw_fd();
     spawner::run(move || {
         // SAFETY: the image memfd lives in a static for the whole process.
         let image = unsafe { BorrowedFd::borrow_raw(image) };
-        clone_init(image, socket, user_ns)
+        match step {
+            Some(step) => step.spawn_inside(
+                || clone_init(image, socket, user_ns),
+                |init| init.kill_and_reap(),
+            ),
+            None => clone_init(image, socket, user_ns),
+        }
     })?
 }
 

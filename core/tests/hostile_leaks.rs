@@ -147,7 +147,7 @@ fn the_hostile_suite_leaves_nothing_behind() {
     ] {
         prog(name);
     }
-    container().ping().unwrap();
+    warm_up();
     let before = Snapshot::baseline();
     let processes = host_process_count();
 

@@ -39,7 +39,7 @@ fn containers_leak_nothing() {
     // image's memfd and the spawner thread.
     prog("pids");
     prog("daemon");
-    container().ping().unwrap();
+    warm_up();
     let before = Snapshot::baseline();
 
     for i in 0..20 {

@@ -14,7 +14,7 @@ use std::time::Duration;
 #[test]
 fn a_thousand_pooled_runs_leak_nothing() {
     // Warm up what lives for the whole process (the spawner thread, the init image).
-    drop(container());
+    warm_up();
     let before = Snapshot::take();
 
     let config = PoolConfig {

@@ -10,12 +10,18 @@
 //! - fresh: create a container + execve + destroy;
 //! - create: create + destroy;
 //! - bwrap: the no-op under bubblewrap with new namespaces, when `bwrap` is installed;
-//! - throughput: pooled runs per second with 1 thread and with one per core;
-//! - idle memory: an idle container's init's anonymous memory (its image is shared).
+//! - throughput: pooled runs per second with 1 thread, 2 threads and one per core;
+//! - idle memory: an idle container's init's anonymous memory (its image is shared);
+//! - commands: `scpool run` of a no-op as a whole command, against bwrap and a
+//!   fork+exec of it (see `bench_cli`);
+//! - scale: 500 idle containers of one pool, per container: creation time, memory,
+//!   descriptors and threads (see `bench_scale`).
 
 use crate::args::BenchOptions;
+use crate::bench_cli::{self, Commands};
 use crate::bench_ffi::CAbiPool;
 use crate::bench_python;
+use crate::bench_scale::{self, Scale};
 use crate::error::CliError;
 use crate::json::JsonObject;
 use crate::noop::NoopProgram;
@@ -46,6 +52,8 @@ struct Figures {
     /// (threads, runs per second)
     throughput: Vec<(usize, f64)>,
     idle_anon_kib: Option<u64>,
+    commands: Commands,
+    scale: Scale,
 }
 
 pub fn run(options: &BenchOptions) -> Result<(), CliError> {
@@ -106,18 +114,18 @@ pub fn run(options: &BenchOptions) -> Result<(), CliError> {
         true => Some(measure(create_runs, 5, || under_bwrap(noop.path()))?),
         false => None,
     };
+    let tiny = NoopProgram::build_tiny()?;
+    let bwrap_command: Option<fn(&Path) -> Command> = bwrap.is_some().then_some(bwrap_command);
+    let commands = bench_cli::measure(tiny.path(), bwrap_command, create_runs, 5)?;
+    drop(tiny);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut throughput = vec![(
-        1,
-        runs_per_second(1, runs, &param_source(&noop, &exec_file))?,
-    )];
-    if cores > 1 {
-        throughput.push((
-            cores,
-            runs_per_second(cores, runs, &param_source(&noop, &exec_file))?,
-        ));
+    let mut throughput = Vec::new();
+    for threads in worker_counts(cores) {
+        let rate = runs_per_second(threads, runs, &param_source(&noop, &exec_file))?;
+        throughput.push((threads, rate));
     }
     drop(noop);
+    let scale = bench_scale::measure()?;
 
     let figures = Figures {
         runs,
@@ -133,6 +141,8 @@ pub fn run(options: &BenchOptions) -> Result<(), CliError> {
         bwrap,
         throughput,
         idle_anon_kib,
+        commands,
+        scale,
     };
     let text = if options.json {
         format!("{}\n", to_json(&figures))
@@ -220,6 +230,14 @@ fn execve_in(container: &mut Container, param: &ExecveParam<'_>) -> Result<(), C
     Ok(())
 }
 
+/// Throughput is measured with 1, 2 and one worker per core.
+fn worker_counts(cores: usize) -> Vec<usize> {
+    let mut counts = vec![1, 2, cores];
+    counts.sort_unstable();
+    counts.dedup();
+    counts
+}
+
 /// What each throughput thread needs to build its own parameters.
 struct ParamSource {
     path: std::path::PathBuf,
@@ -294,8 +312,20 @@ fn bwrap_available() -> bool {
 
 /// The no-op under bubblewrap: new namespaces, a read-only bind of its directory.
 fn under_bwrap(program: &Path) -> Result<(), CliError> {
+    let status = bwrap_command(program)
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| CliError::runtime(format!("running bwrap: {e}")))?;
+    if !status.success() {
+        return Err(CliError::runtime(format!("bwrap failed: {status}")));
+    }
+    Ok(())
+}
+
+fn bwrap_command(program: &Path) -> Command {
     let dir = program.parent().unwrap_or(Path::new("/"));
-    let status = Command::new("bwrap")
+    let mut command = Command::new("bwrap");
+    command
         .args([
             "--unshare-all",
             "--die-with-parent",
@@ -307,14 +337,8 @@ fn under_bwrap(program: &Path) -> Result<(), CliError> {
         .arg("--ro-bind")
         .arg(dir)
         .arg(dir)
-        .arg(program)
-        .stdin(Stdio::null())
-        .status()
-        .map_err(|e| CliError::runtime(format!("running bwrap: {e}")))?;
-    if !status.success() {
-        return Err(CliError::runtime(format!("bwrap failed: {status}")));
-    }
-    Ok(())
+        .arg(program);
+    command
 }
 
 fn to_json(f: &Figures) -> String {
@@ -372,6 +396,22 @@ fn to_json(f: &Figures) -> String {
     if let Some(kib) = f.idle_anon_kib {
         json.uint("idle_anon_kib", kib);
     }
+    let c = &f.commands;
+    json.number("cli_host_us", c.host.median_us, 1)
+        .number("cli_host_p99_us", c.host.p99_us, 1)
+        .number("cli_scpool_us", c.scpool.median_us, 1)
+        .number("cli_scpool_p99_us", c.scpool.p99_us, 1);
+    if let Some(b) = &c.bwrap {
+        json.number("cli_bwrap_us", b.median_us, 1)
+            .number("cli_bwrap_p99_us", b.p99_us, 1)
+            .number("cli_scpool_per_bwrap", c.scpool.median_us / b.median_us, 3);
+    }
+    let s = &f.scale;
+    json.uint("scale_containers", s.containers as u64)
+        .number("scale_create_us", s.create_us, 1)
+        .number("scale_kib", s.kib, 1)
+        .number("scale_fds", s.fds, 2)
+        .number("scale_threads", s.threads, 3);
     json.finish()
 }
 
@@ -444,6 +484,23 @@ fn to_table(f: &Figures) -> String {
         table +=
             &format!("idle container: {kib} KiB written by its init (+ the init image, shared)\n");
     }
+    let c = &f.commands;
+    table += "whole commands, the same 9 KB no-op, interleaved:\n";
+    table += &row("  host", &c.host, "fork+exec+wait".to_string());
+    table += &row(
+        "  scpool",
+        &c.scpool,
+        "scpool run --host-exec -- NOOP".to_string(),
+    );
+    if let Some(b) = &c.bwrap {
+        table += &row("  bwrap", b, "bwrap --unshare-all".to_string());
+    }
+    let s = &f.scale;
+    table += &format!(
+        "scale: {} idle containers of one pool, each: {:.0} us to create, {:.0} KiB, \
+         {:.2} descriptors, {:.3} threads\n",
+        s.containers, s.create_us, s.kib, s.fds, s.threads
+    );
     table += &format!(
         "pooled/floor  {:.2}\npooled-c/pooled  {:.2}\nfresh/pooled  {:.1}\n",
         f.pooled.median_us / f.floor.median_us,
@@ -479,6 +536,18 @@ mod tests {
             bwrap: Some(summary(3000.0, 4000.0)),
             throughput: vec![(1, 3000.0), (2, 5500.0)],
             idle_anon_kib: Some(256),
+            commands: Commands {
+                host: summary(600.0, 700.0),
+                scpool: summary(2500.0, 3000.0),
+                bwrap: Some(summary(3125.0, 4000.0)),
+            },
+            scale: Scale {
+                containers: 500,
+                create_us: 1500.0,
+                kib: 350.0,
+                fds: 2.0,
+                threads: 0.008,
+            },
         }
     }
 
@@ -498,6 +567,14 @@ mod tests {
             r#""pooled_c_per_pooled":1.010"#,
             r#""pooled_python_us":330.0"#,
             r#""pooled_python_per_pooled":1.100"#,
+            r#""cli_scpool_us":2500.0"#,
+            r#""cli_bwrap_us":3125.0"#,
+            r#""cli_scpool_per_bwrap":0.800"#,
+            r#""cli_host_us":600.0"#,
+            r#""scale_containers":500"#,
+            r#""scale_fds":2.00"#,
+            r#""scale_threads":0.008"#,
+            r#""scale_kib":350.0"#,
         ] {
             assert!(json.contains(field), "{field} missing from {json}");
         }
@@ -521,5 +598,14 @@ mod tests {
         assert!(table.contains("pooled-c/pooled  1.01"), "{table}");
         assert!(table.contains("pooled-py/pooled  1.10"), "{table}");
         assert!(table.contains("2 thread(s):     5500 runs/s"), "{table}");
+        assert!(table.contains("  scpool       2500.0"), "{table}");
+        assert!(table.contains("2.00 descriptors"), "{table}");
+    }
+
+    #[test]
+    fn throughput_workers_are_one_two_and_every_core() {
+        assert_eq!(worker_counts(1), vec![1, 2]);
+        assert_eq!(worker_counts(2), vec![1, 2]);
+        assert_eq!(worker_counts(8), vec![1, 2, 8]);
     }
 }

@@ -2,8 +2,10 @@
 
 mod args;
 mod bench;
+mod bench_cli;
 mod bench_ffi;
 mod bench_python;
+mod bench_scale;
 mod copy;
 mod error;
 mod interrupt;

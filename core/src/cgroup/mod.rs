@@ -2,17 +2,24 @@
 //!
 //! Created inside the cgroup the host process lives in (or a configured parent), in
 //! the v2 unified hierarchy or in the v1 cpu, cpuacct, memory and pids hierarchies.
-//! The container's init is moved into it once, at creation, and every runner it forks
-//! is born inside: moving a process between cgroups can wait for an RCU grace period
-//! (milliseconds), which each run would pay otherwise. The init's own CPU time during
-//! a run is reported by the init and subtracted; its memory was charged before the
-//! move (charges stay where they were made) and it is shielded from the OOM killer.
-//! The host keeps the counter files open, resets them at the start of each run and
-//! reads them during and after it. The directories are removed when the container is
-//! destroyed.
+//! The container's init is born inside it on v1 (see [`step`]) and moved into it
+//! once, at creation, on v2, and every runner it forks is born inside: moving a
+//! process between cgroups can wait for an RCU grace period (milliseconds), which
+//! each run would pay otherwise. The init's own CPU time during a run is reported
+//! by the init and subtracted. Its memory is charged where it was made: on v2 to the
+//! parent before the move; on v1 to the container from birth (~0.5 MiB with its
+//! namespaces), part of what the cgroup holds when a run starts, which a run's
+//! figure leaves out. It is shielded from the OOM killer.
+//! The host opens the counter files at the start of each run, resets them, reads
+//! them during and after it and closes them when it ends: an idle container holds
+//! no descriptor here (opening costs a few microseconds per run; holding ~10 files
+//! per idle container ran hosts out of descriptors). The directories are removed
+//! when the container is destroyed.
 
 mod detect;
+mod keeper;
 mod knob;
+mod step;
 mod teardown;
 mod v1;
 mod v2;
@@ -21,6 +28,9 @@ mod v2;
 mod tests;
 
 pub use detect::Layout;
+pub(crate) use keeper::drop_stock;
+pub use keeper::flush;
+pub(crate) use step::ThreadStep;
 pub use teardown::teardown_for_exit;
 
 use std::fs::File;
@@ -87,6 +97,8 @@ pub(crate) struct Usage {
 
 /// The version-specific files behind one container cgroup.
 trait Controllers: Send {
+    /// Closes the control files until the next run opens them.
+    fn close_files(&self);
     fn apply_memory(&self, limit: Option<u64>) -> io::Result<()>;
     fn apply_processes(&self, limit: Option<u32>) -> io::Result<()>;
     fn apply_cpu_rate(&self, cores: Option<f64>) -> io::Result<()>;
@@ -140,10 +152,10 @@ fn write_once(dir: &Path, name: &str, value: &str) -> io::Result<()> {
 pub(crate) struct ContainerCgroup {
     version: CgroupVersion,
     controllers: Box<dyn Controllers>,
-    /// cgroup.procs of each distinct directory.
-    procs: Vec<File>,
     /// Removed on drop, in order.
     dirs: Vec<PathBuf>,
+    /// v1: how a thread steps in and out to clone the init inside.
+    step: Option<ThreadStep>,
     applied: Option<RunLimits>,
 }
 
@@ -182,6 +194,20 @@ fn unique_name() -> String {
 fn mkdir(dir: &Path) -> io::Result<()> {
     crate::eintr::retry(|| std::fs::create_dir(dir))
         .map_err(|e| crate::error::doing(format!("creating {}", dir.display()), e))
+}
+
+/// Makes container cgroup `name` under every parent, or nothing.
+fn make_dirs(parents: &keeper::Parents, name: &str) -> io::Result<()> {
+    if parents.v2 {
+        v2_enable_controllers(&parents.dirs[0])?;
+    }
+    let mut made = Cleanup(Vec::new());
+    for dir in keeper::dirs_of(parents, name) {
+        mkdir(&dir)?;
+        made.0.push(dir);
+    }
+    made.0.clear();
+    Ok(())
 }
 
 /// Removes a cgroup directory, waiting briefly for the last processes to be freed
@@ -227,58 +253,59 @@ fn sweep_stale(parents: &[PathBuf]) {
 }
 
 impl ContainerCgroup {
-    /// Creates the cgroup of one container.
+    /// Creates the cgroup of one container: a stocked one when there is one (see
+    /// [`keeper`]), else made now.
     pub fn create(layout: &Layout, config: &CgroupConfig) -> io::Result<Self> {
-        let configured_parents: Vec<PathBuf> = match layout {
-            Layout::V2 { mount, own } => vec![parent_dir(own, config.parent.as_deref(), mount)],
-            Layout::V1 { mounts, own } => own
-                .iter()
-                .map(|(c, own)| parent_dir(own, config.parent.as_deref(), &mounts[c]))
-                .collect(),
-        };
-        sweep_stale(&configured_parents);
-        let _permit = teardown::permit(&configured_parents)?;
-        let name = unique_name();
-        let mut made = Cleanup(Vec::new());
         let configured = config.parent.as_deref();
-        let (version, controllers): (_, Box<dyn Controllers>) = match layout {
-            Layout::V2 { mount, own } => {
-                let parent = parent_dir(own, configured, mount);
-                v2_enable_controllers(&parent)?;
-                let dir = parent.join(&name);
-                mkdir(&dir)?;
-                made.0.push(dir.clone());
-                (CgroupVersion::V2, Box::new(v2::V2::open(&dir)?))
-            }
-            Layout::V1 { mounts, own } => {
-                let mut dirs = std::collections::BTreeMap::new();
-                for (controller, own_dir) in own {
-                    let dir = parent_dir(own_dir, configured, &mounts[controller]).join(&name);
-                    if !made.0.contains(&dir) {
-                        mkdir(&dir)?;
-                        made.0.push(dir.clone());
+        // Per distinct hierarchy: the parent of the container's dir, and our own dir.
+        let mut homes: Vec<PathBuf> = Vec::new();
+        let parents = keeper::Parents {
+            dirs: match layout {
+                Layout::V2 { mount, own } => vec![parent_dir(own, configured, mount)],
+                Layout::V1 { mounts, own } => {
+                    let mut dirs: Vec<PathBuf> = Vec::new();
+                    for (c, own) in own {
+                        let dir = parent_dir(own, configured, &mounts[c]);
+                        if !dirs.contains(&dir) {
+                            dirs.push(dir);
+                            homes.push(own.clone());
+                        }
                     }
-                    dirs.insert(*controller, dir);
+                    dirs
                 }
-                let v1 = v1::V1::open(
-                    &dirs["cpu"],
-                    &dirs["cpuacct"],
-                    &dirs["memory"],
-                    &dirs["pids"],
-                )?;
-                (CgroupVersion::V1, Box::new(v1))
+            },
+            v2: matches!(layout, Layout::V2 { .. }),
+        };
+        sweep_stale(&parents.dirs);
+        let _permit = teardown::permit(&parents.dirs)?;
+        let name = match keeper::take(&parents) {
+            Some(name) => name,
+            None => {
+                let name = unique_name();
+                make_dirs(&parents, &name)?;
+                name
             }
         };
-        let procs = made
-            .0
-            .iter()
-            .map(|dir| File::options().write(true).open(dir.join("cgroup.procs")))
-            .collect::<io::Result<_>>()?;
+        let made = Cleanup(keeper::dirs_of(&parents, &name));
+        let (version, controllers, step): (_, Box<dyn Controllers>, _) = match layout {
+            Layout::V2 { .. } => (CgroupVersion::V2, Box::new(v2::V2::open(&made.0[0])?), None),
+            Layout::V1 { mounts, own } => {
+                let dir = |c: &str| parent_dir(&own[c], configured, &mounts[c]).join(&name);
+                let v1 = v1::V1::open(&dir("cpu"), &dir("cpuacct"), &dir("memory"), &dir("pids"))?;
+                let step = Some(ThreadStep {
+                    into: made.0.iter().map(|d| d.join("tasks")).collect(),
+                    home: homes.iter().map(|d| d.join("tasks")).collect(),
+                });
+                (CgroupVersion::V1, Box::new(v1), step)
+            }
+        };
+        controllers.close_files();
+        let mut made = made;
         Ok(Self {
             version,
             controllers,
-            procs,
             dirs: std::mem::take(&mut made.0),
+            step,
             applied: None,
         })
     }
@@ -287,16 +314,33 @@ impl ContainerCgroup {
         self.version
     }
 
+    /// How the spawning thread steps into this cgroup so that the init is born
+    /// inside (v1), if it can.
+    pub fn thread_step(&self) -> Option<ThreadStep> {
+        self.step.clone()
+    }
+
     /// Moves a process (the container's init) into the cgroup, in every hierarchy.
     pub fn enter(&self, pid: i32) -> io::Result<()> {
-        for procs in &self.procs {
+        for dir in &self.dirs {
+            let path = dir.join("cgroup.procs");
+            let procs = crate::eintr::retry(|| File::options().write(true).open(&path))?;
             crate::eintr::retry(|| procs.write_at(pid.to_string().as_bytes(), 0))?;
         }
         Ok(())
     }
 
     /// Applies the run's limits (only those that changed) and resets the counters.
+    /// The control files stay open until [`end_run`](Self::end_run).
     pub fn begin_run(&mut self, limits: RunLimits) -> io::Result<Baseline> {
+        let begun = self.begin_run_files(limits);
+        if begun.is_err() {
+            self.controllers.close_files();
+        }
+        begun
+    }
+
+    fn begin_run_files(&mut self, limits: RunLimits) -> io::Result<Baseline> {
         let previous = self.applied.take();
         let c = &self.controllers;
         if previous.map(|p| p.memory) != Some(limits.memory) {
@@ -332,17 +376,26 @@ impl ContainerCgroup {
         Ok(self.controllers.cpu_ns()?.saturating_sub(base.cpu_ns))
     }
 
-    /// Memory charged to the cgroup now.
+    /// Memory charged to the cgroup now (outside a run: the file is closed again).
     pub fn current_memory(&self) -> io::Result<u64> {
-        self.controllers.current_memory()
+        let current = self.controllers.current_memory();
+        self.controllers.close_files();
+        current
     }
 
     /// The run's totals, once its processes are gone. The memory figure is the
     /// peak above what the cgroup held when the run started: files the loan keeps in
     /// /w are not the run's. Page cache the run leaves (a compiler's binaries and
     /// headers) is given back before the next run, so it neither counts nor makes
-    /// room the next run's peak would hide (see [`CACHE_KEPT`]).
+    /// room the next run's peak would hide (see [`CACHE_KEPT`]). Closes the control
+    /// files.
     pub fn end_run(&mut self, base: &Baseline) -> io::Result<Usage> {
+        let usage = self.end_run_figures(base);
+        self.controllers.close_files();
+        usage
+    }
+
+    fn end_run_figures(&mut self, base: &Baseline) -> io::Result<Usage> {
         let usage = Usage {
             cpu_ns: self.cpu_used(base)?,
             peak_memory: self.controllers.peak_memory()?.saturating_sub(base.memory),
@@ -370,30 +423,29 @@ impl ContainerCgroup {
 
     /// Gives back the page cache charged to the cgroup when there is more than
     /// [`CACHE_KEPT`] of it, best effort.
+    /// Closes the control files it opened.
     pub fn reclaim_cache(&self) {
         let c = &self.controllers;
         if c.reclaimable_cache().unwrap_or(0) > CACHE_KEPT {
             let _ = c.reclaim();
         }
+        c.close_files();
     }
 }
 
 impl Drop for ContainerCgroup {
     fn drop(&mut self) {
-        for dir in self.dirs.iter().rev() {
-            remove_dir(dir);
-        }
+        keeper::remove(std::mem::take(&mut self.dirs));
     }
 }
 
-/// Removes directories made so far if creation fails half-way.
+/// Removes (in the background) the directories made so far if creation fails
+/// half-way.
 struct Cleanup(Vec<PathBuf>);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        for dir in self.0.iter().rev() {
-            remove_dir(dir);
-        }
+        keeper::remove(std::mem::take(&mut self.0));
     }
 }
 

@@ -83,9 +83,13 @@ fn kill_and_remove(dir: &Path) -> io::Result<()> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
         };
+        // Our own pid appears while a thread of ours is inside to spawn an init
+        // (see `step`): it steps out by itself.
+        let own = std::process::id() as libc::pid_t;
         for pid in procs
             .lines()
             .filter_map(|l| l.trim().parse::<libc::pid_t>().ok())
+            .filter(|pid| *pid != own)
         {
             // The pid was read from our own container's cgroup a moment ago; a
             // container init's death takes its whole PID namespace with it.

@@ -80,8 +80,8 @@ fn container_cgroup(version: CgroupVersion, controllers: Box<dyn Controllers>) -
     ContainerCgroup {
         version,
         controllers,
-        procs: Vec::new(),
         dirs: Vec::new(),
+        step: None,
         applied: None,
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 pub(crate) struct V1 {
     memory_dir: std::path::PathBuf,
-    /// Read at the start of each run: held open.
+    /// Read at the start of each run (open during the run, like every knob).
     memory_usage: Knob,
     cpu_usage: Knob,
     memory_limit: Knob,
@@ -40,6 +40,23 @@ impl V1 {
 }
 
 impl Controllers for V1 {
+    fn close_files(&self) {
+        for knob in [
+            &self.memory_usage,
+            &self.cpu_usage,
+            &self.memory_limit,
+            &self.memory_peak,
+            &self.oom_control,
+            &self.pids_max,
+            &self.cfs_quota,
+        ] {
+            knob.close();
+        }
+        if let Some(memsw) = &self.memsw_limit {
+            memsw.close();
+        }
+    }
+
     fn apply_memory(&self, limit: Option<u64>) -> io::Result<()> {
         let value = limit.map_or("-1".to_string(), |v| v.to_string());
         // memsw must stay >= the memory limit: lift it, set memory, then match it.

@@ -7,11 +7,12 @@ use std::path::Path;
 
 pub(crate) struct V2 {
     dir: std::path::PathBuf,
-    /// Read at the start of each run: held open.
+    /// Read at the start of each run (open during the run, like every knob).
     memory_current: Knob,
     cpu_stat: Knob,
     memory_max: Knob,
-    /// Per-descriptor peak: writing to it resets what this descriptor reads (6.12+).
+    /// Per-descriptor peak: writing to it resets what this descriptor reads (6.12+);
+    /// the descriptor stays open from the reset to the end of the run.
     memory_peak: Knob,
     peak_resettable: bool,
     memory_events: Knob,
@@ -44,6 +45,20 @@ impl V2 {
 }
 
 impl Controllers for V2 {
+    fn close_files(&self) {
+        for knob in [
+            &self.memory_current,
+            &self.cpu_stat,
+            &self.memory_max,
+            &self.memory_peak,
+            &self.memory_events,
+            &self.pids_max,
+            &self.cpu_max,
+        ] {
+            knob.close();
+        }
+    }
+
     fn apply_memory(&self, limit: Option<u64>) -> io::Result<()> {
         self.memory_max
             .write(&limit.map_or("max".to_string(), |v| v.to_string()))

@@ -31,6 +31,7 @@ use crate::error::{Error, Result};
 use stats::Counters;
 use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -121,7 +122,7 @@ impl Shared {
     }
 
     fn create(&self) -> Result<Container> {
-        let made = Container::new(&self.config.container);
+        let made = Container::new_for_pool(&self.config.container);
         if made.is_ok() {
             Counters::bump(&self.counters.created);
         }
@@ -186,6 +187,8 @@ impl Shared {
 pub struct Pool {
     shared: Arc<Shared>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Dropped at close: the last pool closed kills the stock of spare inits.
+    open: Mutex<Option<crate::spare::PoolOpen>>,
 }
 
 impl Pool {
@@ -200,13 +203,37 @@ impl Pool {
             resets: Mutex::new(None),
             config,
         });
+        // A few creators at a time: the inits are cloned one by one by the spawner
+        // thread anyway, and a thread per container would spike to hundreds.
+        let creators = std::thread::available_parallelism()
+            .map_or(1, |n| 2 * n.get())
+            .min(shared.config.min_idle);
+        let left = AtomicUsize::new(shared.config.min_idle);
         let made: Vec<Result<Container>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..shared.config.min_idle)
-                .map(|_| scope.spawn(|| shared.create()))
+            let workers: Vec<_> = (0..creators)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut made = Vec::new();
+                        while left
+                            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                                n.checked_sub(1)
+                            })
+                            .is_ok()
+                        {
+                            let container = shared.create();
+                            if container.is_err() {
+                                // The pool will not start: stop the others early.
+                                left.store(0, Ordering::Relaxed);
+                            }
+                            made.push(container);
+                        }
+                        made
+                    })
+                })
                 .collect();
             workers
                 .into_iter()
-                .map(|w| w.join().expect("container creation panicked"))
+                .flat_map(|w| w.join().expect("container creation panicked"))
                 .collect()
         });
         let mut first_error = None;
@@ -222,6 +249,7 @@ impl Pool {
         let pool = Pool {
             shared,
             threads: Mutex::new(Vec::new()),
+            open: Mutex::new(Some(crate::spare::PoolOpen::new())),
         };
         if let Some(e) = first_error {
             pool.close();
@@ -419,6 +447,7 @@ impl Pool {
         for entry in late {
             self.shared.destroy(entry.container);
         }
+        drop(self.open.lock().unwrap_or_else(|p| p.into_inner()).take());
     }
 }
 

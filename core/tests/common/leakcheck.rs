@@ -34,7 +34,10 @@ impl Snapshot {
         before
     }
 
+    /// Taken once the library's stock of spare inits is gone and its background
+    /// cgroup removals are done (`scpool_core::flush`).
     pub fn take() -> Self {
+        scpool_core::flush();
         Self {
             fds: open_fds(),
             children: children_of(std::process::id()),
@@ -116,8 +119,11 @@ pub fn cgroup_dirs_named(prefix: &str) -> Vec<PathBuf> {
     found
 }
 
-/// The container cgroups this process made (scpool-<our pid>-*), in any hierarchy.
+/// The container cgroups this process made (scpool-<our pid>-*), in any hierarchy,
+/// once the library's stock of spare inits is gone and its background removals are
+/// done (`scpool_core::flush`).
 pub fn our_cgroups() -> Vec<String> {
+    scpool_core::flush();
     let prefix = format!("scpool-{}-", std::process::id());
     cgroup_dirs_named(&prefix)
         .iter()

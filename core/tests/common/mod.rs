@@ -157,6 +157,15 @@ pub fn host_ns() -> [String; 2] {
     [link("pid"), link("mnt")]
 }
 
+/// Makes what the library keeps for the whole process, before a leak test's
+/// baseline: the init image, the spawner thread, the cgroup thread and the thread
+/// of the spare inits (which starts at the second container).
+pub fn warm_up() {
+    for _ in 0..2 {
+        container().ping().unwrap();
+    }
+}
+
 /// A container with the default configuration.
 pub fn container() -> Container {
     Container::new(&ContainerConfig::default()).expect("creating a container")
