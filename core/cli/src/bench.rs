@@ -17,16 +17,17 @@
 //! - scale: 500 idle containers of one pool, per container: creation time, memory,
 //!   descriptors and threads (see `bench_scale`).
 
-use crate::args::BenchOptions;
 use crate::bench_cli::{self, Commands};
 use crate::bench_ffi::CAbiPool;
 use crate::bench_python;
 use crate::bench_scale::{self, Scale};
+use crate::commands::bench::BenchArgs;
 use crate::error::CliError;
-use crate::json::JsonObject;
+use crate::json_out::{self, Fixed};
 use crate::noop::NoopProgram;
 use crate::stats::{summarize, Summary};
 use scpool_core::{Container, ContainerConfig, ExecveParam, Pool, PoolConfig, Status};
+use serde::{Serialize, Serializer};
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
@@ -56,7 +57,7 @@ struct Figures {
     scale: Scale,
 }
 
-pub fn run(options: &BenchOptions) -> Result<(), CliError> {
+pub fn run(options: &BenchArgs) -> Result<(), CliError> {
     let noop = NoopProgram::build()?;
     let runs = options.runs;
     let create_runs = (runs / 10).max(MIN_CREATE_RUNS);
@@ -341,78 +342,132 @@ fn bwrap_command(program: &Path) -> Command {
     command
 }
 
+/// The JSON object of `scpool bench --json`, the keys in this order.
+#[derive(Serialize)]
+struct BenchJson {
+    runs: usize,
+    create_runs: usize,
+    floor_us: Fixed<1>,
+    floor_p99_us: Fixed<1>,
+    execve_us: Fixed<1>,
+    execve_p99_us: Fixed<1>,
+    pooled_us: Fixed<1>,
+    pooled_p99_us: Fixed<1>,
+    pooled_c_us: Fixed<1>,
+    pooled_c_p99_us: Fixed<1>,
+    acquire_us: Fixed<1>,
+    acquire_p99_us: Fixed<1>,
+    fresh_us: Fixed<1>,
+    fresh_p99_us: Fixed<1>,
+    create_us: Fixed<1>,
+    create_p99_us: Fixed<1>,
+    #[serde(flatten)]
+    python: Option<PythonJson>,
+    #[serde(flatten)]
+    bwrap: Option<BwrapJson>,
+    /// Runs per second by number of threads, in the order measured.
+    #[serde(serialize_with = "rates")]
+    runs_per_sec: Vec<(usize, f64)>,
+    pooled_per_floor: Fixed<3>,
+    pooled_c_per_pooled: Fixed<3>,
+    fresh_per_pooled: Fixed<3>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idle_anon_kib: Option<u64>,
+    cli_host_us: Fixed<1>,
+    cli_host_p99_us: Fixed<1>,
+    cli_scpool_us: Fixed<1>,
+    cli_scpool_p99_us: Fixed<1>,
+    #[serde(flatten)]
+    cli_bwrap: Option<CliBwrapJson>,
+    scale_containers: usize,
+    scale_create_us: Fixed<1>,
+    scale_kib: Fixed<1>,
+    scale_fds: Fixed<2>,
+    scale_threads: Fixed<3>,
+}
+
+#[derive(Serialize)]
+struct PythonJson {
+    pooled_python_us: Fixed<1>,
+    pooled_python_p99_us: Fixed<1>,
+    pooled_python_per_pooled: Fixed<3>,
+}
+
+#[derive(Serialize)]
+struct BwrapJson {
+    bwrap_us: Fixed<1>,
+    bwrap_p99_us: Fixed<1>,
+}
+
+#[derive(Serialize)]
+struct CliBwrapJson {
+    cli_bwrap_us: Fixed<1>,
+    cli_bwrap_p99_us: Fixed<1>,
+    cli_scpool_per_bwrap: Fixed<3>,
+}
+
+/// `{"1":3000,"2":5500}`: whole runs per second by thread count.
+fn rates<S: Serializer>(rates: &[(usize, f64)], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(
+        rates
+            .iter()
+            .map(|(threads, rate)| (threads.to_string(), Fixed::<0>(*rate))),
+    )
+}
+
 fn to_json(f: &Figures) -> String {
-    let mut json = JsonObject::new();
-    json.uint("runs", f.runs as u64)
-        .uint("create_runs", f.create_runs as u64);
-    for (name, s) in [
-        ("floor", &f.floor),
-        ("execve", &f.execve),
-        ("pooled", &f.pooled),
-        ("pooled_c", &f.pooled_c),
-        ("acquire", &f.acquire),
-        ("fresh", &f.fresh),
-        ("create", &f.create),
-    ] {
-        json.number(&format!("{name}_us"), s.median_us, 1).number(
-            &format!("{name}_p99_us"),
-            s.p99_us,
-            1,
-        );
-    }
-    if let Some(p) = &f.pooled_python {
-        json.number("pooled_python_us", p.median_us, 1)
-            .number("pooled_python_p99_us", p.p99_us, 1)
-            .number(
-                "pooled_python_per_pooled",
-                p.median_us / f.pooled.median_us,
-                3,
-            );
-    }
-    if let Some(b) = &f.bwrap {
-        json.number("bwrap_us", b.median_us, 1)
-            .number("bwrap_p99_us", b.p99_us, 1);
-    }
-    let mut rates = JsonObject::new();
-    for (threads, rate) in &f.throughput {
-        rates.number(&threads.to_string(), *rate, 0);
-    }
-    json.object("runs_per_sec", &rates.finish())
-        .number(
-            "pooled_per_floor",
-            f.pooled.median_us / f.floor.median_us,
-            3,
-        )
-        .number(
-            "pooled_c_per_pooled",
-            f.pooled_c.median_us / f.pooled.median_us,
-            3,
-        )
-        .number(
-            "fresh_per_pooled",
-            f.fresh.median_us / f.pooled.median_us,
-            3,
-        );
-    if let Some(kib) = f.idle_anon_kib {
-        json.uint("idle_anon_kib", kib);
-    }
+    let (median, p99) = (
+        |s: &Summary| Fixed(s.median_us),
+        |s: &Summary| Fixed(s.p99_us),
+    );
     let c = &f.commands;
-    json.number("cli_host_us", c.host.median_us, 1)
-        .number("cli_host_p99_us", c.host.p99_us, 1)
-        .number("cli_scpool_us", c.scpool.median_us, 1)
-        .number("cli_scpool_p99_us", c.scpool.p99_us, 1);
-    if let Some(b) = &c.bwrap {
-        json.number("cli_bwrap_us", b.median_us, 1)
-            .number("cli_bwrap_p99_us", b.p99_us, 1)
-            .number("cli_scpool_per_bwrap", c.scpool.median_us / b.median_us, 3);
-    }
-    let s = &f.scale;
-    json.uint("scale_containers", s.containers as u64)
-        .number("scale_create_us", s.create_us, 1)
-        .number("scale_kib", s.kib, 1)
-        .number("scale_fds", s.fds, 2)
-        .number("scale_threads", s.threads, 3);
-    json.finish()
+    let json = BenchJson {
+        runs: f.runs,
+        create_runs: f.create_runs,
+        floor_us: median(&f.floor),
+        floor_p99_us: p99(&f.floor),
+        execve_us: median(&f.execve),
+        execve_p99_us: p99(&f.execve),
+        pooled_us: median(&f.pooled),
+        pooled_p99_us: p99(&f.pooled),
+        pooled_c_us: median(&f.pooled_c),
+        pooled_c_p99_us: p99(&f.pooled_c),
+        acquire_us: median(&f.acquire),
+        acquire_p99_us: p99(&f.acquire),
+        fresh_us: median(&f.fresh),
+        fresh_p99_us: p99(&f.fresh),
+        create_us: median(&f.create),
+        create_p99_us: p99(&f.create),
+        python: f.pooled_python.as_ref().map(|p| PythonJson {
+            pooled_python_us: median(p),
+            pooled_python_p99_us: p99(p),
+            pooled_python_per_pooled: Fixed(p.median_us / f.pooled.median_us),
+        }),
+        bwrap: f.bwrap.as_ref().map(|b| BwrapJson {
+            bwrap_us: median(b),
+            bwrap_p99_us: p99(b),
+        }),
+        runs_per_sec: f.throughput.clone(),
+        pooled_per_floor: Fixed(f.pooled.median_us / f.floor.median_us),
+        pooled_c_per_pooled: Fixed(f.pooled_c.median_us / f.pooled.median_us),
+        fresh_per_pooled: Fixed(f.fresh.median_us / f.pooled.median_us),
+        idle_anon_kib: f.idle_anon_kib,
+        cli_host_us: median(&c.host),
+        cli_host_p99_us: p99(&c.host),
+        cli_scpool_us: median(&c.scpool),
+        cli_scpool_p99_us: p99(&c.scpool),
+        cli_bwrap: c.bwrap.as_ref().map(|b| CliBwrapJson {
+            cli_bwrap_us: median(b),
+            cli_bwrap_p99_us: p99(b),
+            cli_scpool_per_bwrap: Fixed(c.scpool.median_us / b.median_us),
+        }),
+        scale_containers: f.scale.containers,
+        scale_create_us: Fixed(f.scale.create_us),
+        scale_kib: Fixed(f.scale.kib),
+        scale_fds: Fixed(f.scale.fds),
+        scale_threads: Fixed(f.scale.threads),
+    };
+    json_out::to_line(&json).expect("the bench's JSON has only numbers")
 }
 
 fn to_table(f: &Figures) -> String {
@@ -548,6 +603,34 @@ mod tests {
                 fds: 2.0,
                 threads: 0.008,
             },
+        }
+    }
+
+    #[test]
+    fn json_has_every_figure_in_order() {
+        assert_eq!(
+            to_json(&figures()),
+            concat!(
+                r#"{"runs":1000,"create_runs":100,"floor_us":200.0,"floor_p99_us":300.0,"#,
+                r#""execve_us":250.0,"execve_p99_us":350.0,"pooled_us":300.0,"#,
+                r#""pooled_p99_us":450.3,"pooled_c_us":303.0,"pooled_c_p99_us":460.0,"#,
+                r#""acquire_us":10.0,"acquire_p99_us":20.0,"fresh_us":6000.0,"#,
+                r#""fresh_p99_us":9000.0,"create_us":5000.0,"create_p99_us":8000.0,"#,
+                r#""pooled_python_us":330.0,"pooled_python_p99_us":500.0,"#,
+                r#""pooled_python_per_pooled":1.100,"bwrap_us":3000.0,"bwrap_p99_us":4000.0,"#,
+                r#""runs_per_sec":{"1":3000,"2":5500},"pooled_per_floor":1.500,"#,
+                r#""pooled_c_per_pooled":1.010,"fresh_per_pooled":20.000,"idle_anon_kib":256,"#,
+                r#""cli_host_us":600.0,"cli_host_p99_us":700.0,"cli_scpool_us":2500.0,"#,
+                r#""cli_scpool_p99_us":3000.0,"cli_bwrap_us":3125.0,"cli_bwrap_p99_us":4000.0,"#,
+                r#""cli_scpool_per_bwrap":0.800,"scale_containers":500,"scale_create_us":1500.0,"#,
+                r#""scale_kib":350.0,"scale_fds":2.00,"scale_threads":0.008}"#
+            )
+        );
+        let mut f = figures();
+        (f.pooled_python, f.bwrap, f.idle_anon_kib, f.commands.bwrap) = (None, None, None, None);
+        let json = to_json(&f);
+        for absent in ["python", "bwrap", "idle_anon_kib"] {
+            assert!(!json.contains(absent), "{json}");
         }
     }
 

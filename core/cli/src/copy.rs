@@ -1,6 +1,6 @@
 //! --copy-in and --copy-out: files between the host and the container.
 
-use crate::args::{CopyIn, CopyOut};
+use crate::commands::run::{CopyIn, CopyOut};
 use crate::error::CliError;
 use scpool_core::{Container, OpenCmd};
 use std::fs::File;

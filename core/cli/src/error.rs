@@ -12,26 +12,14 @@ pub const EXIT_RUNTIME: u8 = 1;
 pub struct CliError {
     pub message: String,
     pub exit_code: u8,
-    /// Point the user at `--help` (for malformed command lines).
-    pub show_help_hint: Option<&'static str>,
 }
 
 impl CliError {
-    /// A malformed command line; `help_command` is what to run for help.
-    pub fn usage(message: impl Into<String>, help_command: &'static str) -> Self {
-        Self {
-            message: message.into(),
-            exit_code: EXIT_USAGE,
-            show_help_hint: Some(help_command),
-        }
-    }
-
     /// A well-formed request the library refuses (bad argument, unsupported limit).
     pub fn rejected(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             exit_code: EXIT_USAGE,
-            show_help_hint: None,
         }
     }
 
@@ -39,7 +27,6 @@ impl CliError {
         Self {
             message: message.into(),
             exit_code: EXIT_RUNTIME,
-            show_help_hint: None,
         }
     }
 
@@ -58,10 +45,6 @@ impl CliError {
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "scpool: {}", self.message)?;
-        if let Some(help) = self.show_help_hint {
-            write!(f, "\nTry '{help} --help' for more information.")?;
-        }
-        Ok(())
+        write!(f, "scpool: {}", self.message)
     }
 }

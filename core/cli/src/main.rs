@@ -1,15 +1,16 @@
 //! `scpool`: run a program in a sandbox container, or benchmark what a run costs.
 
-mod args;
 mod bench;
 mod bench_cli;
 mod bench_ffi;
 mod bench_python;
 mod bench_scale;
+mod cli;
+mod commands;
 mod copy;
 mod error;
 mod interrupt;
-mod json;
+mod json_out;
 mod noop;
 mod program;
 mod pump;
@@ -19,11 +20,9 @@ mod seconds;
 mod size;
 mod stats;
 mod stdin;
-mod usage;
 
-use args::Command;
+use cli::Command;
 use error::{CliError, EXIT_RUNTIME};
-use std::io::{self, Write};
 
 fn main() {
     // First, before any thread exists: every thread must inherit the blocked signals.
@@ -31,7 +30,12 @@ fn main() {
         eprintln!("scpool: setting up signal handling: {e}");
         std::process::exit(i32::from(EXIT_RUNTIME));
     }
-    let outcome = args::parse(std::env::args_os().skip(1)).and_then(dispatch);
+    let outcome = match cli::parse(std::env::args_os()) {
+        Ok(command) => dispatch(command),
+        // Help and --version too: clap prints them on stdout with status 0, usage
+        // errors on stderr with status 2.
+        Err(usage) => Ok(print_usage(&usage)),
+    };
     interrupt::exit(|| match outcome {
         Ok(status) => status,
         Err(error) => {
@@ -44,19 +48,14 @@ fn main() {
 /// Carries out a parsed command and returns the exit status.
 fn dispatch(command: Command) -> Result<u8, CliError> {
     match command {
-        Command::Help(topic) => print(usage::help_text(topic)),
-        Command::Version => print(&format!("scpool {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Run(options) => run_cmd::run(&options),
         Command::Bench(options) => bench::run(&options).map(|()| 0),
     }
 }
 
-/// Writes to stdout; a closed stdout (`scpool --help | head -1`) is not worth a panic.
-fn print(text: &str) -> Result<u8, CliError> {
-    let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(0),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
-        Err(e) => Err(CliError::runtime(format!("writing to stdout: {e}"))),
-    }
+/// Prints help, the version or a usage error; a closed stdout
+/// (`scpool --help | head -1`) is not worth more than that.
+fn print_usage(usage: &clap::Error) -> u8 {
+    let _ = usage.print();
+    u8::try_from(usage.exit_code()).unwrap_or(error::EXIT_USAGE)
 }

@@ -1,8 +1,11 @@
 //! How a run's result reaches the user: an exit status and a note on stderr, or a
 //! JSON object.
 
-use crate::json::JsonObject;
+use crate::json_out::{self, seconds};
 use scpool_core::{RunResult, Status};
+use serde::Serialize;
+use std::borrow::Cow;
+use std::time::Duration;
 
 /// Exit status when a limit was exceeded (as timeout(1) uses for its limit).
 pub const EXIT_LIMIT_EXCEEDED: u8 = 124;
@@ -48,31 +51,54 @@ pub fn status_note(result: &RunResult) -> Option<String> {
     }
 }
 
+/// The JSON object of `scpool run --json`: one line, the keys in this order.
+#[derive(Serialize)]
+struct RunJson<'a> {
+    status: &'static str,
+    exit_code: Option<i32>,
+    signal: Option<i32>,
+    #[serde(serialize_with = "seconds")]
+    cpu_time: Duration,
+    #[serde(serialize_with = "seconds")]
+    user_time: Duration,
+    #[serde(serialize_with = "seconds")]
+    system_time: Duration,
+    #[serde(serialize_with = "seconds")]
+    wall_time: Duration,
+    memory: u64,
+    #[serde(serialize_with = "seconds")]
+    setup_time: Duration,
+    accounting: &'static str,
+    /// Text: invalid UTF-8 becomes U+FFFD.
+    stdout: Cow<'a, str>,
+    stderr: Cow<'a, str>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    message: &'a str,
+}
+
 /// The result as one line of JSON.
 pub fn to_json(result: &RunResult) -> String {
-    let mut json = JsonObject::new();
-    json.string("status", result.status.name())
-        .int_or_null("exit_code", result.exit_code)
-        .int_or_null("signal", result.signal)
-        .seconds("cpu_time", result.cpu_time)
-        .seconds("user_time", result.user_time)
-        .seconds("system_time", result.system_time)
-        .seconds("wall_time", result.wall_time)
-        .uint("memory", result.memory)
-        .seconds("setup_time", result.setup_time)
-        .string("accounting", result.accounting.name())
-        .bytes("stdout", &result.stdout)
-        .bytes("stderr", &result.stderr);
-    if !result.message.is_empty() {
-        json.string("message", &result.message);
-    }
-    json.finish()
+    let json = RunJson {
+        status: result.status.name(),
+        exit_code: result.exit_code,
+        signal: result.signal,
+        cpu_time: result.cpu_time,
+        user_time: result.user_time,
+        system_time: result.system_time,
+        wall_time: result.wall_time,
+        memory: result.memory,
+        setup_time: result.setup_time,
+        accounting: result.accounting.name(),
+        stdout: String::from_utf8_lossy(&result.stdout),
+        stderr: String::from_utf8_lossy(&result.stderr),
+        message: &result.message,
+    };
+    json_out::to_line(&json).expect("a run's JSON has only strings and numbers")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn result(status: Status, exit_code: Option<i32>, signal: Option<i32>) -> RunResult {
         RunResult {

@@ -1,6 +1,6 @@
 //! `scpool run`: one fresh container, one program, then the container is destroyed.
 
-use crate::args::RunOptions;
+use crate::commands::run::RunArgs;
 use crate::copy::{copy_in, copy_out};
 use crate::error::{CliError, EXIT_RUNTIME};
 use crate::program;
@@ -8,7 +8,7 @@ use crate::pump::{Drained, Pump};
 use crate::report;
 use crate::stdin;
 use scpool_core::{
-    Container, ContainerConfig, ExecveParam, Limits, RunResult, DEFAULT_CAPTURE_LIMIT,
+    CgroupConfig, Container, ContainerConfig, ExecveParam, Limits, RunResult, DEFAULT_CAPTURE_LIMIT,
 };
 use std::ffi::OsString;
 use std::fs::File;
@@ -17,7 +17,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
 /// Runs the program as `options` say and returns scpool's exit status.
-pub fn run(options: &RunOptions) -> Result<u8, CliError> {
+pub fn run(options: &RunArgs) -> Result<u8, CliError> {
     let launch = Launch::prepare(options)?;
     if options.json {
         let limit = options.output_limit.unwrap_or(DEFAULT_CAPTURE_LIMIT);
@@ -47,27 +47,27 @@ struct Launch {
 }
 
 impl Launch {
-    fn prepare(options: &RunOptions) -> Result<Self, CliError> {
-        let path = program::resolve_on_host(&options.program);
+    fn prepare(options: &RunArgs) -> Result<Self, CliError> {
+        let path = program::resolve_on_host(options.program());
         let (argv0, exec_file) = if options.host_exec {
             // Never fall back to a file of that name in our current directory.
             let path = path.ok_or_else(|| {
                 CliError::runtime(format!(
                     "--host-exec: {:?} not found in PATH",
-                    options.program
+                    options.program()
                 ))
             })?;
             let copy = scpool_core::memfd_copy_of(&path)
                 .map_err(|e| CliError::from_core("--host-exec", e))?;
             // The copy is what runs; the program still sees the name it was given.
-            (options.program.clone(), Some(copy))
+            (options.program().to_owned(), Some(copy))
         } else {
             // Not found: pass the name on, and the run reports RUNNER_ERROR.
-            let path = path.map_or_else(|| options.program.clone(), PathBuf::into_os_string);
+            let path = path.map_or_else(|| options.program().to_owned(), PathBuf::into_os_string);
             (path, None)
         };
         let mut args = vec![argv0];
-        args.extend(options.program_args.iter().cloned());
+        args.extend(options.program_args().iter().cloned());
         Ok(Self {
             args,
             stdin: stdin::open(options.stdin.as_deref())?,
@@ -77,7 +77,7 @@ impl Launch {
 
     fn param<'fd>(
         &'fd self,
-        options: &RunOptions,
+        options: &RunArgs,
         stdout: BorrowedFd<'fd>,
         stderr: BorrowedFd<'fd>,
     ) -> ExecveParam<'fd> {
@@ -93,7 +93,7 @@ impl Launch {
 }
 
 /// Every limit given is passed on; the library refuses those it cannot enforce.
-fn limits(options: &RunOptions) -> Limits {
+fn limits(options: &RunArgs) -> Limits {
     Limits {
         cpu_time: options.time_limit,
         wall_time: options.wall_time_limit,
@@ -115,7 +115,7 @@ struct Ran<O, E> {
 }
 
 fn run_in_container<O, E>(
-    options: &RunOptions,
+    options: &RunArgs,
     launch: &Launch,
     stdout_sink: O,
     stderr_sink: E,
@@ -125,8 +125,15 @@ where
     O: Write + Send + 'static,
     E: Write + Send + 'static,
 {
-    let mut container = Container::new(&ContainerConfig::default())
-        .map_err(|e| CliError::from_core("creating the container", e))?;
+    let config = ContainerConfig {
+        cgroup: CgroupConfig {
+            mode: options.cgroup.clone(),
+            parent: options.cgroup_parent.clone(),
+        },
+        ..ContainerConfig::default()
+    };
+    let mut container =
+        Container::new(&config).map_err(|e| CliError::from_core("creating the container", e))?;
     for copy in &options.copy_in {
         copy_in(&mut container, copy)?;
     }

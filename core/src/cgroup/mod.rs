@@ -19,6 +19,7 @@
 mod detect;
 mod keeper;
 mod knob;
+mod mode_name;
 mod step;
 mod teardown;
 mod v1;

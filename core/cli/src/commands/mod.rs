@@ -1,0 +1,4 @@
+//! One module per subcommand: its options as clap definitions.
+
+pub mod bench;
+pub mod run;
