@@ -11,7 +11,7 @@ use std::ffi::OsString;
     name = "scpool",
     version,
     subcommand_required = true,
-    after_help = "scpool must run as root (or in rootless mode, as a user allowed to create \
+    after_help = "scpool must run as root (or in rootless mode, as a user allowed to create\n\
                   user namespaces). See 'scpool run --help' for the exit status of a run."
 )]
 pub struct Cli {
@@ -21,10 +21,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run PROGRAM in a fresh container
-    // Boxed: far larger than the other variant.
+    // Their help is that of their options' structs. Run is boxed: far larger.
     Run(Box<RunArgs>),
-    /// Measure the cost of a run
     Bench(BenchArgs),
 }
 

@@ -74,3 +74,55 @@ fn json_splits_cpu_time_and_names_the_accounting() {
         "{json}"
     );
 }
+
+#[test]
+fn cgroup_off_runs_without_accounting_and_refuses_cgroup_limits() {
+    let out = scpool(&["run", "--json", "--cgroup", "off", "/bin/true"]);
+    let json = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{json}");
+    assert!(json.contains(r#""accounting":"none""#), "{json}");
+    // A CPU rate has no fallback without a cgroup.
+    let out = scpool(&["run", "--cgroup=off", "--cpu-rate", "0.5", "/bin/true"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cgroup"), "{err}");
+}
+
+#[test]
+fn help_and_version_go_to_stdout_usage_errors_to_stderr() {
+    let out = scpool(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        format!("scpool {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let out = scpool(&["run", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    for option in ["--memory-limit", "--copy-in", "--cgroup-parent", "128+N"] {
+        assert!(stdout(&out).contains(option), "{option}");
+    }
+    let out = scpool(&["run", "--time-limit", "soon", "/bin/true"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--time-limit") && err.contains("invalid time"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_cgroup_parent_reaches_the_library() {
+    let parent = "/scpool-cli-test-no-such-parent";
+    let out = scpool(&[
+        "run",
+        "--cgroup",
+        "required",
+        "--cgroup-parent",
+        parent,
+        "/bin/true",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(parent), "{err}");
+}
