@@ -13,6 +13,7 @@
 
 mod detect;
 mod knob;
+mod run_leaf;
 mod teardown;
 mod v1;
 mod v2;
@@ -123,6 +124,10 @@ pub(crate) struct ContainerCgroup {
     /// Removed on drop, in order.
     dirs: Vec<PathBuf>,
     applied: Option<RunLimits>,
+    /// v2 without a resettable memory.peak: the directory that gets run leaves once
+    /// the init is settled, then the leaves.
+    leaf_parent: Option<PathBuf>,
+    leaves: Option<run_leaf::RunLeaves>,
 }
 
 /// The host's layout, detected once per process.
@@ -176,6 +181,18 @@ fn remove_dir(dir: &Path) {
     }
 }
 
+/// Removes the (empty) child cgroups of a container cgroup: its init's and its
+/// runs' leaves.
+fn remove_leaves(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let _ = std::fs::remove_dir(entry.path());
+            }
+        }
+    }
+}
+
 /// Removes, once per process, the empty container cgroups of hosts that died without
 /// cleaning up (a SIGKILLed host cannot): `scpool-<pid>-<n>` whose pid is gone.
 fn sweep_stale(parents: &[PathBuf]) {
@@ -197,6 +214,7 @@ fn sweep_stale(parents: &[PathBuf]) {
                 };
                 if !Path::new(&format!("/proc/{pid}")).exists() {
                     // Fails harmlessly if it still holds processes.
+                    remove_leaves(&entry.path());
                     let _ = std::fs::remove_dir(entry.path());
                 }
             }
@@ -219,6 +237,7 @@ impl ContainerCgroup {
         let name = unique_name();
         let mut made = Cleanup(Vec::new());
         let configured = config.parent.as_deref();
+        let mut leaf_parent = None;
         let (version, controllers): (_, Box<dyn Controllers>) = match layout {
             Layout::V2 { mount, own } => {
                 let parent = parent_dir(own, configured, mount);
@@ -226,7 +245,11 @@ impl ContainerCgroup {
                 let dir = parent.join(&name);
                 mkdir(&dir)?;
                 made.0.push(dir.clone());
-                (CgroupVersion::V2, Box::new(v2::V2::open(&dir)?))
+                let v2 = v2::V2::open(&dir)?;
+                if !v2.peak_resettable() {
+                    leaf_parent = Some(dir);
+                }
+                (CgroupVersion::V2, Box::new(v2))
             }
             Layout::V1 { mounts, own } => {
                 let mut dirs = std::collections::BTreeMap::new();
@@ -258,6 +281,8 @@ impl ContainerCgroup {
             procs,
             dirs: std::mem::take(&mut made.0),
             applied: None,
+            leaf_parent,
+            leaves: None,
         })
     }
 
@@ -271,6 +296,23 @@ impl ContainerCgroup {
             crate::eintr::retry(|| procs.write_at(pid.to_string().as_bytes(), 0))?;
         }
         Ok(())
+    }
+
+    /// Once the init has made its cgroup namespace (rooted at the container's
+    /// cgroup), gives each run a leaf of its own where the kernel cannot reset the
+    /// peak (see `run_leaf`): the init moves to the leaf `init`.
+    pub fn settle(&mut self, init_pid: i32) -> io::Result<()> {
+        if let Some(parent) = &self.leaf_parent {
+            let (leaves, init_dir) = run_leaf::RunLeaves::settle(parent, init_pid)?;
+            self.dirs.push(init_dir);
+            self.leaves = Some(leaves);
+        }
+        Ok(())
+    }
+
+    /// The cgroup.procs the next run's runner joins, when runs have leaves.
+    pub fn run_procs(&mut self) -> io::Result<Option<std::os::fd::BorrowedFd<'_>>> {
+        self.leaves.as_mut().map(|l| l.procs()).transpose()
     }
 
     /// Applies the run's limits (only those that changed) and resets the counters.
@@ -291,7 +333,11 @@ impl ContainerCgroup {
         Ok(Baseline {
             cpu_ns: c.cpu_ns()?,
             oom_kills: c.oom_kills()?,
-            memory: c.current_memory()?,
+            // A run's leaf starts empty.
+            memory: match self.leaves {
+                Some(_) => 0,
+                None => c.current_memory()?,
+            },
         })
     }
 
@@ -310,17 +356,30 @@ impl ContainerCgroup {
     /// left charged (a compiler's binaries, a data file) and files the loan keeps in
     /// /w are not the run's. (Dropping that cache instead would make the next run
     /// read the same pages back in and be charged for them.)
-    pub fn end_run(&self, base: &Baseline) -> io::Result<Usage> {
-        Ok(Usage {
+    /// With run leaves, the peak is the leaf's, and the next run's leaf is made.
+    pub fn end_run(&mut self, base: &Baseline) -> io::Result<Usage> {
+        let peak = match &self.leaves {
+            Some(leaves) => leaves.peak()?,
+            None => self.controllers.peak_memory()?,
+        };
+        let usage = Usage {
             cpu_ns: self.cpu_used(base)?,
-            peak_memory: self.controllers.peak_memory()?.saturating_sub(base.memory),
+            peak_memory: peak.saturating_sub(base.memory),
             oom_killed: self.controllers.oom_kills()? > base.oom_kills,
-        })
+        };
+        if let Some(leaves) = &mut self.leaves {
+            // On failure the next run makes its leaf itself, or reports why not.
+            let _ = leaves.rotate();
+        }
+        Ok(usage)
     }
 }
 
 impl Drop for ContainerCgroup {
     fn drop(&mut self) {
+        if let Some(leaves) = &mut self.leaves {
+            leaves.clear();
+        }
         for dir in self.dirs.iter().rev() {
             remove_dir(dir);
         }

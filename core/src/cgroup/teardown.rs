@@ -74,8 +74,16 @@ pub fn teardown_for_exit() -> Result<()> {
     first_error.map_or(Ok(()), Err)
 }
 
-/// SIGKILLs the cgroup's processes until it is empty, then removes it.
+/// SIGKILLs the cgroup's processes until it is empty, then removes it, its child
+/// cgroups (the init's and the runs' leaves) first.
 fn kill_and_remove(dir: &Path) -> io::Result<()> {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                kill_and_remove(&entry.path())?;
+            }
+        }
+    }
     let deadline = Instant::now() + EMPTY_TIMEOUT;
     loop {
         let procs = match std::fs::read_to_string(dir.join("cgroup.procs")) {

@@ -83,6 +83,8 @@ fn container_cgroup(version: CgroupVersion, controllers: Box<dyn Controllers>) -
         procs: Vec::new(),
         dirs: Vec::new(),
         applied: None,
+        leaf_parent: None,
+        leaves: None,
     }
 }
 

@@ -66,6 +66,10 @@ pub struct ExecRequest {
     /// The single-program policy: the init adds a filter that allows only the
     /// runner's own exec (see `seccomp_exec`).
     pub single_program: bool,
+    /// The last descriptor is the cgroup.procs of a fresh cgroup the runner joins
+    /// before anything else (cgroup v2 kernels that cannot reset memory.peak: a
+    /// fresh cgroup per run gives each run a peak of its own).
+    pub join_cgroup: bool,
 }
 
 /// Host to init.
@@ -94,6 +98,7 @@ pub enum ExecStage {
     NoNewPrivs = 5,
     Seccomp = 6,
     Exec = 7,
+    Cgroup = 8,
 }
 
 impl ExecStage {
@@ -106,6 +111,7 @@ impl ExecStage {
             5 => Self::NoNewPrivs,
             6 => Self::Seccomp,
             7 => Self::Exec,
+            8 => Self::Cgroup,
             _ => return None,
         })
     }
@@ -119,6 +125,7 @@ impl ExecStage {
             Self::NoNewPrivs => "setting no_new_privs",
             Self::Seccomp => "installing the seccomp filter",
             Self::Exec => "executing the program",
+            Self::Cgroup => "joining the run's cgroup",
         }
     }
 }
