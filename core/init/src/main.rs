@@ -18,6 +18,7 @@ mod namespace;
 mod open;
 mod own_state;
 mod privileges;
+mod remount;
 mod runner;
 #[path = "../../src/seccomp_exec.rs"]
 mod seccomp_exec;
