@@ -77,6 +77,7 @@ pub struct Container {
 impl Container {
     /// Creates a container: new namespaces, its root filesystem, its init.
     pub fn new(config: &ContainerConfig) -> Result<Self> {
+        crate::kernel::check_supported()?;
         let root_host = nix::unistd::geteuid().is_root();
         // A root host gives every container ids of its own (mapped to the container's
         // root in a user namespace); a non-root host can only map itself.
@@ -479,10 +480,9 @@ fn create_cgroup(config: &ContainerConfig) -> Result<(Option<ContainerCgroup>, O
             Some("cgroups are turned off in the container config".into()),
         ));
     }
-    let made = match cgroup::host_layout() {
-        None => Err("this host offers no usable cgroup hierarchy".to_string()),
-        Some(layout) => ContainerCgroup::create(layout, &config.cgroup).map_err(|e| e.to_string()),
-    };
+    let made = cgroup::layout_for(&config.cgroup).and_then(|layout| {
+        ContainerCgroup::create(&layout, &config.cgroup).map_err(|e| e.to_string())
+    });
     match (made, mode) {
         (Ok(cgroup), _) => Ok((Some(cgroup), None)),
         (Err(why), CgroupMode::Required) => Err(Error::Setup(format!("cgroup: {why}"))),

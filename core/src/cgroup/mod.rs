@@ -11,6 +11,7 @@
 //! reads them during and after it. The directories are removed when the container is
 //! destroyed.
 
+mod delegate;
 mod detect;
 mod knob;
 mod run_leaf;
@@ -21,6 +22,7 @@ mod v2;
 #[cfg(test)]
 mod tests;
 
+pub use delegate::HOST_LEAF;
 pub use detect::Layout;
 pub use teardown::teardown_for_exit;
 
@@ -102,15 +104,15 @@ trait Controllers: Send {
     fn current_memory(&self) -> io::Result<u64>;
 }
 
+fn read_text(path: &Path) -> io::Result<String> {
+    crate::eintr::retry(|| std::fs::read_to_string(path))
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
 /// Reads a number from a control file that is used too rarely to hold open.
 fn read_number(dir: &Path, name: &str) -> io::Result<u64> {
     let path = dir.join(name);
-    let text = loop {
-        match std::fs::read_to_string(&path) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            other => break other?,
-        }
-    };
+    let text = read_text(&path)?;
     text.trim()
         .parse()
         .map_err(|_| io::Error::other(format!("{}: not a number: {text:?}", path.display())))
@@ -144,12 +146,36 @@ pub(crate) fn host_layout() -> Option<&'static Layout> {
         .as_ref()
 }
 
-/// The parent directory for container cgroups: our own cgroup's directory, or the
-/// configured cgroup path under the hierarchy's mount point.
+/// The layout for containers of this config: the host's, checked against the
+/// configured parent cgroup when there is one (a parent that offers every
+/// controller is used even when our own cgroup offers fewer).
+pub(crate) fn layout_for(config: &CgroupConfig) -> Result<Layout, String> {
+    let Some(parent) = config.parent.as_deref() else {
+        return host_layout().cloned().ok_or_else(|| {
+            format!(
+                "this host offers no usable cgroup hierarchy (cgroup v2 with {} available \
+                 in our cgroup, or cgroup v1 hierarchies of {})",
+                detect::V2_CONTROLLERS.join(" "),
+                detect::V1_CONTROLLERS.join(" ")
+            )
+        });
+    };
+    let read = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
+    detect::detect_for_parent(
+        &read("/proc/self/mountinfo")?,
+        &read("/proc/self/cgroup")?,
+        parent,
+        |dir| std::fs::read_to_string(dir.join("cgroup.controllers")).ok(),
+    )
+}
+
+/// The parent directory for container cgroups: our own cgroup's directory (the
+/// one above our leaf if an earlier host moved us there), or the configured cgroup
+/// path under the hierarchy's mount point.
 fn parent_dir(own: &Path, configured: Option<&Path>, mount: &Path) -> PathBuf {
     match configured {
         Some(path) => mount.join(path.strip_prefix("/").unwrap_or(path)),
-        None => own.to_path_buf(),
+        None => delegate::own_parent(own).to_path_buf(),
     }
 }
 
@@ -241,7 +267,7 @@ impl ContainerCgroup {
         let (version, controllers): (_, Box<dyn Controllers>) = match layout {
             Layout::V2 { mount, own } => {
                 let parent = parent_dir(own, configured, mount);
-                v2_enable_controllers(&parent)?;
+                v2_enable_controllers(&parent, configured.is_none())?;
                 let dir = parent.join(&name);
                 mkdir(&dir)?;
                 made.0.push(dir.clone());
@@ -400,9 +426,12 @@ impl Drop for Cleanup {
 /// In v2 a cgroup's children get a controller only when the cgroup enables it in
 /// cgroup.subtree_control, which the kernel refuses while the cgroup itself holds
 /// processes (unless it is the root).
-fn v2_enable_controllers(parent: &Path) -> io::Result<()> {
+///
+/// When `ours` (the parent is our own cgroup) and it holds processes, they move to
+/// a leaf of it first (see `delegate`).
+fn v2_enable_controllers(parent: &Path, ours: bool) -> io::Result<()> {
     let control = parent.join("cgroup.subtree_control");
-    let enabled = std::fs::read_to_string(&control)?;
+    let enabled = read_text(&control)?;
     let missing: Vec<String> = detect::V2_CONTROLLERS
         .iter()
         .filter(|c| !enabled.split_whitespace().any(|e| e == **c))
@@ -411,7 +440,13 @@ fn v2_enable_controllers(parent: &Path) -> io::Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    std::fs::write(&control, missing.join(" ")).map_err(|e| {
+    let enable = || crate::eintr::retry(|| std::fs::write(&control, missing.join(" ")));
+    let mut written = enable();
+    if ours && matches!(&written, Err(e) if e.raw_os_error() == Some(libc::EBUSY)) {
+        delegate::move_processes_to_leaf(parent)?;
+        written = enable();
+    }
+    written.map_err(|e| {
         io::Error::new(
             e.kind(),
             format!(

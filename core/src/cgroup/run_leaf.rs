@@ -75,7 +75,7 @@ impl RunLeaves {
         let moved = crate::eintr::retry(|| {
             std::fs::write(init_dir.join("cgroup.procs"), init_pid.to_string())
         })
-        .and_then(|()| super::v2_enable_controllers(parent));
+        .and_then(|()| super::v2_enable_controllers(parent, false));
         if let Err(e) = moved {
             // The init stays where it was; the caller reports the failure.
             let _ = std::fs::write(parent.join("cgroup.procs"), init_pid.to_string());
