@@ -25,6 +25,7 @@ pub mod result;
 
 mod eintr;
 mod init_image;
+mod kernel;
 mod memfile;
 mod namespace;
 pub mod pool;
