@@ -7,7 +7,7 @@
 use crate::error::CliError;
 use crate::seconds::parse_seconds;
 use crate::size::parse_size;
-use scpool_core::SeccompPolicy;
+use scpool_core::{CgroupMode, SeccompPolicy};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -70,6 +70,10 @@ pub struct RunOptions {
     pub copy_in: Vec<CopyIn>,
     pub copy_out: Vec<CopyOut>,
     pub host_exec: bool,
+    /// Whether the container gets a cgroup: auto, required or off.
+    pub cgroup: CgroupMode,
+    /// The cgroup to make the container's cgroup in (a hierarchy path).
+    pub cgroup_parent: Option<PathBuf>,
     pub program: OsString,
     pub program_args: Vec<OsString>,
 }
@@ -307,6 +311,8 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, CliErr
     let mut env = Vec::new();
     let mut copy_in = Vec::new();
     let mut copy_out = Vec::new();
+    let mut cgroup = None;
+    let mut cgroup_parent = None;
 
     let program = loop {
         let Some(arg) = args.next() else {
@@ -387,6 +393,23 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, CliErr
                 let dir = container_path(dir.as_bytes(), "--cwd", HELP)?;
                 set_once(&mut cwd, dir, &name, HELP)?;
             }
+            "cgroup" => {
+                let text = option.text_value(&mut args, HELP)?;
+                let mode = parsed(&name, &text, parse_cgroup_mode, HELP)?;
+                set_once(&mut cgroup, mode, &name, HELP)?;
+            }
+            "cgroup-parent" => {
+                let path = PathBuf::from(option.value(&mut args, HELP)?);
+                if !path.is_absolute() {
+                    return Err(CliError::usage(
+                        format!(
+                            "--cgroup-parent must be a cgroup path such as /judge, got {path:?}"
+                        ),
+                        HELP,
+                    ));
+                }
+                set_once(&mut cgroup_parent, path, &name, HELP)?;
+            }
             "env" => env.push(parse_env(option.value(&mut args, HELP)?, HELP)?),
             "copy-in" => copy_in.push(parse_copy_in(&option.value(&mut args, HELP)?, HELP)?),
             "copy-out" => copy_out.push(parse_copy_out(&option.value(&mut args, HELP)?, HELP)?),
@@ -415,9 +438,21 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, CliErr
         copy_in,
         copy_out,
         host_exec,
+        cgroup: cgroup.unwrap_or_default(),
+        cgroup_parent,
         program,
         program_args: args.collect(),
     })))
+}
+
+/// Whether the container gets a cgroup.
+fn parse_cgroup_mode(text: &str) -> Result<CgroupMode, String> {
+    match text {
+        "auto" => Ok(CgroupMode::Auto),
+        "required" => Ok(CgroupMode::Required),
+        "off" => Ok(CgroupMode::Off),
+        _ => Err("expected auto, required or off".into()),
+    }
 }
 
 /// A CPU rate in cores: a positive decimal such as 0.5 or 2.
@@ -551,6 +586,8 @@ mod tests {
                 copy_in: vec![],
                 copy_out: vec![],
                 host_exec: false,
+                cgroup: CgroupMode::Auto,
+                cgroup_parent: None,
                 program: "echo".into(),
                 program_args: os(&["hi"]),
             }
@@ -647,6 +684,23 @@ mod tests {
         );
         assert_eq!(options.program, "prog");
         assert_eq!(options.program_args, os(&["--json", "--", "-x"]));
+    }
+
+    #[test]
+    fn cgroup_options() {
+        let options = run_options(&["run", "x"]);
+        assert_eq!(options.cgroup, CgroupMode::Auto);
+        assert_eq!(options.cgroup_parent, None);
+        let options = run_options(&["run", "--cgroup=required", "--cgroup-parent", "/judge", "x"]);
+        assert_eq!(options.cgroup, CgroupMode::Required);
+        assert_eq!(options.cgroup_parent, Some(PathBuf::from("/judge")));
+        assert_eq!(
+            run_options(&["run", "--cgroup", "off", "x"]).cgroup,
+            CgroupMode::Off
+        );
+        assert!(usage_error(&["run", "--cgroup", "v2", "x"]).contains("auto, required or off"));
+        assert!(usage_error(&["run", "--cgroup-parent", "judge", "x"]).contains("--cgroup-parent"));
+        assert!(usage_error(&["run", "--cgroup=off", "--cgroup=auto", "x"]).contains("cgroup"));
     }
 
     #[test]

@@ -125,8 +125,11 @@ where
     O: Write + Send + 'static,
     E: Write + Send + 'static,
 {
-    let mut container = Container::new(&ContainerConfig::default())
-        .map_err(|e| CliError::from_core("creating the container", e))?;
+    let mut config = ContainerConfig::default();
+    config.cgroup.mode = options.cgroup.clone();
+    config.cgroup.parent = options.cgroup_parent.clone();
+    let mut container =
+        Container::new(&config).map_err(|e| CliError::from_core("creating the container", e))?;
     for copy in &options.copy_in {
         copy_in(&mut container, copy)?;
     }

@@ -66,6 +66,12 @@ Options:
                               the run (keeps its permission bits); repeatable
       --copy-out PATH:HOST    copy PATH from the container to host file HOST after
                               the run; repeatable
+      --cgroup MODE           auto (default: a cgroup where the host offers one,
+                              else limits that need one are refused), required
+                              (fail when no cgroup can be made) or off
+      --cgroup-parent PATH    make the container's cgroup in PATH, a path of the
+                              cgroup hierarchy as in /proc/self/cgroup (default:
+                              the cgroup scpool runs in)
       --host-exec             load PROGRAM from the host into memory and run that
                               copy (the program need not be visible inside the
                               container; ELF binaries only, not #! scripts)
@@ -73,8 +79,12 @@ Options:
 
 SIZE is a byte count with an optional suffix K, M, G or T (powers of 1024; also
 KiB, MiB, GiB, TiB, any case): 65536, 512K, 256MiB. S is seconds, e.g. 2 or 0.5.
-CPU time, memory and process limits need cgroup support; a build without it
-refuses them (exit status 2) rather than ignoring them.
+Without a cgroup (--cgroup off, or none usable with --cgroup auto) the limits
+change meaning, never silently: --time-limit is RLIMIT_CPU alone (whole seconds,
+per process), --memory-limit becomes the address space of each process (no
+MEMORY_LIMIT_EXCEEDED), --process-limit is RLIMIT_NPROC of the container's own
+uid, and --cpu-rate is refused (exit status 2). The JSON result's accounting
+says what measured the run: cgroup-v1, cgroup-v2 or none.
 
 The container's /w and /tmp are empty, writable, in-memory directories. The
 program never gets the terminal: its stdout and stderr go through pipes.
