@@ -60,17 +60,38 @@ fn remount(target: &Path, add: MsFlags) -> nix::Result<()> {
     }
 }
 
-/// Mount points equal to `path` or below it, parents before children (mountinfo
-/// lists mounts in the order they were made).
+/// The mount at `path` (the topmost there) and every mount below it in the mount
+/// tree, parents before children. Found by mount ids, not by path: a mount made
+/// earlier under `path` and then covered by the mount at `path` (a default bind of
+/// /etc/alternatives under a later bind of /etc) is not reachable and not included.
 fn mounts_at_or_below(mountinfo: &str, path: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = Vec::new();
-    for line in mountinfo.lines() {
-        let Some(point) = line.split(' ').nth(4) else {
-            continue;
-        };
-        let point = PathBuf::from(unescape(point));
-        if point.starts_with(path) && !out.contains(&point) {
-            out.push(point);
+    let entries: Vec<(u64, u64, PathBuf)> = mountinfo
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split(' ');
+            let id = fields.next()?.parse().ok()?;
+            let parent = fields.next()?.parse().ok()?;
+            let point = PathBuf::from(unescape(fields.nth(2)?));
+            Some((id, parent, point))
+        })
+        .collect();
+    let Some(top) = entries.iter().rev().find(|(_, _, point)| point == path) else {
+        return vec![path.to_path_buf()];
+    };
+    let mut tree = vec![top.0];
+    let mut out = vec![path.to_path_buf()];
+    // Children come after their parents in mountinfo; one pass per level.
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for (id, parent, point) in &entries {
+            if tree.contains(parent) && !tree.contains(id) {
+                tree.push(*id);
+                if !out.contains(point) {
+                    out.push(point.clone());
+                }
+                grew = true;
+            }
         }
     }
     out
@@ -101,21 +122,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn submounts_in_order_and_unescaped() {
+    fn submounts_of_the_mount_tree_only_unescaped() {
+        // 21 (/r/etc/alternatives) was covered by 23 (/r/etc); 24 and 25 are 23's.
         let mountinfo = "\
-20 1 0:5 / / rw - tmpfs t rw
-21 20 8:1 /usr /r/usr ro - ext4 /dev/sda1 rw
-22 21 8:2 / /r/usr/local rw - ext4 /dev/sda2 rw
-23 20 8:1 /x /r/usrx rw - ext4 /dev/sda1 rw
-24 21 0:6 / /r/usr/my\\040dir rw - tmpfs t rw
+20 1 0:5 / /r rw - tmpfs t rw
+21 20 8:1 /etc/alternatives /r/etc/alternatives ro - ext4 /dev/sda1 rw
+22 20 8:1 /usr /r/usr ro - ext4 /dev/sda1 rw
+23 20 8:1 /etc /r/etc rw - ext4 /dev/sda1 rw
+24 23 0:6 / /r/etc/my\\040dir rw - tmpfs t rw
+25 24 0:7 / /r/etc/my\\040dir/sub rw - tmpfs t rw
+26 20 8:1 /x /r/etcx rw - ext4 /dev/sda1 rw
 ";
         assert_eq!(
-            mounts_at_or_below(mountinfo, Path::new("/r/usr")),
+            mounts_at_or_below(mountinfo, Path::new("/r/etc")),
             [
-                PathBuf::from("/r/usr"),
-                PathBuf::from("/r/usr/local"),
-                PathBuf::from("/r/usr/my dir")
+                PathBuf::from("/r/etc"),
+                PathBuf::from("/r/etc/my dir"),
+                PathBuf::from("/r/etc/my dir/sub")
             ]
+        );
+        assert_eq!(
+            mounts_at_or_below(mountinfo, Path::new("/r/usr")),
+            [PathBuf::from("/r/usr")]
         );
     }
 }
