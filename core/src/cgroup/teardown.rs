@@ -77,6 +77,9 @@ pub fn teardown_for_exit() -> Result<()> {
 /// SIGKILLs the cgroup's processes until it is empty, then removes it, its child
 /// cgroups (the init's and the runs' leaves) first.
 fn kill_and_remove(dir: &Path) -> io::Result<()> {
+    // The init first: its death ends every process of its PID namespace at once, so
+    // no run is seen to end on its own (the init would report it as a result).
+    kill_all(&dir.join("init"))?;
     if let Ok(entries) = std::fs::read_dir(dir) {
         for entry in entries.flatten() {
             if entry.file_type().is_ok_and(|t| t.is_dir()) {
@@ -86,20 +89,7 @@ fn kill_and_remove(dir: &Path) -> io::Result<()> {
     }
     let deadline = Instant::now() + EMPTY_TIMEOUT;
     loop {
-        let procs = match std::fs::read_to_string(dir.join("cgroup.procs")) {
-            Ok(procs) => procs,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        for pid in procs
-            .lines()
-            .filter_map(|l| l.trim().parse::<libc::pid_t>().ok())
-        {
-            // The pid was read from our own container's cgroup a moment ago; a
-            // container init's death takes its whole PID namespace with it.
-            // SAFETY: kill has no memory arguments.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
+        kill_all(dir)?;
         match retry(|| std::fs::remove_dir(dir)) {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -108,4 +98,23 @@ fn kill_and_remove(dir: &Path) -> io::Result<()> {
             Err(e) => return Err(e),
         }
     }
+}
+
+/// SIGKILLs every process listed in the cgroup (none if it does not exist).
+fn kill_all(dir: &Path) -> io::Result<()> {
+    let procs = match std::fs::read_to_string(dir.join("cgroup.procs")) {
+        Ok(procs) => procs,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for pid in procs
+        .lines()
+        .filter_map(|l| l.trim().parse::<libc::pid_t>().ok())
+    {
+        // The pid was read from our own container's cgroup a moment ago; a
+        // container init's death takes its whole PID namespace with it.
+        // SAFETY: kill has no memory arguments.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    Ok(())
 }
