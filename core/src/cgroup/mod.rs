@@ -385,7 +385,12 @@ impl ContainerCgroup {
     /// With run leaves, the peak is the leaf's, and the next run's leaf is made.
     pub fn end_run(&mut self, base: &Baseline) -> io::Result<Usage> {
         let peak = match &self.leaves {
-            Some(leaves) => leaves.peak()?,
+            // A charge the container's limit refuses is first added to the leaf and
+            // then taken back, but the leaf's watermark keeps it (up to a 2 MiB huge
+            // page above the limit): the run never held more than its limit.
+            Some(leaves) => leaves
+                .peak()?
+                .min(self.applied.and_then(|a| a.memory).unwrap_or(u64::MAX)),
             None => self.controllers.peak_memory()?,
         };
         let usage = Usage {
