@@ -93,6 +93,7 @@ impl Container {
     }
 
     fn create(config: &ContainerConfig, spare: bool) -> Result<Self> {
+        crate::kernel::check_supported()?;
         crate::nofile::raise_soft_limit();
         let live = crate::spare::Live::new();
         let root_host = nix::unistd::geteuid().is_root();
@@ -142,6 +143,11 @@ impl Container {
         };
         match container.call(&Request::Setup(setup), &[], config.setup_timeout) {
             Ok((Response::Ready { version }, _)) if version == protocol::PROTOCOL_VERSION => {
+                if let Some(cgroup) = &mut container.cgroup {
+                    cgroup.settle(container.init.pid).map_err(|e| {
+                        Error::Setup(format!("giving the container's runs cgroups: {e}"))
+                    })?;
+                }
                 Ok(container)
             }
             Ok((Response::Ready { version }, _)) => Err(Error::Setup(format!(
@@ -227,7 +233,7 @@ impl Container {
     /// Runs one program and waits for it. The program's failure is a `RunResult`
     /// status; an `Err` means the run could not be attempted or the container broke.
     pub fn execve(&mut self, param: &ExecveParam<'_>) -> Result<RunResult> {
-        let request = validate::execve(param, self.enforcement())?;
+        let mut request = validate::execve(param, self.enforcement())?;
         self.keys_possible |= !param.seccomp.denies_keyrings();
         let mut fds: Vec<RawFd> = param.files.iter().map(|f| f.as_raw_fd()).collect();
         fds.extend(param.exec_file.map(|f| f.as_raw_fd()));
@@ -250,6 +256,16 @@ impl Container {
             },
             None => None,
         };
+        if let Some(cgroup) = &mut self.cgroup {
+            match cgroup.run_procs() {
+                Ok(Some(procs)) => {
+                    fds.push(procs.as_raw_fd());
+                    request.join_cgroup = true;
+                }
+                Ok(None) => {}
+                Err(e) => return Err(Error::io("making the run's cgroup", e)),
+            }
+        }
         self.send(&Request::Execve(request), &fds)?;
         let mut watch = RunWatch::new(&param.limits, baseline.is_some());
         let reply = loop {

@@ -67,6 +67,7 @@ fn wrong_descriptor_count_is_an_invalid_argument() {
         seccomp: None,
         wall_limit_ns: 0,
         single_program: false,
+        join_cgroup: false,
     });
     c.send(&request, &[]).unwrap();
     match c.wait_for_message(Some(Instant::now() + CONTROL_TIMEOUT)) {

@@ -67,10 +67,8 @@ fn create_cgroup(config: &CgroupConfig) -> Result<(Option<ContainerCgroup>, Opti
             Some("cgroups are turned off in the container config".into()),
         ));
     }
-    let made = match cgroup::host_layout() {
-        None => Err("this host offers no usable cgroup hierarchy".to_string()),
-        Some(layout) => ContainerCgroup::create(layout, config).map_err(|e| e.to_string()),
-    };
+    let made = cgroup::layout_for(config)
+        .and_then(|layout| ContainerCgroup::create(&layout, config).map_err(|e| e.to_string()));
     match (made, &config.mode) {
         (Ok(cgroup), _) => Ok((Some(cgroup), None)),
         (Err(why), CgroupMode::Required) => Err(Error::Setup(format!("cgroup: {why}"))),

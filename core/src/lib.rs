@@ -33,6 +33,7 @@ mod arch;
 mod eintr;
 mod init_image;
 mod init_start;
+mod kernel;
 mod memfile;
 mod namespace;
 mod nofile;

@@ -201,5 +201,7 @@ pub(crate) fn execve(param: &ExecveParam<'_>, how: Enforcement<'_>) -> Result<Ex
             .wall_time
             .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(0)),
         single_program: param.seccomp.single_program(),
+        // Set by the container when its cgroup gives each run a cgroup of its own.
+        join_cgroup: false,
     })
 }

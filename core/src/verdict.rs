@@ -95,7 +95,12 @@ pub(crate) fn judge(e: &Evidence<'_>) -> RunResult {
         // The cgroup's peak above the run's start is charged in batches of 64 pages
         // per CPU, so a tiny run can read 0: it used at least its largest process's
         // resident set.
-        Some(usage) => usage.peak_memory.max(report.maxrss_kib * 1024),
+        // A resident set also counts shared file pages charged to other cgroups
+        // (libc cached by the host): under a memory limit it can read above the
+        // limit the cgroup held the run to, so it counts up to that limit only.
+        Some(usage) => usage
+            .peak_memory
+            .max((report.maxrss_kib * 1024).min(e.limits.memory.unwrap_or(u64::MAX))),
         None => report.maxrss_kib * 1024,
     };
     let (exit_code, signal) = match report.outcome {

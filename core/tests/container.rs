@@ -271,7 +271,9 @@ fn wall_time_limit_kills_the_run() {
         r.setup_time + r.wall_time >= Duration::from_millis(290),
         "{r:?}"
     );
-    assert!(r.cpu_time < Duration::from_millis(50), "{r:?}");
+    // A sleeping program used less CPU than time passed: its start-up only (no
+    // tighter bound: on a loaded emulated guest start-up alone took 60-190 ms).
+    assert!(r.cpu_time < r.wall_time, "{r:?}");
     assert_still_works(&mut c);
 
     // A program that stops itself is killed all the same.

@@ -77,10 +77,18 @@ fn containers_die_with_their_host() {
     // them); remove them here, which also proves they are empty.
     let prefix = format!("scpool-{}-", host.id());
     for dir in cgroup_dirs_named(&prefix) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while let Err(e) = std::fs::remove_dir(&dir) {
-            assert!(Instant::now() < deadline, "{}: {e}", dir.display());
-            std::thread::sleep(Duration::from_millis(10));
+        // On cgroup v2 before 6.12 the init and the runs have leaves inside.
+        let leaves = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path());
+        for dir in leaves.chain([dir.clone()]) {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while let Err(e) = std::fs::remove_dir(&dir) {
+                assert!(Instant::now() < deadline, "{}: {e}", dir.display());
+                std::thread::sleep(Duration::from_millis(10));
+            }
         }
     }
 }

@@ -49,6 +49,7 @@ fn the_memory_of_a_run_is_its_own_after_a_big_read_in_the_same_loan_and_the_next
     });
     let pool = Pool::new(config).unwrap();
     let mut c = pool.acquire().unwrap();
+    assert_expected_accounting(&c);
     let fresh = memory_of_true(&mut c, None).memory;
     let r = c.run(&run_param(["/bin/cat", "/data/big"])).unwrap();
     assert_ok(&r);
@@ -258,4 +259,44 @@ fn filling_w_up_to_the_memory_limit_never_breaks_the_container() {
         );
         assert!(!c.is_broken());
     }
+}
+
+#[test]
+fn a_10_mib_run_after_a_100_mib_run_in_the_same_container_reports_its_own_peak() {
+    const MIB: u64 = 1 << 20;
+    let mut c = container();
+    let run = |c: &mut Container, mib: &str| {
+        let limits = Limits {
+            memory: Some(256 * MIB),
+            wall_time: Some(Duration::from_secs(60)),
+            ..Limits::default()
+        };
+        let r = run_guarded_with(
+            c,
+            "hostile_memory",
+            &["touch", mib],
+            limits,
+            scpool_core::SeccompPolicy::Default,
+        );
+        assert_ok(&r);
+        r
+    };
+    let big = run(&mut c, "100");
+    let small = run(&mut c, "10");
+    eprintln!(
+        "memory figures ({}): 100 MiB run {} bytes, then 10 MiB run {} bytes",
+        c.accounting(),
+        big.memory,
+        small.memory
+    );
+    assert!(
+        (100 * MIB..116 * MIB).contains(&big.memory),
+        "100 MiB touched: {}",
+        big.memory
+    );
+    assert!(
+        (10 * MIB..16 * MIB).contains(&small.memory),
+        "10 MiB touched after 100 MiB: {}",
+        small.memory
+    );
 }

@@ -31,6 +31,11 @@ pub struct Prepared {
     /// What execve gets as its path under the exec lock: a copy of `args[0]` at an
     /// address the lock names and nobody can guess.
     exec_path: Option<crate::seccomp_exec::MappedPath>,
+    /// cgroup.procs of the run's own cgroup, joined first (see `join_cgroup`).
+    pub cgroup: Option<OwnedFd>,
+    /// The highest descriptor the init holds, for kernels whose close_range cannot
+    /// mark descriptors close-on-exec (before 5.11); -1 where it can.
+    pub highest_fd: i32,
     // Owns the strings `envp` points into.
     _env: Vec<CString>,
 }
@@ -63,6 +68,8 @@ impl Prepared {
             exec_lock: None,
             empty_path: EMPTY_PATH.as_ptr(),
             exec_path: None,
+            cgroup: None,
+            highest_fd: -1,
             _env: env,
         }
     }
@@ -205,6 +212,11 @@ fn fail(report: &Report, stage: ExecStage, errno: i32) -> ! {
 
 /// Turns the forked child into the program. Never returns.
 fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
+    if let Some(procs) = &p.cgroup {
+        if let Err(e) = join_cgroup(procs) {
+            fail(report, ExecStage::Cgroup, e);
+        }
+    }
     // SAFETY: the system calls below act on this child process only, with pointers
     // to buffers that `p` keeps alive.
     unsafe {
@@ -283,6 +295,29 @@ fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
     }
 }
 
+/// Moves the runner into the run's own cgroup, before its exec makes the memory the
+/// program will be charged for (charges stay where they are made), then gives it a
+/// cgroup namespace rooted there, so the program sees its cgroup as "/" as it would
+/// in the container's. The host opened `procs`: the kernel checks its credentials.
+fn join_cgroup(procs: &OwnedFd) -> Result<(), i32> {
+    loop {
+        // SAFETY: a write of a static buffer to a descriptor the runner holds;
+        // "0" moves the writing process.
+        let n = unsafe { libc::write(procs.as_raw_fd(), b"0".as_ptr().cast(), 1) };
+        if n >= 0 {
+            break;
+        }
+        if errno() != libc::EINTR {
+            return Err(errno());
+        }
+    }
+    // SAFETY: unshare has no memory arguments and affects only this process.
+    if unsafe { libc::unshare(libc::CLONE_NEWCGROUP) } != 0 {
+        return Err(errno());
+    }
+    Ok(())
+}
+
 /// Puts the given files at 0..n, /dev/null at any of 0-2 left over, and marks every
 /// other descriptor close-on-exec. Returns the new number of the exec file, lifted
 /// above the range and closed by the exec itself.
@@ -335,7 +370,14 @@ unsafe fn place_files(p: &Prepared) -> Result<Option<i32>, i32> {
             }
         }
         if libc::close_range(floor as u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as i32) != 0 {
-            return Err(errno());
+            if errno() != libc::EINVAL || p.highest_fd < 0 {
+                return Err(errno());
+            }
+            // Before 5.11: one by one, up to the highest the init held at the fork
+            // (those lifted above are close-on-exec already).
+            for fd in floor..=p.highest_fd {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            }
         }
         Ok(exec_fd)
     }

@@ -25,6 +25,7 @@ mod open;
 mod own_state;
 mod pid_ns;
 mod privileges;
+mod remount;
 mod runner;
 #[path = "../../src/seccomp_exec.rs"]
 mod seccomp_exec;

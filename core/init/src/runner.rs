@@ -73,13 +73,14 @@ fn prepare(
     creds: &Credentials,
     own: &OwnState,
 ) -> Result<Prepared, Response> {
-    let expected = req.fd_count as usize + usize::from(req.exec_fd);
+    let expected = req.fd_count as usize + usize::from(req.exec_fd) + usize::from(req.join_cgroup);
     if fds.len() != expected {
         return Err(invalid(format!(
             "expected {expected} descriptors, received {}",
             fds.len()
         )));
     }
+    let cgroup = if req.join_cgroup { fds.pop() } else { None };
     let exec_file = if req.exec_fd { fds.pop() } else { None };
     let args = req
         .args
@@ -119,6 +120,10 @@ fn prepare(
             let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOMEM));
             system("mapping the exec lock's path", errno)
         })?;
+    }
+    prepared.cgroup = cgroup;
+    if !sys::close_range_cloexec() {
+        prepared.highest_fd = sys::highest_open_fd();
     }
     Ok(prepared)
 }

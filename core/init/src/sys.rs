@@ -2,6 +2,7 @@
 
 use nix::errno::Errno;
 use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
 
 /// A failed step of the init, with the errno that explains it.
 #[derive(Debug)]
@@ -92,5 +93,37 @@ pub fn mount_setattr(path: &CString, attrs: u64, recursive: bool) -> nix::Result
             std::mem::size_of::<MountAttr>(),
         )
     };
-    Errno::result(rc).map(drop)
+    match Errno::result(rc) {
+        // Before 5.12: remount instead.
+        Err(Errno::ENOSYS) => crate::remount::set_attrs(
+            std::path::Path::new(std::ffi::OsStr::from_bytes(path.as_bytes())),
+            attrs,
+            recursive,
+        ),
+        other => other.map(drop),
+    }
+}
+
+/// Whether close_range(2) takes CLOSE_RANGE_CLOEXEC (5.11+), probed once on a range
+/// that holds no descriptor.
+pub fn close_range_cloexec() -> bool {
+    static SUPPORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SUPPORTED.get_or_init(|| {
+        let far = (1u32 << 30) - 2;
+        // SAFETY: marks descriptors in a range where none is open; no memory involved.
+        unsafe { libc::close_range(far, far + 1, libc::CLOSE_RANGE_CLOEXEC as i32) == 0 }
+    })
+}
+
+/// The highest open descriptor of this process (0 when /proc cannot tell).
+pub fn highest_open_fd() -> i32 {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+                .max()
+                .unwrap_or(0)
+        })
+        .unwrap_or(0)
 }

@@ -149,6 +149,66 @@ pub fn detect(
     })
 }
 
+/// The layout for container cgroups made in a configured `parent` (a path of the
+/// hierarchy, as in /proc/self/cgroup): v2 when the parent offers every controller
+/// we need (whatever our own cgroup offers), else v1 when every controller has a v1
+/// hierarchy, else an error that names the parent and what it lacks.
+pub fn detect_for_parent(
+    mountinfo: &str,
+    proc_self_cgroup: &str,
+    parent: &Path,
+    controllers_of: impl Fn(&Path) -> Option<String>,
+) -> Result<Layout, String> {
+    let mounts = parse_mountinfo(mountinfo);
+    let relative = parent.strip_prefix("/").unwrap_or(parent);
+    let mut why = format!(
+        "no cgroup hierarchy is mounted for the configured parent cgroup {}",
+        parent.display()
+    );
+    for mount in mounts.iter().filter(|m| m.fstype == "cgroup2") {
+        let dir = mount.point.join(relative);
+        let Some(available) = controllers_of(&dir) else {
+            why = format!(
+                "the configured parent cgroup {} does not exist ({} cannot be read)",
+                parent.display(),
+                dir.join("cgroup.controllers").display()
+            );
+            continue;
+        };
+        let names: Vec<&str> = available.split_whitespace().collect();
+        let missing: Vec<&str> = V2_CONTROLLERS
+            .iter()
+            .copied()
+            .filter(|c| !names.contains(c))
+            .collect();
+        if missing.is_empty() {
+            let own = detect(mountinfo, proc_self_cgroup, |_| {
+                Some(V2_CONTROLLERS.join(" "))
+            })
+            .and_then(|layout| match layout {
+                Layout::V2 { own, .. } => Some(own),
+                Layout::V1 { .. } => None,
+            })
+            .unwrap_or_else(|| dir.clone());
+            return Ok(Layout::V2 {
+                mount: mount.point.clone(),
+                own,
+            });
+        }
+        why = format!(
+            "the configured parent cgroup {} does not offer {} (its cgroup.controllers: {:?}; \
+             enable them in its parent's cgroup.subtree_control)",
+            parent.display(),
+            missing.join(" "),
+            available.trim()
+        );
+    }
+    match detect(mountinfo, proc_self_cgroup, |_| None) {
+        Some(layout @ Layout::V1 { .. }) => Ok(layout),
+        _ => Err(why),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +296,45 @@ mod tests {
         let mountinfo = "24 1 0:22 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
         assert_eq!(detect(mountinfo, "0::/\n", |_| Some("io".into())), None);
         assert_eq!(detect("", "", |_| None), None);
+    }
+
+    #[test]
+    fn a_configured_parent_is_used_when_our_own_cgroup_offers_less() {
+        let mountinfo = "24 1 0:22 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n";
+        let cgroup = "0::/system.slice/judge.service\n";
+        let controllers = |p: &Path| match p.to_str()? {
+            "/sys/fs/cgroup/judge" => Some("cpu memory pids\n".into()),
+            "/sys/fs/cgroup/system.slice/judge.service" => Some("memory pids\n".into()),
+            _ => None,
+        };
+        assert_eq!(detect(mountinfo, cgroup, controllers), None);
+        let layout = detect_for_parent(mountinfo, cgroup, Path::new("/judge"), controllers);
+        assert_eq!(
+            layout,
+            Ok(Layout::V2 {
+                mount: PathBuf::from("/sys/fs/cgroup"),
+                own: PathBuf::from("/sys/fs/cgroup/system.slice/judge.service")
+            })
+        );
+    }
+
+    #[test]
+    fn a_configured_parent_that_lacks_controllers_is_named() {
+        let mountinfo = "24 1 0:22 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
+        let controllers =
+            |p: &Path| (p == Path::new("/sys/fs/cgroup/judge")).then(|| "cpu\n".into());
+        let err =
+            detect_for_parent(mountinfo, "0::/\n", Path::new("/judge"), controllers).unwrap_err();
+        assert!(
+            err.contains("/judge") && err.contains("memory pids"),
+            "{err}"
+        );
+        let err =
+            detect_for_parent(mountinfo, "0::/\n", Path::new("/none"), controllers).unwrap_err();
+        assert!(
+            err.contains("/none") && err.contains("does not exist"),
+            "{err}"
+        );
     }
 
     #[test]

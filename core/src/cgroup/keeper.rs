@@ -23,11 +23,14 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, PoisonError};
 const STOCK: usize = 2;
 
 /// Where a container's cgroup directories go: one parent per distinct hierarchy
-/// (in v1 order), and whether it is v2 (controllers to enable in the parent).
+/// (in v1 order), whether it is v2 (controllers to enable in the parent), and
+/// whether the parent was configured (else it is our own cgroup, whose processes
+/// may move to a leaf so it can delegate: see `delegate`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Parents {
     pub dirs: Vec<PathBuf>,
     pub v2: bool,
+    pub configured: bool,
 }
 
 #[derive(Default)]

@@ -16,10 +16,12 @@
 //! per idle container ran hosts out of descriptors). The directories are removed
 //! when the container is destroyed.
 
+mod delegate;
 mod detect;
 mod keeper;
 mod knob;
 mod mode_name;
+mod run_leaf;
 mod step;
 mod teardown;
 mod v1;
@@ -28,6 +30,7 @@ mod v2;
 #[cfg(test)]
 mod tests;
 
+pub use delegate::HOST_LEAF;
 pub use detect::Layout;
 pub(crate) use keeper::drop_stock;
 pub use keeper::flush;
@@ -140,6 +143,12 @@ fn stat_field(text: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// A control file read at set-up, its path in the error.
+fn read_path(path: &Path) -> io::Result<String> {
+    crate::eintr::retry(|| std::fs::read_to_string(path))
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
 /// A control file used too rarely to hold open.
 fn read_text(dir: &Path, name: &str) -> io::Result<String> {
     crate::eintr::retry(|| std::fs::read_to_string(dir.join(name)))
@@ -158,6 +167,10 @@ pub(crate) struct ContainerCgroup {
     /// v1: how a thread steps in and out to clone the init inside.
     step: Option<ThreadStep>,
     applied: Option<RunLimits>,
+    /// v2 without a resettable memory.peak: the directory that gets run leaves once
+    /// the init is settled, then the leaves.
+    leaf_parent: Option<PathBuf>,
+    leaves: Option<run_leaf::RunLeaves>,
 }
 
 /// The host's layout, detected once per process.
@@ -174,12 +187,36 @@ pub(crate) fn host_layout() -> Option<&'static Layout> {
         .as_ref()
 }
 
-/// The parent directory for container cgroups: our own cgroup's directory, or the
-/// configured cgroup path under the hierarchy's mount point.
+/// The layout for containers of this config: the host's, checked against the
+/// configured parent cgroup when there is one (a parent that offers every
+/// controller is used even when our own cgroup offers fewer).
+pub(crate) fn layout_for(config: &CgroupConfig) -> Result<Layout, String> {
+    let Some(parent) = config.parent.as_deref() else {
+        return host_layout().cloned().ok_or_else(|| {
+            format!(
+                "this host offers no usable cgroup hierarchy (cgroup v2 with {} available \
+                 in our cgroup, or cgroup v1 hierarchies of {})",
+                detect::V2_CONTROLLERS.join(" "),
+                detect::V1_CONTROLLERS.join(" ")
+            )
+        });
+    };
+    let read = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
+    detect::detect_for_parent(
+        &read("/proc/self/mountinfo")?,
+        &read("/proc/self/cgroup")?,
+        parent,
+        |dir| std::fs::read_to_string(dir.join("cgroup.controllers")).ok(),
+    )
+}
+
+/// The parent directory for container cgroups: our own cgroup's directory (the
+/// one above our leaf if an earlier host moved us there), or the configured cgroup
+/// path under the hierarchy's mount point.
 fn parent_dir(own: &Path, configured: Option<&Path>, mount: &Path) -> PathBuf {
     match configured {
         Some(path) => mount.join(path.strip_prefix("/").unwrap_or(path)),
-        None => own.to_path_buf(),
+        None => delegate::own_parent(own).to_path_buf(),
     }
 }
 
@@ -200,7 +237,7 @@ fn mkdir(dir: &Path) -> io::Result<()> {
 /// Makes container cgroup `name` under every parent, or nothing.
 fn make_dirs(parents: &keeper::Parents, name: &str) -> io::Result<()> {
     if parents.v2 {
-        v2_enable_controllers(&parents.dirs[0])?;
+        v2_enable_controllers(&parents.dirs[0], !parents.configured)?;
     }
     let mut made = Cleanup(Vec::new());
     for dir in keeper::dirs_of(parents, name) {
@@ -221,6 +258,18 @@ fn remove_dir(dir: &Path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return,
             Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(1)),
             Err(_) => return,
+        }
+    }
+}
+
+/// Removes the (empty) child cgroups of a container cgroup: its init's and its
+/// runs' leaves.
+fn remove_leaves(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let _ = std::fs::remove_dir(entry.path());
+            }
         }
     }
 }
@@ -246,6 +295,7 @@ fn sweep_stale(parents: &[PathBuf]) {
                 };
                 if !Path::new(&format!("/proc/{pid}")).exists() {
                     // Fails harmlessly if it still holds processes.
+                    remove_leaves(&entry.path());
                     let _ = std::fs::remove_dir(entry.path());
                 }
             }
@@ -276,6 +326,7 @@ impl ContainerCgroup {
                 }
             },
             v2: matches!(layout, Layout::V2 { .. }),
+            configured: configured.is_some(),
         };
         sweep_stale(&parents.dirs);
         let _permit = teardown::permit(&parents.dirs)?;
@@ -288,8 +339,19 @@ impl ContainerCgroup {
             }
         };
         let made = Cleanup(keeper::dirs_of(&parents, &name));
+        let mut leaf_parent = None;
         let (version, controllers, step): (_, Box<dyn Controllers>, _) = match layout {
-            Layout::V2 { .. } => (CgroupVersion::V2, Box::new(v2::V2::open(&made.0[0])?), None),
+            Layout::V2 { .. } => {
+                let v2 = v2::V2::open(&made.0[0])?;
+                if !v2.peak_resettable() {
+                    leaf_parent = Some(made.0[0].clone());
+                }
+                (
+                    CgroupVersion::V2,
+                    Box::new(v2) as Box<dyn Controllers>,
+                    None,
+                )
+            }
             Layout::V1 { mounts, own } => {
                 let dir = |c: &str| parent_dir(&own[c], configured, &mounts[c]).join(&name);
                 let v1 = v1::V1::open(&dir("cpu"), &dir("cpuacct"), &dir("memory"), &dir("pids"))?;
@@ -308,6 +370,8 @@ impl ContainerCgroup {
             dirs: std::mem::take(&mut made.0),
             step,
             applied: None,
+            leaf_parent,
+            leaves: None,
         })
     }
 
@@ -329,6 +393,23 @@ impl ContainerCgroup {
             crate::eintr::retry(|| procs.write_at(pid.to_string().as_bytes(), 0))?;
         }
         Ok(())
+    }
+
+    /// Once the init has made its cgroup namespace (rooted at the container's
+    /// cgroup), gives each run a leaf of its own where the kernel cannot reset the
+    /// peak (see `run_leaf`): the init moves to the leaf `init`.
+    pub fn settle(&mut self, init_pid: i32) -> io::Result<()> {
+        if let Some(parent) = &self.leaf_parent {
+            let (leaves, init_dir) = run_leaf::RunLeaves::settle(parent, init_pid)?;
+            self.dirs.push(init_dir);
+            self.leaves = Some(leaves);
+        }
+        Ok(())
+    }
+
+    /// The cgroup.procs the next run's runner joins, when runs have leaves.
+    pub fn run_procs(&mut self) -> io::Result<Option<std::os::fd::BorrowedFd<'_>>> {
+        self.leaves.as_mut().map(|l| l.procs()).transpose()
     }
 
     /// Applies the run's limits (only those that changed) and resets the counters.
@@ -355,17 +436,22 @@ impl ContainerCgroup {
         }
         c.reset_counters()?;
         self.applied = Some(limits);
+        let held = c.current_memory()?;
         let base = Baseline {
             cpu_ns: c.cpu_ns()?,
             oom_kills: c.oom_kills()?,
-            memory: c.current_memory()?,
+            // A run's leaf starts empty.
+            memory: match self.leaves {
+                Some(_) => 0,
+                None => held,
+            },
         };
         // Until the runner has raised its OOM score it shares the init's memory, and
         // the OOM killer would take both: with less room than that, the run does not
         // start (the caller reports MEMORY_LIMIT_EXCEEDED).
         if limits
             .memory
-            .is_some_and(|limit| base.memory.saturating_add(INIT_ROOM) > limit)
+            .is_some_and(|limit| held.saturating_add(INIT_ROOM) > limit)
         {
             return Err(io::Error::from(io::ErrorKind::ResourceBusy));
         }
@@ -397,11 +483,24 @@ impl ContainerCgroup {
     }
 
     fn end_run_figures(&mut self, base: &Baseline) -> io::Result<Usage> {
+        let peak = match &self.leaves {
+            // A charge the container's limit refuses is first added to the leaf and
+            // then taken back, but the leaf's watermark keeps it (up to a 2 MiB huge
+            // page above the limit): the run never held more than its limit.
+            Some(leaves) => leaves
+                .peak()?
+                .min(self.applied.and_then(|a| a.memory).unwrap_or(u64::MAX)),
+            None => self.controllers.peak_memory()?,
+        };
         let usage = Usage {
             cpu_ns: self.cpu_used(base)?,
-            peak_memory: self.controllers.peak_memory()?.saturating_sub(base.memory),
+            peak_memory: peak.saturating_sub(base.memory),
             oom_killed: self.controllers.oom_kills()? > base.oom_kills,
         };
+        if let Some(leaves) = &mut self.leaves {
+            // On failure the next run makes its leaf itself, or reports why not.
+            let _ = leaves.rotate();
+        }
         // One cheap read decides; memory.stat is read only when much is left.
         let left = self.controllers.current_memory()?;
         if left > 4 * CACHE_KEPT {
@@ -436,6 +535,9 @@ impl ContainerCgroup {
 
 impl Drop for ContainerCgroup {
     fn drop(&mut self) {
+        if let Some(leaves) = &mut self.leaves {
+            leaves.clear();
+        }
         keeper::remove(std::mem::take(&mut self.dirs));
     }
 }
@@ -453,9 +555,12 @@ impl Drop for Cleanup {
 /// In v2 a cgroup's children get a controller only when the cgroup enables it in
 /// cgroup.subtree_control, which the kernel refuses while the cgroup itself holds
 /// processes (unless it is the root).
-fn v2_enable_controllers(parent: &Path) -> io::Result<()> {
+///
+/// When `ours` (the parent is our own cgroup) and it holds processes, they move to
+/// a leaf of it first (see `delegate`).
+fn v2_enable_controllers(parent: &Path, ours: bool) -> io::Result<()> {
     let control = parent.join("cgroup.subtree_control");
-    let enabled = std::fs::read_to_string(&control)?;
+    let enabled = read_path(&control)?;
     let missing: Vec<String> = detect::V2_CONTROLLERS
         .iter()
         .filter(|c| !enabled.split_whitespace().any(|e| e == **c))
@@ -464,7 +569,13 @@ fn v2_enable_controllers(parent: &Path) -> io::Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    std::fs::write(&control, missing.join(" ")).map_err(|e| {
+    let enable = || crate::eintr::retry(|| std::fs::write(&control, missing.join(" ")));
+    let mut written = enable();
+    if ours && matches!(&written, Err(e) if e.raw_os_error() == Some(libc::EBUSY)) {
+        delegate::move_processes_to_leaf(parent)?;
+        written = enable();
+    }
+    written.map_err(|e| {
         io::Error::new(
             e.kind(),
             format!(

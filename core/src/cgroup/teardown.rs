@@ -74,28 +74,22 @@ pub fn teardown_for_exit() -> Result<()> {
     first_error.map_or(Ok(()), Err)
 }
 
-/// SIGKILLs the cgroup's processes until it is empty, then removes it.
+/// SIGKILLs the cgroup's processes until it is empty, then removes it, its child
+/// cgroups (the init's and the runs' leaves) first.
 fn kill_and_remove(dir: &Path) -> io::Result<()> {
+    // The init first: its death ends every process of its PID namespace at once, so
+    // no run is seen to end on its own (the init would report it as a result).
+    kill_all(&dir.join("init"))?;
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                kill_and_remove(&entry.path())?;
+            }
+        }
+    }
     let deadline = Instant::now() + EMPTY_TIMEOUT;
     loop {
-        let procs = match std::fs::read_to_string(dir.join("cgroup.procs")) {
-            Ok(procs) => procs,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        // Our own pid appears while a thread of ours is inside to spawn an init
-        // (see `step`): it steps out by itself.
-        let own = std::process::id() as libc::pid_t;
-        for pid in procs
-            .lines()
-            .filter_map(|l| l.trim().parse::<libc::pid_t>().ok())
-            .filter(|pid| *pid != own)
-        {
-            // The pid was read from our own container's cgroup a moment ago; a
-            // container init's death takes its whole PID namespace with it.
-            // SAFETY: kill has no memory arguments.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
+        kill_all(dir)?;
         match retry(|| std::fs::remove_dir(dir)) {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -104,4 +98,27 @@ fn kill_and_remove(dir: &Path) -> io::Result<()> {
             Err(e) => return Err(e),
         }
     }
+}
+
+/// SIGKILLs every process listed in the cgroup (none if it does not exist).
+fn kill_all(dir: &Path) -> io::Result<()> {
+    let procs = match std::fs::read_to_string(dir.join("cgroup.procs")) {
+        Ok(procs) => procs,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    // Our own pid appears while a thread of ours is inside to spawn an init
+    // (see `step`): it steps out by itself.
+    let own = std::process::id() as libc::pid_t;
+    for pid in procs
+        .lines()
+        .filter_map(|l| l.trim().parse::<libc::pid_t>().ok())
+        .filter(|pid| *pid != own)
+    {
+        // The pid was read from our own container's cgroup a moment ago; a
+        // container init's death takes its whole PID namespace with it.
+        // SAFETY: kill has no memory arguments.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    Ok(())
 }

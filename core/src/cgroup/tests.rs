@@ -83,6 +83,8 @@ fn container_cgroup(version: CgroupVersion, controllers: Box<dyn Controllers>) -
         dirs: Vec::new(),
         step: None,
         applied: None,
+        leaf_parent: None,
+        leaves: None,
     }
 }
 
@@ -219,14 +221,14 @@ fn v1_without_memsw_still_limits_memory() {
 #[test]
 fn v2_controllers_are_enabled_in_the_parent() {
     let parent = FakeDir::new("v2-parent", &[("cgroup.subtree_control", "cpu io\n")]);
-    v2_enable_controllers(&parent.path).unwrap();
+    v2_enable_controllers(&parent.path, false).unwrap();
     assert_eq!(parent.get("cgroup.subtree_control"), "+memory +pids");
 
     let done = FakeDir::new(
         "v2-parent-done",
         &[("cgroup.subtree_control", "cpu memory pids\n")],
     );
-    v2_enable_controllers(&done.path).unwrap();
+    v2_enable_controllers(&done.path, false).unwrap();
     assert_eq!(
         done.get("cgroup.subtree_control"),
         "cpu memory pids\n",

@@ -12,8 +12,9 @@ pub(crate) struct V2 {
     cpu_stat: Knob,
     memory_max: Knob,
     /// Per-descriptor peak: writing to it resets what this descriptor reads (6.12+);
-    /// the descriptor stays open from the reset to the end of the run.
-    memory_peak: Knob,
+    /// the descriptor stays open from the reset to the end of the run. Absent before
+    /// 5.19.
+    memory_peak: Option<Knob>,
     peak_resettable: bool,
     memory_events: Knob,
     pids_max: Knob,
@@ -28,8 +29,10 @@ impl V2 {
         if let Some(swap) = Knob::open_optional(dir, "memory.swap.max", true)? {
             swap.write("0")?;
         }
-        let memory_peak = Knob::open(dir, "memory.peak", true)?;
-        let peak_resettable = memory_peak.write("reset").is_ok();
+        let memory_peak = Knob::open_optional(dir, "memory.peak", true)?;
+        let peak_resettable = memory_peak
+            .as_ref()
+            .is_some_and(|peak| peak.write("reset").is_ok());
         Ok(Self {
             dir: dir.to_path_buf(),
             memory_current: Knob::open(dir, "memory.current", false)?,
@@ -44,24 +47,44 @@ impl V2 {
     }
 }
 
+impl V2 {
+    /// Whether runs can share this cgroup and still each get a peak of their own;
+    /// if not, each run needs a cgroup of its own (`run_leaf`).
+    pub fn peak_resettable(&self) -> bool {
+        self.peak_resettable
+    }
+}
+
 impl Controllers for V2 {
     fn close_files(&self) {
         for knob in [
             &self.memory_current,
             &self.cpu_stat,
             &self.memory_max,
-            &self.memory_peak,
             &self.memory_events,
             &self.pids_max,
             &self.cpu_max,
         ] {
             knob.close();
         }
+        if let Some(peak) = &self.memory_peak {
+            peak.close();
+        }
     }
 
+    /// The kernel takes a limit below what the cgroup holds and reclaims what it
+    /// can; what stays above it (the loan's files in /w and /tmp, without swap) is
+    /// refused as v1 refuses it (EBUSY), rather than failing the next clone.
     fn apply_memory(&self, limit: Option<u64>) -> io::Result<()> {
         self.memory_max
-            .write(&limit.map_or("max".to_string(), |v| v.to_string()))
+            .write(&limit.map_or("max".to_string(), |v| v.to_string()))?;
+        match limit {
+            Some(limit) if self.current_memory()? > limit => Err(io::Error::new(
+                io::ErrorKind::ResourceBusy,
+                format!("memory.max {limit}: the cgroup holds more and cannot reclaim it"),
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn apply_processes(&self, limit: Option<u32>) -> io::Result<()> {
@@ -79,10 +102,10 @@ impl Controllers for V2 {
 
     /// cpu.stat cannot be reset: runs use deltas. memory.peak is reset through our
     /// descriptor where the kernel allows it (6.12+); before that it is the peak
-    /// since the container was created.
+    /// since the container was created, and runs use leaves of their own.
     fn reset_counters(&self) -> io::Result<()> {
-        if self.peak_resettable {
-            self.memory_peak.write("reset")?;
+        if let Some(peak) = self.memory_peak.as_ref().filter(|_| self.peak_resettable) {
+            peak.write("reset")?;
         }
         Ok(())
     }
@@ -91,8 +114,13 @@ impl Controllers for V2 {
         Ok(self.cpu_stat.field("usage_usec")? * 1000)
     }
 
+    /// Without memory.peak (before 5.19), what the cgroup holds now; runs then read
+    /// their own leaf's figure instead (`run_leaf`).
     fn peak_memory(&self) -> io::Result<u64> {
-        self.memory_peak.number()
+        match &self.memory_peak {
+            Some(peak) => peak.number(),
+            None => self.current_memory(),
+        }
     }
 
     fn oom_kills(&self) -> io::Result<u64> {

@@ -6,7 +6,7 @@
 //! kill a C host. (The sendfd crate does neither, which is why nix is used here.)
 
 use super::frame::{frames, FrameError, Reassembler, FRAME_BYTES};
-use super::MAX_FDS;
+use super::MAX_MESSAGE_FDS as MAX_FDS;
 use nix::errno::Errno;
 use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
 use std::io::{IoSlice, IoSliceMut};

@@ -223,6 +223,7 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
             }
             w.u64(x.wall_limit_ns);
             w.bool(x.single_program);
+            w.bool(x.join_cgroup);
         }
         Request::Kill => w.u8(REQ_KILL),
         Request::Reset { clear_keys } => {
@@ -287,6 +288,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
             },
             wall_limit_ns: r.u64()?,
             single_program: r.bool()?,
+            join_cgroup: r.bool()?,
         }),
         REQ_KILL => Request::Kill,
         REQ_RESET => Request::Reset {

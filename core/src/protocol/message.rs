@@ -66,6 +66,10 @@ pub struct ExecRequest {
     /// The single-program policy: the init adds a filter that allows only the
     /// runner's own exec (see `seccomp_exec`).
     pub single_program: bool,
+    /// The last descriptor is the cgroup.procs of a fresh cgroup the runner joins
+    /// before anything else (cgroup v2 kernels that cannot reset memory.peak: a
+    /// fresh cgroup per run gives each run a peak of its own).
+    pub join_cgroup: bool,
 }
 
 /// Host to init.
@@ -101,6 +105,8 @@ pub enum ExecStage {
     Exec = 7,
     /// Entering the run's own PID namespace (rootless mode).
     Namespace = 8,
+    /// Joining the run's own cgroup (cgroup v2 before 6.12).
+    Cgroup = 9,
 }
 
 impl ExecStage {
@@ -114,6 +120,7 @@ impl ExecStage {
             6 => Self::Seccomp,
             7 => Self::Exec,
             8 => Self::Namespace,
+            9 => Self::Cgroup,
             _ => return None,
         })
     }
@@ -128,6 +135,7 @@ impl ExecStage {
             Self::Seccomp => "installing the seccomp filter",
             Self::Exec => "executing the program",
             Self::Namespace => "entering the run's PID namespace",
+            Self::Cgroup => "joining the run's cgroup",
         }
     }
 }

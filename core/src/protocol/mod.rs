@@ -22,10 +22,12 @@ pub use message::*;
 
 /// Bumped whenever a message layout changes; the init reports it in `Ready` and the
 /// host refuses an init that speaks another version.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Largest encoded message accepted by either side (args + env + paths).
 pub const MAX_MESSAGE_BYTES: usize = 8 << 20;
 
-/// Largest number of file descriptors in one message (the kernel's SCM_MAX_FD is 253).
+/// Largest number of a run's file descriptors (the kernel's SCM_MAX_FD is 253).
 pub const MAX_FDS: usize = 250;
+/// Descriptors one message may carry: a run's files and a cgroup of its own.
+pub const MAX_MESSAGE_FDS: usize = MAX_FDS + 1;

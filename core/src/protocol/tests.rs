@@ -57,6 +57,7 @@ fn sample_requests() -> Vec<Request> {
             seccomp: Some(vec![6, 0, 0, 0, 0, 0, 0xff, 0x7f]),
             wall_limit_ns: 2_000_000_000,
             single_program: true,
+            join_cgroup: true,
         }),
         Request::Kill,
         Request::Reset { clear_keys: true },
@@ -170,6 +171,7 @@ fn unknown_tags_are_errors() {
         seccomp: None,
         wall_limit_ns: 0,
         single_program: false,
+        join_cgroup: false,
     }));
     let exec_fd_at = 1 + 4 + 4 + 4 + 4;
     bytes[exec_fd_at] = 2;

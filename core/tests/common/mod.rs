@@ -168,7 +168,23 @@ pub fn warm_up() {
 
 /// A container with the default configuration.
 pub fn container() -> Container {
-    Container::new(&ContainerConfig::default()).expect("creating a container")
+    let c = Container::new(&ContainerConfig::default()).expect("creating a container");
+    assert_expected_accounting(&c);
+    c
+}
+
+/// With SCPOOL_EXPECT_ACCOUNTING set (cgroup-v1, cgroup-v2 or none, as CI sets it
+/// for a known host), a container that got other accounting fails the test instead
+/// of passing without the cgroup's assertions.
+#[track_caller]
+pub fn assert_expected_accounting(c: &Container) {
+    if let Ok(expected) = std::env::var("SCPOOL_EXPECT_ACCOUNTING") {
+        assert_eq!(
+            c.accounting().name(),
+            expected,
+            "this host was expected to give containers {expected} accounting"
+        );
+    }
 }
 
 /// A captured-output run of a host program inside the container (by path).

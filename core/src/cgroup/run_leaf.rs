@@ -1,0 +1,128 @@
+//! A fresh cgroup per run, for a peak of its own on cgroup v2 kernels that cannot
+//! reset memory.peak (before 6.12) or have none (before 5.19).
+//!
+//! The container's cgroup keeps the limits (they count the whole subtree); beneath
+//! it the init lives in the leaf `init`, and each run's runner joins the leaf
+//! `run-<n>` before its exec (a write to cgroup.procs, descriptor from the host), so
+//! the leaf's memory.peak is that run's alone. The next run's leaf is made when a run
+//! ends, and the finished one removed, so no mkdir waits between the request and
+//! the exec. Page cache a run leaves stays charged to its removed leaf (still counted
+//! in the container's cgroup until reclaimed) and is never another run's.
+//!
+//! Without memory.peak (5.10 to 5.18) no counter keeps a cgroup v2 peak: the figure
+//! is what the run's leaf holds when it ends (files and page cache it left), and the
+//! verdict takes the larger of that and the largest process's peak resident set.
+
+use super::knob::Knob;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::{Path, PathBuf};
+
+/// The leaf of one run: made ahead, joined by the runner, read and removed after.
+struct Leaf {
+    dir: PathBuf,
+    procs: File,
+    peak: Option<Knob>,
+    current: Knob,
+}
+
+impl Leaf {
+    fn make(dir: PathBuf) -> io::Result<Self> {
+        super::mkdir(&dir)?;
+        let open = || -> io::Result<Self> {
+            Ok(Self {
+                procs: File::options().write(true).open(dir.join("cgroup.procs"))?,
+                peak: Knob::open_optional(&dir, "memory.peak", false)?,
+                current: Knob::open(&dir, "memory.current", false)?,
+                dir: dir.clone(),
+            })
+        };
+        open().inspect_err(|_| super::remove_dir(&dir))
+    }
+
+    /// The run's peak: memory.peak where the kernel keeps one, else what the leaf
+    /// still holds.
+    fn peak(&self) -> io::Result<u64> {
+        match &self.peak {
+            Some(peak) => peak.number(),
+            None => self.current.number(),
+        }
+    }
+}
+
+impl Drop for Leaf {
+    fn drop(&mut self) {
+        super::remove_dir(&self.dir);
+    }
+}
+
+/// The run leaves of one container cgroup.
+pub(super) struct RunLeaves {
+    parent: PathBuf,
+    next: u64,
+    leaf: Option<Leaf>,
+}
+
+impl RunLeaves {
+    /// Moves `init_pid` into the leaf `init` of `parent` (a cgroup holding processes
+    /// cannot give its children controllers), enables the controllers below
+    /// `parent` and makes the first run's leaf. Returns the leaves and the init's
+    /// leaf directory, for the caller to remove after the init is gone.
+    pub fn settle(parent: &Path, init_pid: i32) -> io::Result<(Self, PathBuf)> {
+        let init_dir = parent.join("init");
+        super::mkdir(&init_dir)?;
+        let moved = crate::eintr::retry(|| {
+            std::fs::write(init_dir.join("cgroup.procs"), init_pid.to_string())
+        })
+        .and_then(|()| super::v2_enable_controllers(parent, false));
+        if let Err(e) = moved {
+            // The init stays where it was; the caller reports the failure.
+            let _ = std::fs::write(parent.join("cgroup.procs"), init_pid.to_string());
+            super::remove_dir(&init_dir);
+            return Err(e);
+        }
+        let mut leaves = Self {
+            parent: parent.to_path_buf(),
+            next: 0,
+            leaf: None,
+        };
+        leaves.prepare()?;
+        Ok((leaves, init_dir))
+    }
+
+    fn prepare(&mut self) -> io::Result<()> {
+        if self.leaf.is_none() {
+            let dir = self.parent.join(format!("run-{}", self.next));
+            self.next += 1;
+            self.leaf = Some(Leaf::make(dir)?);
+        }
+        Ok(())
+    }
+
+    /// The cgroup.procs the next runner joins, its leaf made now if the last
+    /// preparation failed.
+    pub fn procs(&mut self) -> io::Result<BorrowedFd<'_>> {
+        self.prepare()?;
+        Ok(self.leaf.as_ref().expect("prepared").procs.as_fd())
+    }
+
+    /// The peak of the run in the current leaf (its processes are gone).
+    pub fn peak(&self) -> io::Result<u64> {
+        match &self.leaf {
+            Some(leaf) => leaf.peak(),
+            None => Ok(0),
+        }
+    }
+
+    /// Removes the finished run's leaf and makes the next one.
+    pub fn rotate(&mut self) -> io::Result<()> {
+        self.leaf = None;
+        self.prepare()
+    }
+
+    /// Removes the current leaf (before the container's cgroup is removed).
+    pub fn clear(&mut self) {
+        self.leaf = None;
+    }
+}
