@@ -337,7 +337,7 @@ fn without_limits_a_fork_bomb_stops_at_the_default_process_limit() {
         "hostile_forkbomb",
         &[],
         Limits {
-            wall_time: Some(Duration::from_secs(2)),
+            wall_time: Some(Duration::from_secs(5)),
             ..Limits::default()
         },
         SeccompPolicy::Default,
