@@ -84,7 +84,9 @@ def test_unset_limits_are_the_library_defaults(box) -> None:
 def test_a_memory_limit_below_the_minimum_is_refused_by_the_core(box) -> None:
     with pytest.raises(scpool.InvalidArgument, match=str(scpool.MIN_MEMORY)):
         box.run(["/bin/true"], memory_limit=64 << 10)
-    assert box.run(["/bin/true"], memory_limit=scpool.MIN_MEMORY).status is Status.OK
+    # The smallest accepted limit ends in a verdict, never a broken container.
+    r = box.run(["/bin/true"], memory_limit=scpool.MIN_MEMORY)
+    assert r.status in (Status.OK, Status.MEMORY_LIMIT_EXCEEDED), r
     assert_still_works(box)
 
 
