@@ -7,19 +7,8 @@
 mod common;
 
 use common::*;
-use scpool_core::{
-    defaults, ContainerConfig, IdRange, Limits, Pool, PoolConfig, SeccompPolicy, Status,
-};
+use scpool_core::{defaults, ContainerConfig, IdRange, Limits, SeccompPolicy, Status};
 use std::time::Duration;
-
-fn pool(user_namespace: bool) -> Pool {
-    let mut config = PoolConfig::with_size(1);
-    config.container = ContainerConfig {
-        user_namespace,
-        ..ContainerConfig::default()
-    };
-    Pool::new(config).expect("a pool of one container")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -31,19 +20,8 @@ fn assert_still_works(c: &mut scpool_core::Container) {
     assert_eq!(text(&r.stdout), "alive\n");
 }
 
-fn lines(stdout: &[u8]) -> Vec<String> {
-    text(stdout).lines().map(str::to_string).collect()
-}
-
-/// The value after `key ` on the line that starts with it.
-fn field<'a>(out: &'a [String], key: &str) -> &'a str {
-    out.iter()
-        .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(' ')))
-        .unwrap_or_else(|| panic!("no {key} in {out:?}"))
-}
-
 fn init_cannot_be_reached(user_namespace: bool) {
-    let pool = pool(user_namespace);
+    let pool = pool_of_one(user_namespace);
     let mut c = pool.acquire().unwrap();
     let first_init = c.init_pid();
     let r = run_guarded_with(
@@ -113,7 +91,7 @@ fn a_rootless_program_cannot_see_or_change_the_init() {
 }
 
 fn reset_leaves_no_trace(user_namespace: bool) {
-    let pool = pool(user_namespace);
+    let pool = pool_of_one(user_namespace);
     let mut c = pool.acquire().unwrap();
     let fresh = run_guarded(&mut c, "hostile_reuse", &["inspect"]);
     assert_ok(&fresh);
@@ -217,7 +195,7 @@ fn one_container_cannot_exhaust_a_per_user_quota_for_another() {
 }
 
 fn keys_do_not_pass(user_namespace: bool) {
-    let pool = pool(user_namespace);
+    let pool = pool_of_one(user_namespace);
     let mut c = pool.acquire().unwrap();
     let run = |c: &mut scpool_core::PooledContainer, action| {
         run_guarded_with(
@@ -258,7 +236,7 @@ fn rootless_keys_do_not_pass_to_the_next_borrower() {
 }
 
 fn sees_its_own_cgroup_as_the_root(user_namespace: bool) {
-    let pool = pool(user_namespace);
+    let pool = pool_of_one(user_namespace);
     let mut c = pool.acquire().unwrap();
     let r = run_guarded(&mut c, "hostile_reuse", &["limits"]);
     assert_ok(&r);
@@ -296,7 +274,7 @@ fn rootless_runs_start_from_the_default_limits_whatever_the_last_run_had() {
 }
 
 fn default_limits_after_small_ones(user_namespace: bool) {
-    let pool = pool(user_namespace);
+    let pool = pool_of_one(user_namespace);
     let mut c = pool.acquire().unwrap();
     let small = Limits {
         open_files: Some(64),

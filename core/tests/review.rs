@@ -7,30 +7,10 @@
 mod common;
 
 use common::*;
-use scpool_core::{ContainerConfig, Limits, Pool, PoolConfig, PooledContainer, SeccompPolicy};
-
-fn pool(user_namespace: bool) -> Pool {
-    let mut config = PoolConfig::with_size(1);
-    config.container = ContainerConfig {
-        user_namespace,
-        ..ContainerConfig::default()
-    };
-    Pool::new(config).expect("a pool of one container")
-}
+use scpool_core::{Limits, Pool, PoolConfig, PooledContainer, SeccompPolicy};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn lines(stdout: &[u8]) -> Vec<String> {
-    text(stdout).lines().map(str::to_string).collect()
-}
-
-/// The value after `key ` on the line that starts with it.
-fn field<'a>(out: &'a [String], key: &str) -> &'a str {
-    out.iter()
-        .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(' ')))
-        .unwrap_or_else(|| panic!("no {key} in {out:?}"))
 }
 
 /// A run of `hostile_review ACTION` without any seccomp policy, so only the
@@ -46,7 +26,7 @@ fn unfiltered(c: &mut PooledContainer, action: &str) -> scpool_core::RunResult {
 }
 
 fn pid_one_is_out_of_reach(user_namespace: bool) {
-    let pool = pool(user_namespace);
+    let pool = pool_of_one(user_namespace);
     let mut c = pool.acquire().unwrap();
     let r = unfiltered(&mut c, "reaper");
     assert_ok(&r);
@@ -76,7 +56,7 @@ fn a_rootless_program_cannot_ptrace_signal_or_read_its_reaper() {
 }
 
 fn nothing_stopped_or_traced_outlives_the_run(user_namespace: bool) {
-    let pool = pool(user_namespace);
+    let pool = pool_of_one(user_namespace);
     let mut c = pool.acquire().unwrap();
     let init = c.init_pid() as u32;
     let r = unfiltered(&mut c, "stragglers");
@@ -101,7 +81,7 @@ fn rootless_stopped_and_traced_processes_die_with_the_run() {
 }
 
 fn persistent_keyring_is_emptied(user_namespace: bool) {
-    let pool = pool(user_namespace);
+    let pool = pool_of_one(user_namespace);
     let mut c = pool.acquire().unwrap();
     let first_init = c.init_pid();
     let r = unfiltered(&mut c, "persist-add");
@@ -139,7 +119,7 @@ fn rootless_a_key_in_the_persistent_keyring_does_not_pass_to_the_next_borrower()
 }
 
 fn subdirectory_marks_leave_no_trace(user_namespace: bool) {
-    let pool = pool(user_namespace);
+    let pool = pool_of_one(user_namespace);
     let mut c = pool.acquire().unwrap();
     let fresh = run_guarded(&mut c, "hostile_reuse", &["inspect"]);
     assert_ok(&fresh);
@@ -177,7 +157,7 @@ fn rootless_marks_in_a_removed_subdirectory_leave_no_trace() {
 /// inotify instances left in flight in a unix socket that holds itself are the
 /// kernel's garbage to collect; the next borrower still gets its full quota.
 fn in_flight_descriptors_do_not_hold_the_quota(user_namespace: bool) {
-    let pool = pool(user_namespace);
+    let pool = pool_of_one(user_namespace);
     let mut c = pool.acquire().unwrap();
     let r = unfiltered(&mut c, "inflight");
     assert_ok(&r);
@@ -217,7 +197,7 @@ fn rootless_in_flight_inotify_instances_do_not_pass_to_the_next_borrower() {
 }
 
 fn the_process_limit_counts_the_program_only(user_namespace: bool) {
-    let pool = pool(user_namespace);
+    let pool = pool_of_one(user_namespace);
     let mut c = pool.acquire().unwrap();
     // One process: the program itself.
     let mut param = run_param(["/bin/true"]);

@@ -421,3 +421,27 @@ pub fn alive(pid: i32) -> bool {
         })
         .unwrap_or(false)
 }
+
+/// A pool of one container, so the second acquire reuses the first's container.
+pub fn pool_of_one(user_namespace: bool) -> scpool_core::Pool {
+    let mut config = scpool_core::PoolConfig::with_size(1);
+    config.container = ContainerConfig {
+        user_namespace,
+        ..ContainerConfig::default()
+    };
+    scpool_core::Pool::new(config).expect("a pool of one container")
+}
+
+pub fn lines(stdout: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The value after `key ` on the line that starts with it.
+pub fn field<'a>(out: &'a [String], key: &str) -> &'a str {
+    out.iter()
+        .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no {key} in {out:?}"))
+}
