@@ -6,16 +6,8 @@
 //! (socket EOF, or SIGKILL through the parent-death signal). When PID 1 of a PID
 //! namespace exits, the kernel kills everything else in it: no orphan containers.
 
-#[path = "../../src/protocol/mod.rs"]
-#[allow(dead_code, unused_imports)]
-mod protocol;
-
-#[path = "../../src/arch.rs"]
-#[allow(
-    dead_code,
-    reason = "the init needs the native ABI only, not the host's tables"
-)]
-mod arch;
+use scpool_protocol as protocol;
+use scpool_protocol::{arch, seccomp_exec};
 mod child;
 mod ipc;
 mod keyrings;
@@ -27,8 +19,6 @@ mod pid_ns;
 mod privileges;
 mod remount;
 mod runner;
-#[path = "../../src/seccomp_exec.rs"]
-mod seccomp_exec;
 mod sockets;
 mod sys;
 

@@ -10,7 +10,7 @@
 //! has too. So the policies (`seccomp`) name the calls both have, and add
 //! [`DENIED_HERE`] and [`STRICT_HERE`] for the rest.
 //!
-//! Compiled into the host and, by `#[path]`, into the init: depends only on libc.
+//! Used by the host and the init alike: depends only on libc.
 
 use libc::c_long;
 
@@ -35,7 +35,6 @@ pub struct Arch {
 }
 
 /// x86_64: `EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`, with x32 beside it.
-#[cfg(any(test, target_arch = "x86_64"))]
 pub const X86_64: Arch = Arch {
     audit: 0xc000_003e,
     x32_bit: Some(0x4000_0000),
@@ -43,7 +42,6 @@ pub const X86_64: Arch = Arch {
 
 /// aarch64: `EM_AARCH64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`; no second ABI
 /// shares it (AArch32 compat calls carry `AUDIT_ARCH_ARM`).
-#[cfg(any(test, target_arch = "aarch64"))]
 pub const AARCH64: Arch = Arch {
     audit: 0xc000_00b7,
     x32_bit: None,
@@ -88,10 +86,6 @@ pub const STRICT_HERE: &[c_long] = &[];
 /// its mask is 128 bytes). The same on x86_64 and aarch64: both define
 /// `SA_RESTORER` (aarch64 for its AArch32 compat), so the restorer sits between
 /// the flags and the mask, and the mask is one word of 64 signals.
-#[cfg_attr(
-    not(test),
-    allow(dead_code, reason = "only the init sets dispositions")
-)]
 #[repr(C)]
 pub struct KernelSigaction {
     pub handler: usize,
@@ -101,10 +95,6 @@ pub struct KernelSigaction {
 }
 
 /// The `sigsetsize` argument of `rt_sigaction`: the size of [`KernelSigaction::mask`].
-#[cfg_attr(
-    not(test),
-    allow(dead_code, reason = "only the init sets dispositions")
-)]
 pub const KERNEL_SIGSET_BYTES: usize = 8;
 
 #[cfg(test)]

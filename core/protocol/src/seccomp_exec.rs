@@ -11,9 +11,8 @@
 //! the first wrong guess kills it. No address may come from the init's image: Rust
 //! links a static aarch64 executable without PIE, at a fixed address.
 //!
-//! Compiled into the host (for its tests) and into the init (which builds the filter
-//! before it forks the runner, when the addresses are known). Depends only on libc
-//! and `arch`.
+//! Used by the init (which builds the filter before it forks the runner, when the
+//! addresses are known) and by the host's tests. Depends only on libc and `arch`.
 
 use crate::arch::NATIVE;
 use std::sync::OnceLock;

@@ -29,7 +29,7 @@ mod ids;
 pub mod limits;
 pub mod result;
 
-mod arch;
+use scpool_protocol::arch;
 mod eintr;
 mod init_image;
 mod init_start;
@@ -39,12 +39,14 @@ mod namespace;
 mod nofile;
 pub mod pool;
 #[doc(hidden)]
-pub mod protocol;
+/// The wire protocol between the library and the container init.
+pub use scpool_protocol as protocol;
 pub mod seccomp;
 mod seccomp_bpf;
 // Built by the init; the host compiles it only to test it.
 #[cfg(test)]
-mod seccomp_exec;
+#[cfg(test)]
+use scpool_protocol::seccomp_exec;
 mod spare;
 mod spawner;
 mod tree;

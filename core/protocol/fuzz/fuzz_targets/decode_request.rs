@@ -1,7 +1,7 @@
 #![no_main]
 //! The init decodes whatever arrives on its socket: it must never panic or over-allocate.
 use libfuzzer_sys::fuzz_target;
-use scpool_core::protocol::codec::{decode_request, encode_request};
+use scpool_protocol::codec::{decode_request, encode_request};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(request) = decode_request(data) {

@@ -1,4 +1,4 @@
-//! Builds the container init (core/init) as a static executable and hands its path
+//! Builds the container init (the peer crate core/init) as a static executable and hands its path
 //! to the library, which embeds it with include_bytes!.
 //!
 //! The init is built by a nested cargo in its own target directory (so the outer
@@ -10,14 +10,13 @@ use std::process::Command;
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
-    let init_manifest = manifest_dir.join("init/Cargo.toml");
+    let init_manifest = manifest_dir.join("../init/Cargo.toml");
     for watched in [
-        "init/src",
-        "init/Cargo.toml",
-        "src/protocol",
-        "src/arch.rs",
-        "src/seccomp_exec.rs",
-        "../Cargo.lock",
+        "../init/src",
+        "../init/Cargo.toml",
+        "../protocol/src",
+        "../protocol/Cargo.toml",
+        "../../Cargo.lock",
     ] {
         println!("cargo:rerun-if-changed={watched}");
     }

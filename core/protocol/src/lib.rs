@@ -1,17 +1,18 @@
-//! The wire protocol between the host library and the container init.
-//!
-//! This module is compiled into both sides: the host library (`scpool-core`) and the
-//! init binary (`core/init`, which includes it by path). It depends only on std, libc
-//! and nix so that the small static init can carry it.
+//! What the host library (`scpool-core`) and the container init (`scpool-init`) share:
+//! the wire protocol between them, the architecture facts both compile against
+//! ([`arch`]) and the single-program exec lock both build ([`seccomp_exec`]). It
+//! depends only on std, libc and nix so that the small static init can carry it.
 //!
 //! A message is encoded by [`codec`] into bytes, split by [`frame`] into
 //! SOCK_SEQPACKET datagrams, and carried with its file descriptors by [`channel`].
 
+pub mod arch;
 pub mod channel;
 pub mod codec;
 pub mod frame;
 pub mod message;
 pub mod rules;
+pub mod seccomp_exec;
 
 #[cfg(test)]
 mod tests;

@@ -37,7 +37,7 @@ pub const SAFETY_WALL_TIME: Duration = Duration::from_secs(60);
 
 /// The directory holding the C sources of the test programs.
 pub fn progs_source_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/progs")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/progs")
 }
 
 /// This process's scratch directory under cargo's target/tmp, created on first use
