@@ -61,6 +61,13 @@ pub struct ContainerConfig {
     /// An unpacked image used as the root instead of the host binds: its top-level
     /// entries are bound read-only; `mounts` are added on top.
     pub rootfs: Option<PathBuf>,
+    /// The unpacked layers of an image, lowest first: when not empty the root is an
+    /// overlayfs with these directories read-only below and a writable upper layer
+    /// of the container's own (capped by `root_size`, emptied at reset). Excludes
+    /// `rootfs`; `mounts` are added on top.
+    pub image_layers: Vec<PathBuf>,
+    /// Size cap of the writable upper layer over `image_layers`, bytes.
+    pub root_size: u64,
     pub hostname: String,
     pub domainname: String,
     /// Size cap of the writable work directory `/w`, bytes.
@@ -92,6 +99,8 @@ impl Default for ContainerConfig {
         Self {
             mounts: DEFAULT_MOUNTS.iter().map(|p| Mount::optional(*p)).collect(),
             rootfs: None,
+            image_layers: Vec::new(),
+            root_size: 256 << 20,
             hostname: "scpool".into(),
             domainname: "scpool".into(),
             work_size: 256 << 20,
