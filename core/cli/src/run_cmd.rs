@@ -7,9 +7,7 @@ use crate::program;
 use crate::pump::{Drained, Pump};
 use crate::report;
 use crate::stdin;
-use scpool_core::{
-    CgroupConfig, Container, ContainerConfig, ExecveParam, Limits, RunResult, DEFAULT_CAPTURE_LIMIT,
-};
+use scpool_core::{Container, ExecveParam, Limits, RunResult, DEFAULT_CAPTURE_LIMIT};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Write};
@@ -93,7 +91,7 @@ impl Launch {
 }
 
 /// Every limit given is passed on; the library refuses those it cannot enforce.
-fn limits(options: &RunArgs) -> Limits {
+pub fn limits(options: &RunArgs) -> Limits {
     Limits {
         cpu_time: options.time_limit,
         wall_time: options.wall_time_limit,
@@ -125,13 +123,7 @@ where
     O: Write + Send + 'static,
     E: Write + Send + 'static,
 {
-    let config = ContainerConfig {
-        cgroup: CgroupConfig {
-            mode: options.cgroup.clone(),
-            parent: options.cgroup_parent.clone(),
-        },
-        ..ContainerConfig::default()
-    };
+    let config = crate::run_config::container_config(options);
     let mut container =
         Container::new(&config).map_err(|e| CliError::from_core("creating the container", e))?;
     for copy in &options.copy_in {

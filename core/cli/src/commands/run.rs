@@ -128,6 +128,23 @@ pub struct RunArgs {
     /// not be visible inside the container; ELF binaries only, not #! scripts)
     #[arg(long)]
     pub host_exec: bool,
+    /// Leave the program running in a container of its own after scpool exits,
+    /// under --name (see 'scpool ps', 'exec', 'stop', 'rm'); its stdout and
+    /// stderr go to files in the container's state directory
+    #[arg(short = 'd', long, requires = "name", conflicts_with_all = ["json", "copy_in", "copy_out"])]
+    pub detach: bool,
+    /// The name of a detached container (letters, digits, '_', '.', '-')
+    #[arg(long, value_name = "NAME", requires = "detach")]
+    pub name: Option<String>,
+    /// Unpacked image layers as the root instead of the host's directories: an
+    /// overlay of them, lowest first, with a writable layer of the container's own;
+    /// repeatable, or DIR:DIR...
+    #[arg(long, value_name = "DIR", value_delimiter = ':',
+          value_parser = OsStringValueParser::new().try_map(host_path))]
+    pub image_layers: Vec<PathBuf>,
+    /// Size cap of the writable layer over --image-layers (default 256M)
+    #[arg(long, allow_hyphen_values = true, value_name = "SIZE", value_parser = positive_size)]
+    pub root_size: Option<u64>,
     /// PROGRAM and its arguments: everything from PROGRAM on is the program's
     #[arg(value_name = "PROGRAM", required = true, trailing_var_arg = true,
           value_parser = OsStringValueParser::new())]
