@@ -336,11 +336,46 @@ mod tests {
                 copy_in: vec![],
                 copy_out: vec![],
                 host_exec: false,
+                detach: false,
+                name: None,
+                image_layers: vec![],
+                root_size: None,
                 command: os(&["echo", "hi"]),
             }
         );
         assert_eq!(options.program(), "echo");
         assert_eq!(options.program_args(), os(&["hi"]));
+    }
+
+    #[test]
+    fn detach_needs_a_name_and_image_layers_split_at_colons() {
+        let options = run_options(&[
+            "-d",
+            "--name",
+            "web",
+            "--image-layers",
+            "/l/a:/l/b",
+            "--image-layers",
+            "/l/c",
+            "--root-size",
+            "1M",
+            "x",
+        ]);
+        assert!(options.detach);
+        assert_eq!(options.name.as_deref(), Some("web"));
+        assert_eq!(
+            options.image_layers,
+            ["/l/a", "/l/b", "/l/c"].map(PathBuf::from)
+        );
+        assert_eq!(options.root_size, Some(1 << 20));
+        for words in [
+            &["-d", "x"][..],
+            &["--name", "web", "x"][..],
+            &["-d", "--name", "web", "--json", "x"][..],
+        ] {
+            let args = ["scpool", "run"].iter().chain(words).map(OsString::from);
+            assert!(crate::cli::parse(args).is_err(), "{words:?}");
+        }
     }
 
     #[test]

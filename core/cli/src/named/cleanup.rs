@@ -74,11 +74,8 @@ pub fn cgroup_parents(configured: Option<&Path>) -> Vec<PathBuf> {
             continue;
         };
         let path = configured.map_or(Path::new(path), |c| c);
-        let relative = path
-            .strip_prefix(root)
-            .unwrap_or(path)
-            .strip_prefix("/")
-            .unwrap_or(path);
+        let relative = path.strip_prefix(root).unwrap_or(path);
+        let relative = relative.strip_prefix("/").unwrap_or(relative);
         let dir = Path::new(at).join(relative);
         if !dirs.contains(&dir) {
             dirs.push(dir);
