@@ -383,3 +383,49 @@ fn a_killed_supervisor_shows_as_exited_and_rm_cleans_up_after_it() {
     assert!(!rt.state_dir("victim").exists());
     assert_eq!(cgroup_dirs_named(&prefix), Vec::<PathBuf>::new());
 }
+
+#[test]
+fn a_named_container_on_image_layers_keeps_its_writes_for_exec() {
+    let rt = Runtime::new("image");
+    let layer = rt.dir.join("layer");
+    std::fs::create_dir_all(layer.join("bin")).unwrap();
+    std::fs::create_dir_all(layer.join("etc")).unwrap();
+    std::fs::copy("/bin/busybox", layer.join("bin/busybox"))
+        .expect("/bin/busybox (busybox-static)");
+    for applet in ["sh", "cat", "ls"] {
+        std::os::unix::fs::symlink("busybox", layer.join("bin").join(applet)).unwrap();
+    }
+    std::fs::write(layer.join("etc/motd"), "from the image\n").unwrap();
+    let layer_arg = layer.to_str().unwrap();
+    rt.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "img",
+        "--image-layers",
+        layer_arg,
+        "--root-size",
+        "1M",
+        "--",
+        "/bin/sh",
+        "-c",
+        "cat /etc/motd > /w/seen; ls /usr 2>/dev/null || echo no-usr >> /w/seen",
+    ]);
+    let entry = rt.wait_state("img", "exited");
+    assert_eq!(entry["exit_status"], 0, "{entry}");
+    assert_eq!(entry["image_layers"][0], layer_arg);
+    let table = rt.ok(&["ps", "-a"]);
+    assert!(table.contains(layer_arg), "{table}");
+    // Only the image is there (no host /usr), and what the program wrote stays.
+    let out = rt.scpool(&["exec", "img", "--", "/bin/cat", "/w/seen"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "from the image\nno-usr\n"
+    );
+    rt.ok(&["rm", "img"]);
+    assert!(!rt.state_dir("img").exists());
+    assert_eq!(
+        std::fs::read_to_string(layer.join("etc/motd")).unwrap(),
+        "from the image\n"
+    );
+}

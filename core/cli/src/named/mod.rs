@@ -211,6 +211,12 @@ pub fn rm(options: &RmArgs) -> Result<u8, CliError> {
 }
 
 fn rm_one(name: &str, force: bool) -> Result<(), CliError> {
+    let dir = state::dir_of(name)?;
+    if force && dir.exists() && state::read(&dir).ok().flatten().is_none() {
+        // Reserved by a `run -d` that died before its first state: nothing runs.
+        return std::fs::remove_dir_all(&dir)
+            .map_err(|e| CliError::runtime(format!("removing {}: {e}", dir.display())));
+    }
     let (dir, state) = existing(name)?;
     if state.effective_phase() == Phase::Running && !force {
         return Err(CliError::runtime(format!(
