@@ -60,8 +60,11 @@ impl Launch {
             // The copy is what runs; the program still sees the name it was given.
             (options.program().to_owned(), Some(copy))
         } else {
-            // Not found: pass the name on, and the run reports RUNNER_ERROR.
-            let path = path.map_or_else(|| options.program().to_owned(), PathBuf::into_os_string);
+            // Not found: pass the name on, and the run reports RUNNER_ERROR. On image
+            // layers the host's PATH says nothing of the image's files.
+            let path = path
+                .filter(|_| options.image_layers.is_empty())
+                .map_or_else(|| options.program().to_owned(), PathBuf::into_os_string);
             (path, None)
         };
         let mut args = vec![argv0];

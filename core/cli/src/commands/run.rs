@@ -138,7 +138,7 @@ pub struct RunArgs {
     pub name: Option<String>,
     /// Unpacked image layers as the root instead of the host's directories: an
     /// overlay of them, lowest first, with a writable layer of the container's own;
-    /// repeatable, or DIR:DIR...
+    /// repeatable, or DIR:DIR... PROGRAM is then a path inside the image
     #[arg(long, value_name = "DIR", value_delimiter = ':',
           value_parser = OsStringValueParser::new().try_map(host_path))]
     pub image_layers: Vec<PathBuf>,
