@@ -63,6 +63,16 @@ impl Runtime {
         state["supervisor_pid"].as_u64().unwrap() as u32
     }
 
+    /// Waits until the program's stdout log holds `text`.
+    fn wait_log(&self, name: &str, text: &str) {
+        let path = self.state_dir(name).join("stdout.log");
+        let deadline = Instant::now() + PATIENCE;
+        while std::fs::read_to_string(&path).unwrap_or_default() != text {
+            assert!(Instant::now() < deadline, "{name} never wrote {text:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Waits until `ps` shows `name` in `state`.
     fn wait_state(&self, name: &str, state: &str) -> Value {
         let deadline = Instant::now() + PATIENCE;
@@ -217,6 +227,8 @@ fn a_detached_container_runs_is_listed_stopped_with_its_signal_and_removed_witho
         "{table}"
     );
 
+    // The program has started once its first line is in the log.
+    rt.wait_log("web", "started\n");
     let supervisor = rt.supervisor_pid("web");
     let processes = running_tree(supervisor);
     let prefix = format!("scpool-{supervisor}-");
@@ -238,8 +250,6 @@ fn a_detached_container_runs_is_listed_stopped_with_its_signal_and_removed_witho
     assert_eq!(entry["signal"], 15);
     assert_eq!(entry["exit_status"], 143);
     assert!(rt.ok(&["ps"]).lines().all(|l| !l.starts_with("web ")));
-    let log = std::fs::read_to_string(rt.state_dir("web").join("stdout.log")).unwrap();
-    assert_eq!(log, "started\n");
 
     assert_eq!(rt.ok(&["rm", "web"]), "web\n");
     assert!(!rt.state_dir("web").exists());
@@ -428,4 +438,60 @@ fn a_named_container_on_image_layers_keeps_its_writes_for_exec() {
         std::fs::read_to_string(layer.join("etc/motd")).unwrap(),
         "from the image\n"
     );
+}
+
+#[test]
+fn stop_kills_a_program_that_ignores_sigterm_after_the_grace_period() {
+    let rt = Runtime::new("stubborn");
+    rt.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "stubborn",
+        "--",
+        "/bin/sh",
+        "-c",
+        "trap '' TERM; echo ready; while :; do sleep 1; done",
+    ]);
+    rt.wait_log("stubborn", "ready\n");
+    rt.ok(&["stop", "-t", "1", "stubborn"]);
+    let entry = rt.entry("stubborn").unwrap();
+    assert_eq!(
+        (entry["signal"].as_i64(), entry["exit_status"].as_u64()),
+        (Some(9), Some(137)),
+        "{entry}"
+    );
+    rt.ok(&["rm", "stubborn"]);
+}
+
+#[test]
+fn of_two_runs_racing_for_one_name_exactly_one_gets_it() {
+    let rt = Runtime::new("race");
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_scpool"))
+            .args(["run", "-d", "--name", "contested", "--", "/bin/true"])
+            .env("SCPOOL_RUNTIME_DIR", &rt.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let children: Vec<_> = (0..4).map(|_| spawn()).collect();
+    let codes: Vec<Option<i32>> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap().status.code())
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|c| **c == Some(0)).count(),
+        1,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|c| **c == Some(1)).count(),
+        3,
+        "{codes:?}"
+    );
+    rt.wait_state("contested", "exited");
+    rt.ok(&["rm", "contested"]);
 }

@@ -39,21 +39,19 @@ struct Shared {
 /// "ok" or the error, then it is pointed at the log.
 pub fn supervise(name: &str, options: &RunArgs) -> Result<u8, CliError> {
     let dir = state::dir_of(name)?;
-    let shared = match start(&dir, options) {
-        Ok(shared) => shared,
+    let (shared, listener) = match start(&dir, options) {
+        Ok(started) => started,
         Err(e) => {
             tell_starter(&format!("{}\n", e.message));
             return Err(e);
         }
     };
     tell_starter("ok\n");
-    let listener = control::listen(&dir);
     let shared = Arc::new(shared);
     {
         let shared = Arc::clone(&shared);
         std::thread::spawn(move || run_program(&shared));
     }
-    let listener = listener?;
     loop {
         let Ok(conn) = control::accept(&listener) else {
             continue;
@@ -81,7 +79,9 @@ fn update(dir: &Path, change: impl FnOnce(&mut State)) -> Result<(), CliError> {
     state::write(dir, &current)
 }
 
-fn start(dir: &Path, options: &RunArgs) -> Result<Shared, CliError> {
+/// Creates the container and the control socket; the state says running only
+/// once both exist, so whoever sees it can connect.
+fn start(dir: &Path, options: &RunArgs) -> Result<(Shared, OwnedFd), CliError> {
     let pid = std::process::id();
     let start_time = state::start_time(pid).unwrap_or(0);
     let config = crate::run_config::container_config(options);
@@ -94,15 +94,17 @@ fn start(dir: &Path, options: &RunArgs) -> Result<Shared, CliError> {
     let container =
         Container::new(&config).map_err(|e| CliError::from_core("creating the container", e))?;
     let init_pid = container.init_pid();
+    let listener = control::listen(dir)?;
     update(dir, |s| s.state = Phase::Running)?;
-    Ok(Shared {
+    let shared = Shared {
         dir: dir.to_path_buf(),
         options: options.clone(),
         container: Mutex::new(Some(container)),
         init_pid,
         running: Mutex::new(true),
         ended: Condvar::new(),
-    })
+    };
+    Ok((shared, listener))
 }
 
 fn log_file(dir: &Path, name: &str) -> std::io::Result<File> {
