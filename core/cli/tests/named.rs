@@ -304,7 +304,34 @@ fn exec_runs_in_the_container_with_the_callers_output_and_returns_its_status() {
     // A signal is 128+N, as for `scpool run`.
     let out = rt.scpool(&["exec", "box", "--", "/bin/sh", "-c", "kill -9 $$"]);
     assert_eq!(out.status.code(), Some(137));
-    rt.ok(&["rm", "box"]);
+    // rm -f while an exec'd program runs ends it, and the exec reports the kill.
+    let mut exec = Command::new(env!("CARGO_BIN_EXE_scpool"))
+        .args([
+            "exec",
+            "box",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo up; exec sleep 300",
+        ])
+        .env("SCPOOL_RUNTIME_DIR", &rt.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = exec.stdout.take().unwrap();
+    let mut line = [0u8; 3];
+    std::io::Read::read_exact(&mut stdout, &mut line).unwrap();
+    assert_eq!(&line, b"up\n");
+    let supervisor = rt.supervisor_pid("box");
+    let processes = tree(supervisor);
+    rt.ok(&["rm", "-f", "box"]);
+    assert!(!rt.state_dir("box").exists());
+    assert_all_gone(&processes);
+    // The killed program's status (137), or the supervisor ended before it could
+    // say so (1): never success.
+    let status = exec.wait().unwrap();
+    assert!(matches!(status.code(), Some(137) | Some(1)), "{status}");
 }
 
 #[test]

@@ -204,14 +204,19 @@ fn serve(shared: &Shared, conn: OwnedFd) {
         }
         Ok(Some((Request::Shutdown, _))) => {
             stop(shared, Duration::ZERO);
-            // Destroying the container kills what remains and removes its cgroup.
-            drop(
-                shared
-                    .container
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .take(),
-            );
+            // Destroying the container kills what remains and removes its cgroup. An
+            // exec holds the container until its program ends: end it.
+            let mut container = loop {
+                match shared.container.try_lock() {
+                    Ok(guard) => break guard,
+                    Err(std::sync::TryLockError::Poisoned(p)) => break p.into_inner(),
+                    Err(std::sync::TryLockError::WouldBlock) => {
+                        cleanup::signal_descendants(shared.init_pid, libc::SIGKILL);
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                }
+            };
+            drop(container.take());
             let _ = control::send(&conn, &Reply::Done, &[]);
             std::process::exit(0);
         }
