@@ -300,17 +300,51 @@ fn mounts_inside_the_image_survive_reset_and_w_tmp_proc_dev_are_the_containers()
         let mut c = pool.acquire().unwrap();
         let r = sh(
             &mut c,
-            "cat /data/host/h; echo w > /w/f && echo t > /tmp/f && cat /w/f /tmp/f; \
+            "echo \"w holds [$(ls -A /w)]\"; \
+             cat /data/host/h; echo w > /w/f && echo t > /tmp/f && cat /w/f /tmp/f; \
              [ -e /proc/self/stat ] && echo proc; [ -c /dev/null ] && echo dev; \
              echo x > /data/host/h 2>/dev/null || echo read-only; echo y > /data/changed",
         );
         assert_ok(&r);
         assert_eq!(
             text(&r.stdout),
-            "from the host\nw\nt\nproc\ndev\nread-only\n",
+            "w holds []\nfrom the host\nw\nt\nproc\ndev\nread-only\n",
             "round {round}: {r:?}"
         );
     }
+}
+
+/// The layers are bound under /w's mount point, covered by /w: a program, even
+/// root of a user namespace, can neither see nor uncover them.
+fn the_layers_stay_hidden(user_namespace: bool) {
+    let pool = pool_on(image_config(user_namespace, layers_for(user_namespace)));
+    let mut c = pool.acquire().unwrap();
+    let r = sh(
+        &mut c,
+        "echo \"w [$(ls -A /w)]\"; umount /w && echo unmounted; \
+         umount -l /w && echo detached; echo \"w [$(ls -A /w)]\"",
+    );
+    assert_ok(&r);
+    assert_eq!(text(&r.stdout), "w []\nw []\n", "{r:?}");
+    // Both attempts ran and were refused.
+    assert_eq!(
+        text(&r.stderr).matches("Operation not permitted").count(),
+        2,
+        "{}",
+        text(&r.stderr)
+    );
+}
+
+#[test]
+fn the_layers_stay_hidden_as_root() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    the_layers_stay_hidden(false);
+}
+
+#[test]
+fn the_layers_stay_hidden_rootless() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    the_layers_stay_hidden(true);
 }
 
 #[test]
