@@ -208,6 +208,16 @@ typedef struct scpool_container_config {
   // fails with `SCPOOL_ERROR_SETUP`. (Added after the first version.)
   uint32_t id_range_first;
   uint32_t id_range_count;
+  // The unpacked layers of an image, lowest first, `image_layers_len` absolute
+  // directory paths (may be NULL when 0): the root is then an overlay of them
+  // with a writable upper layer of the container's own, emptied at reset.
+  // Excludes `rootfs`; set `replace_default_mounts` unless host binds over the
+  // image are wanted. The strings are read during the call only.
+  // (Added after the first version.)
+  const char *const *image_layers;
+  size_t image_layers_len;
+  // Size cap of the writable upper layer over `image_layers` (default 256 MiB).
+  uint64_t root_size;
 } scpool_container_config;
 
 // How a pool sizes itself. Fill with `scpool_pool_config_init()`.

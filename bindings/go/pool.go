@@ -66,6 +66,15 @@ func cContainerConfig(a *arena, cfg *ContainerConfig, extra []Mount) (*C.scpool_
 	if c.rootfs, err = a.optCstr(cfg.Rootfs, "Rootfs"); err != nil {
 		return nil, err
 	}
+	if len(cfg.ImageLayers) > 0 {
+		if c.image_layers, err = a.strv(cfg.ImageLayers, "ImageLayers"); err != nil {
+			return nil, err
+		}
+		c.image_layers_len = C.size_t(len(cfg.ImageLayers))
+	}
+	if cfg.RootSize != 0 {
+		c.root_size = C.uint64_t(cfg.RootSize)
+	}
 	if cfg.Hostname != "" {
 		if c.hostname, err = a.cstr(cfg.Hostname, "Hostname"); err != nil {
 			return nil, err

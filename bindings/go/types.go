@@ -144,7 +144,14 @@ type ContainerConfig struct {
 	Mounts               []Mount
 	ReplaceDefaultMounts bool
 	// Rootfs is an unpacked image used as the root instead of host binds.
-	Rootfs   string
+	Rootfs string
+	// ImageLayers are an image's unpacked layer directories, lowest first: the root
+	// is then an overlay of them with a writable upper layer of the container's
+	// own, emptied at reset. Excludes Rootfs; set ReplaceDefaultMounts unless host
+	// binds over the image are wanted.
+	ImageLayers []string
+	// RootSize caps the upper layer over ImageLayers, bytes (0 keeps 256 MiB).
+	RootSize uint64
 	Hostname string // "" keeps "scpool"
 	// UID and GID of the program: nil (the default) gives the program ids of the
 	// container's own from IDRange (0 inside a user namespace).

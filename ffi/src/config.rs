@@ -76,6 +76,16 @@ pub struct container_config {
     /// fails with `SCPOOL_ERROR_SETUP`. (Added after the first version.)
     pub id_range_first: u32,
     pub id_range_count: u32,
+    /// The unpacked layers of an image, lowest first, `image_layers_len` absolute
+    /// directory paths (may be NULL when 0): the root is then an overlay of them
+    /// with a writable upper layer of the container's own, emptied at reset.
+    /// Excludes `rootfs`; set `replace_default_mounts` unless host binds over the
+    /// image are wanted. The strings are read during the call only.
+    /// (Added after the first version.)
+    pub image_layers: *const *const c_char,
+    pub image_layers_len: usize,
+    /// Size cap of the writable upper layer over `image_layers` (default 256 MiB).
+    pub root_size: u64,
 }
 
 impl SizedStruct for container_config {
@@ -137,6 +147,9 @@ fn container_defaults() -> container_config {
         cgroup_parent: std::ptr::null(),
         id_range_first: d.id_range.first,
         id_range_count: d.id_range.count,
+        image_layers: std::ptr::null(),
+        image_layers_len: 0,
+        root_size: d.root_size,
     }
 }
 
@@ -241,6 +254,15 @@ pub(crate) unsafe fn container_config_from(
     config.mounts.extend(extra);
     // SAFETY: forwarded contract.
     config.rootfs = unsafe { args::optional_string(c.rootfs, "rootfs") }?.map(Into::into);
+    // SAFETY: forwarded contract (image_layers_len elements).
+    let layers = unsafe { args::slice(c.image_layers, c.image_layers_len, "image_layers") }?;
+    for layer in layers {
+        // SAFETY: forwarded contract.
+        config
+            .image_layers
+            .push(unsafe { args::path(*layer, "image layer") }?);
+    }
+    config.root_size = c.root_size;
     // SAFETY: forwarded contract.
     if let Some(name) = unsafe { args::optional_string(c.hostname, "hostname") }? {
         config.hostname = name

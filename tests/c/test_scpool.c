@@ -629,6 +629,42 @@ static void test_own_container(void)
 	CHECK(strstr(scpool_last_error_message(), "/no/such/dir") != NULL);
 }
 
+/* The programs' directory as an image's one layer: its files are the whole root. */
+static void test_image_layers(void)
+{
+	scpool_container_config config;
+	CHECK_OK(scpool_container_config_init(&config));
+	CHECK(config.image_layers == NULL && config.image_layers_len == 0 && config.root_size > 0);
+	const char *const layers[] = { progdir };
+	config.image_layers = layers;
+	config.image_layers_len = 1;
+	config.root_size = MIB;
+	config.replace_default_mounts = 1;
+	scpool_container *c = NULL;
+	CHECK_OK(scpool_container_new(&config, &c));
+	if (c) {
+		const char *hello[] = { "/hostile_hello", NULL };
+		scpool_result r;
+		CHECK_OK(run(c, hello, NULL, NULL, &r));
+		CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, "hello\n"));
+		scpool_result_free(&r);
+		/* Nothing of the host: no /bin/sh. */
+		const char *sh[] = { "/bin/sh", "-c", "true", NULL };
+		CHECK_OK(run(c, sh, NULL, NULL, &r));
+		CHECK(r.status == SCPOOL_STATUS_RUNNER_ERROR);
+		scpool_result_free(&r);
+		scpool_container_release(c);
+	}
+
+	const char *const relative[] = { "progs" };
+	config.image_layers = relative;
+	c = (scpool_container *)1;
+	CHECK_INVALID(scpool_container_new(&config, &c));
+	config.image_layers = layers;
+	config.rootfs = progdir;
+	CHECK_INVALID(scpool_container_new(&config, &c));
+}
+
 struct worker {
 	scpool_pool *pool;
 	int ok;
@@ -1152,6 +1188,7 @@ int main(int argc, char **argv)
 	test_pool_lifecycle();
 	test_cancel_acquire();
 	test_own_container();
+	test_image_layers();
 	test_container_ids();
 	test_dead_init();
 	test_threads();

@@ -21,6 +21,8 @@ pub struct PoolKeywords<'py> {
     pub mounts: Option<Bound<'py, PyAny>>,
     pub extra_mounts: Option<Bound<'py, PyAny>>,
     pub rootfs: Option<Bound<'py, PyAny>>,
+    pub image_layers: Option<Bound<'py, PyAny>>,
+    pub root_size: Option<Bound<'py, PyAny>>,
     pub hostname: Option<Bound<'py, PyAny>>,
     pub work_size: Option<Bound<'py, PyAny>>,
     pub tmp_size: Option<Bound<'py, PyAny>>,
@@ -97,6 +99,15 @@ impl PoolKeywords<'_> {
         }
         if let Some(rootfs) = &self.rootfs {
             container.rootfs = Some(PathBuf::from(convert::os_string(rootfs, "rootfs")?));
+        }
+        if let Some(layers) = &self.image_layers {
+            container.image_layers = convert::os_strings(layers, "image_layers")?
+                .into_iter()
+                .map(PathBuf::from)
+                .collect();
+        }
+        if let Some(n) = convert::count(self.root_size.as_ref(), "root_size")? {
+            container.root_size = n;
         }
         if let Some(hostname) = &self.hostname {
             let name: String = hostname

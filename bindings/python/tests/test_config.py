@@ -44,3 +44,33 @@ def test_containers_without_a_cgroup() -> None:
         r = pool.run(["/bin/sh", "-c", "while :; do :; done"], time_limit=1.0,
                      wall_time_limit=10.0)
         assert r.status is scpool.Status.TIME_LIMIT_EXCEEDED, r
+
+
+def test_image_layers_are_the_root_and_reset_restores_them(scratch) -> None:
+    import os
+    import shutil
+
+    layer = scratch / "layer"
+    (layer / "bin").mkdir(parents=True)
+    (layer / "data").mkdir()
+    (layer / "data").chmod(0o777)
+    shutil.copy("/bin/busybox", layer / "bin" / "busybox")
+    for applet in ("sh", "cat"):
+        os.symlink("busybox", layer / "bin" / applet)
+    (layer / "data" / "f").write_bytes(b"image\n")
+    (layer / "data" / "f").chmod(0o666)
+    with scpool.Pool(size=1, mounts=[], image_layers=[str(layer)], root_size=MIB,
+                     user_namespace=False) as pool:
+        with pool.acquire() as c:
+            r = c.run(["/bin/sh", "-c", "echo changed > /data/f; cat /data/f; ls /usr"],
+                      env=["PATH=/bin"])
+            # Only the image is there: no host /usr.
+            assert r.stdout == b"changed\n" and r.status is scpool.Status.NONZERO_EXIT, r
+        with pool.acquire() as c:
+            assert c.run(["/bin/cat", "/data/f"]).stdout == b"image\n"
+    try:
+        scpool.Pool(size=1, image_layers=["relative"])
+    except scpool.InvalidArgument:
+        pass
+    else:
+        raise AssertionError("a relative layer was accepted")

@@ -2,6 +2,9 @@
 //! come from these definitions and those of each subcommand in `commands/`.
 
 use crate::commands::{bench::BenchArgs, run::RunArgs};
+use crate::commands::{
+    exec::ExecArgs, ps::PsArgs, rm::RmArgs, stop::StopArgs, supervise::SuperviseArgs,
+};
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
 
@@ -24,6 +27,14 @@ pub enum Command {
     // Their help is that of their options' structs. Run is boxed: far larger.
     Run(Box<RunArgs>),
     Bench(BenchArgs),
+    // Named containers (`run -d --name`).
+    Ps(PsArgs),
+    Exec(ExecArgs),
+    Stop(StopArgs),
+    Rm(RmArgs),
+    /// The supervisor of a named container (started by `run -d`)
+    #[command(hide = true)]
+    Supervise(Box<SuperviseArgs>),
 }
 
 /// Parses the whole command line (the program's name first). Help and

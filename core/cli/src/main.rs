@@ -7,10 +7,12 @@ mod copy;
 mod error;
 mod interrupt;
 mod json_out;
+mod named;
 mod program;
 mod pump;
 mod report;
 mod run_cmd;
+mod run_config;
 mod seconds;
 mod size;
 mod stdin;
@@ -42,8 +44,17 @@ fn main() {
 /// Carries out a parsed command and returns the exit status.
 fn dispatch(command: Command) -> Result<u8, CliError> {
     match command {
+        Command::Run(options) if options.detach => named::run_detached(&options),
         Command::Run(options) => run_cmd::run(&options),
         Command::Bench(options) => Err(commands::bench::forward(&options)),
+        Command::Ps(options) => named::ps(&options),
+        Command::Exec(options) => named::exec(&options),
+        Command::Stop(options) => named::stop(&options),
+        Command::Rm(options) => named::rm(&options),
+        Command::Supervise(options) => {
+            let name = options.run.name.clone().unwrap_or_default();
+            named::supervisor::supervise(&name, &options.run)
+        }
     }
 }
 

@@ -7,9 +7,7 @@ use crate::program;
 use crate::pump::{Drained, Pump};
 use crate::report;
 use crate::stdin;
-use scpool_core::{
-    CgroupConfig, Container, ContainerConfig, ExecveParam, Limits, RunResult, DEFAULT_CAPTURE_LIMIT,
-};
+use scpool_core::{Container, ExecveParam, Limits, RunResult, DEFAULT_CAPTURE_LIMIT};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Write};
@@ -62,8 +60,11 @@ impl Launch {
             // The copy is what runs; the program still sees the name it was given.
             (options.program().to_owned(), Some(copy))
         } else {
-            // Not found: pass the name on, and the run reports RUNNER_ERROR.
-            let path = path.map_or_else(|| options.program().to_owned(), PathBuf::into_os_string);
+            // Not found: pass the name on, and the run reports RUNNER_ERROR. On image
+            // layers the host's PATH says nothing of the image's files.
+            let path = path
+                .filter(|_| options.image_layers.is_empty())
+                .map_or_else(|| options.program().to_owned(), PathBuf::into_os_string);
             (path, None)
         };
         let mut args = vec![argv0];
@@ -93,7 +94,7 @@ impl Launch {
 }
 
 /// Every limit given is passed on; the library refuses those it cannot enforce.
-fn limits(options: &RunArgs) -> Limits {
+pub fn limits(options: &RunArgs) -> Limits {
     Limits {
         cpu_time: options.time_limit,
         wall_time: options.wall_time_limit,
@@ -125,13 +126,7 @@ where
     O: Write + Send + 'static,
     E: Write + Send + 'static,
 {
-    let config = ContainerConfig {
-        cgroup: CgroupConfig {
-            mode: options.cgroup.clone(),
-            parent: options.cgroup_parent.clone(),
-        },
-        ..ContainerConfig::default()
-    };
+    let config = crate::run_config::container_config(options);
     let mut container =
         Container::new(&config).map_err(|e| CliError::from_core("creating the container", e))?;
     for copy in &options.copy_in {

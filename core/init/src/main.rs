@@ -14,6 +14,7 @@ mod keyrings;
 mod mount;
 mod namespace;
 mod open;
+mod overlay;
 mod own_state;
 mod pid_ns;
 mod privileges;

@@ -2,6 +2,7 @@
 //! paths (or of an unpacked image), writable tmpfs /w and /tmp, a fresh /proc and a
 //! minimal /dev; then pivot_root with the old root detached.
 
+use crate::overlay::ImageRoot;
 use crate::protocol::Setup;
 use crate::sys::{self, Context, SysError, SysResult};
 use nix::errno::Errno;
@@ -24,6 +25,9 @@ const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 pub struct Writable {
     work: Scratch,
     tmp: Scratch,
+    /// The overlay of an image's layers, with the `mounts` bound inside its tree
+    /// (bound again when reset swaps the overlay).
+    image: Option<(ImageRoot, Vec<Source>)>,
 }
 
 /// One writable tmpfs: how to mount it, and its root as it was when mounted.
@@ -65,15 +69,15 @@ impl RootStat {
 }
 
 /// A host path opened (O_PATH) before the staging tmpfs can hide it.
-struct Source {
+pub(crate) struct Source {
     fd: OwnedFd,
     is_dir: bool,
-    target: PathBuf,
+    pub target: PathBuf,
     writable: bool,
 }
 
 impl Source {
-    fn open(host: &Path, target: PathBuf, writable: bool) -> nix::Result<Self> {
+    pub(crate) fn open(host: &Path, target: PathBuf, writable: bool) -> nix::Result<Self> {
         let fd = open(host, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())?;
         let is_dir = SFlag::from_bits_truncate(fstat(&fd)?.st_mode).contains(SFlag::S_IFDIR);
         Ok(Self {
@@ -93,7 +97,7 @@ fn path_of(bytes: &[u8]) -> PathBuf {
     PathBuf::from(OsStr::from_bytes(bytes))
 }
 
-fn c(path: &Path) -> CString {
+pub(crate) fn c(path: &Path) -> CString {
     CString::new(path.as_os_str().as_bytes()).expect("paths were checked for NUL")
 }
 
@@ -113,6 +117,7 @@ pub fn build_root(setup: &Setup) -> SysResult<Writable> {
     .context(|| "making mounts private".into())?;
     let mut links = Vec::new();
     let sources = open_sources(setup, &mut links)?;
+    let mut image = ImageRoot::open(setup)?;
 
     let root = Path::new(STAGING);
     mount_tmpfs(
@@ -124,9 +129,20 @@ pub fn build_root(setup: &Setup) -> SysResult<Writable> {
         std::os::unix::fs::symlink(to, root.join(name))
             .map_err(|e| SysError::new(format!("creating /{}", name.display()), io_errno(&e)))?;
     }
+    if let Some(image) = &mut image {
+        image.attach(root, true)?;
+    }
     for source in &sources {
         bind(root, source)?;
     }
+    // Binds inside the image's tree go and come back with its overlay at reset.
+    let image = image.map(|image| {
+        let nested = sources
+            .into_iter()
+            .filter(|s| image.holds(&s.target))
+            .collect::<Vec<_>>();
+        (image, nested)
+    });
 
     let mut writable = Writable {
         work: Scratch {
@@ -142,6 +158,7 @@ pub fn build_root(setup: &Setup) -> SysResult<Writable> {
             options: format!("mode=1777,size={}", setup.tmp_size),
             fresh: None,
         },
+        image,
     };
     for scratch in [&writable.work, &writable.tmp] {
         let at = under_root(root, Path::new(scratch.dir));
@@ -163,6 +180,9 @@ pub fn build_root(setup: &Setup) -> SysResult<Writable> {
         .context(|| "making the root read-only".into())?;
     for scratch in [&mut writable.work, &mut writable.tmp] {
         scratch.fresh = RootStat::of(scratch.dir);
+    }
+    if let Some((image, _)) = &mut writable.image {
+        image.settle();
     }
     Ok(writable)
 }
@@ -213,24 +233,29 @@ fn open_sources(setup: &Setup, links: &mut Vec<(PathBuf, PathBuf)>) -> SysResult
     Ok(sources)
 }
 
-fn io_errno(e: &std::io::Error) -> Errno {
+pub(crate) fn io_errno(e: &std::io::Error) -> Errno {
     Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
 }
 
-fn mount_tmpfs(at: &Path, options: &str, flags: MsFlags) -> SysResult<()> {
+pub(crate) fn mount_tmpfs(at: &Path, options: &str, flags: MsFlags) -> SysResult<()> {
     mount(Some("tmpfs"), at, Some("tmpfs"), flags, Some(options))
         .context(|| format!("mounting tmpfs at {}", at.display()))
 }
 
-fn mkdir_all(path: &Path) -> SysResult<()> {
+pub(crate) fn mkdir_all(path: &Path) -> SysResult<()> {
     std::fs::create_dir_all(path)
         .map_err(|e| SysError::new(format!("creating {}", path.display()), io_errno(&e)))
 }
 
-/// Creates the mount point (a directory or an empty file, like the source).
-fn make_mount_point(at: &Path, is_dir: bool) -> SysResult<()> {
+/// Creates the mount point (a directory or an empty file, like the source). An
+/// existing file is left as it is: opening it for writing would copy it up into an
+/// image's upper layer.
+pub(crate) fn make_mount_point(at: &Path, is_dir: bool) -> SysResult<()> {
     if is_dir {
         return mkdir_all(at);
+    }
+    if at.is_file() {
+        return Ok(());
     }
     if let Some(parent) = at.parent() {
         mkdir_all(parent)?;
@@ -249,7 +274,7 @@ fn make_mount_point(at: &Path, is_dir: bool) -> SysResult<()> {
     }
 }
 
-fn bind(root: &Path, source: &Source) -> SysResult<()> {
+pub(crate) fn bind(root: &Path, source: &Source) -> SysResult<()> {
     let at = under_root(root, &source.target);
     make_mount_point(&at, source.is_dir)?;
     mount(
@@ -366,12 +391,17 @@ fn pivot_into(root: &Path) -> SysResult<()> {
 }
 
 impl Writable {
-    /// Replaces /w and /tmp with empty tmpfs mounts (constant time whatever they
+    /// Gives an image container a fresh upper layer (see `overlay`), then replaces
+    /// /w and /tmp with empty tmpfs mounts (constant time whatever they
     /// held), skipping one whose root is exactly as it was when mounted: one inode,
     /// same mode, owner and timestamps. A tmpfs root holds no extended attribute or
     /// ACL that did not change its ctime, so the next borrower cannot tell a skipped
     /// wipe from a fresh mount.
     pub fn wipe(&mut self) -> SysResult<()> {
+        if let Some((image, nested)) = &mut self.image {
+            let nested: Vec<&Source> = nested.iter().collect();
+            image.reset(&nested)?;
+        }
         for scratch in [&mut self.work, &mut self.tmp] {
             if scratch.fresh.is_some() && RootStat::of(scratch.dir) == scratch.fresh {
                 continue;

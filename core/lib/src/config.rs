@@ -64,7 +64,12 @@ pub struct ContainerConfig {
     /// The unpacked layers of an image, lowest first: when not empty the root is an
     /// overlayfs with these directories read-only below and a writable upper layer
     /// of the container's own (capped by `root_size`, emptied at reset). Excludes
-    /// `rootfs`; `mounts` are added on top.
+    /// `rootfs`; `mounts` are added on top (clear them unless host binds over the
+    /// image are wanted). Its top-level entries are bound into the root, so the
+    /// program changes anything below them but creates nothing beside them. In a
+    /// user namespace (5.11+) overlay reads opaque directories from
+    /// `user.overlay.opaque` (`userxattr`), as root from `trusted.overlay.opaque`;
+    /// whiteouts are 0:0 character devices either way.
     pub image_layers: Vec<PathBuf>,
     /// Size cap of the writable upper layer over `image_layers`, bytes.
     pub root_size: u64,

@@ -37,6 +37,20 @@ pub fn check_supported() -> Result<()> {
         .map_err(Error::Unsupported)
 }
 
+/// Overlayfs may be mounted in a user namespace from 5.11 on: before, a rootless
+/// container cannot have an image's layers as its root.
+pub fn check_overlay_in_user_namespace() -> Result<()> {
+    const OVERLAY_IN_USERNS: (u32, u32) = (5, 11);
+    let release = release();
+    match version(&release) {
+        Some(v) if v < OVERLAY_IN_USERNS => Err(Error::Unsupported(format!(
+            "Linux {release} cannot mount overlayfs in a user namespace (5.11 can): \
+             image layers need a root host without user_namespace, or a newer kernel"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn release() -> String {
     // SAFETY: uname fills the zeroed struct we pass; its fields are NUL-terminated.
     unsafe {

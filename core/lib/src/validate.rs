@@ -100,17 +100,72 @@ pub(crate) fn setup(config: &ContainerConfig, id: Option<u32>) -> Result<Setup> 
         Some(root) => Some(no_nul("rootfs", root.as_os_str())?.to_vec()),
         None => None,
     };
+    let image_layers = image_layers(config)?;
     Ok(Setup {
         hostname: config.hostname.as_bytes().to_vec(),
         domainname: config.domainname.as_bytes().to_vec(),
         mounts,
         rootfs,
+        image_layers,
+        root_size: config.root_size,
         work_size: config.work_size,
         tmp_size: config.tmp_size,
         uid: program_id(config.uid, config.user_namespace, id)?,
         gid: program_id(config.gid, config.user_namespace, id)?,
         user_namespace: config.user_namespace,
     })
+}
+
+/// Overlayfs stacks at most this many lower layers.
+const MAX_IMAGE_LAYERS: usize = 500;
+
+/// The layers as the init gets them (lowest first): absolute paths of existing
+/// directories, never together with `rootfs`.
+fn image_layers(config: &ContainerConfig) -> Result<Vec<Vec<u8>>> {
+    if config.image_layers.is_empty() {
+        return Ok(Vec::new());
+    }
+    if config.rootfs.is_some() {
+        return Err(Error::invalid(
+            "rootfs and image_layers exclude each other: give one root",
+        ));
+    }
+    if config.image_layers.len() > MAX_IMAGE_LAYERS {
+        return Err(Error::invalid(format!(
+            "at most {MAX_IMAGE_LAYERS} image layers (overlayfs stacks no more), not {}",
+            config.image_layers.len()
+        )));
+    }
+    if config.root_size == 0 {
+        return Err(Error::invalid("root_size must be positive"));
+    }
+    if config.user_namespace {
+        crate::kernel::check_overlay_in_user_namespace()?;
+    }
+    config
+        .image_layers
+        .iter()
+        .map(|layer| {
+            let bytes = no_nul("image layer", layer.as_os_str())?;
+            if !layer.is_absolute() {
+                return Err(Error::invalid(format!(
+                    "image layer must be absolute: {}",
+                    layer.display()
+                )));
+            }
+            match std::fs::metadata(layer) {
+                Ok(m) if m.is_dir() => Ok(bytes.to_vec()),
+                Ok(_) => Err(Error::invalid(format!(
+                    "image layer is not a directory: {}",
+                    layer.display()
+                ))),
+                Err(e) => Err(Error::invalid(format!(
+                    "image layer {}: {e}",
+                    layer.display()
+                ))),
+            }
+        })
+        .collect()
 }
 
 fn program_id(fixed: Option<u32>, user_namespace: bool, own: Option<u32>) -> Result<u32> {

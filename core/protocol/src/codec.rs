@@ -184,6 +184,8 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
                 }
                 None => w.bool(false),
             }
+            w.list(&s.image_layers, |w, l| w.bytes(l));
+            w.u64(s.root_size);
             w.u64(s.work_size);
             w.u64(s.tmp_size);
             w.u32(s.uid);
@@ -254,6 +256,8 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
             } else {
                 None
             },
+            image_layers: r.list("image layers", 4, |r| r.bytes("image layer"))?,
+            root_size: r.u64()?,
             work_size: r.u64()?,
             tmp_size: r.u64()?,
             uid: r.u32()?,

@@ -22,6 +22,11 @@ pub struct Setup {
     pub mounts: Vec<MountSpec>,
     /// An unpacked image whose top-level entries are bound read-only as the root.
     pub rootfs: Option<Vec<u8>>,
+    /// Unpacked image layers, lowest first: when not empty the image's view is an
+    /// overlayfs of them with a writable upper layer on a tmpfs of `root_size`
+    /// bytes, emptied at reset. Excludes `rootfs`.
+    pub image_layers: Vec<Vec<u8>>,
+    pub root_size: u64,
     /// Size caps of the writable tmpfs mounts, in bytes.
     pub work_size: u64,
     pub tmp_size: u64,

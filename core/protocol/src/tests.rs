@@ -24,6 +24,8 @@ fn sample_requests() -> Vec<Request> {
                 },
             ],
             rootfs: Some(b"/images/debian".to_vec()),
+            image_layers: vec![b"/layers/a".to_vec(), b"/layers/\xffb".to_vec()],
+            root_size: 1 << 28,
             work_size: 1 << 30,
             tmp_size: 64 << 20,
             uid: 65534,

@@ -161,6 +161,8 @@ class Pool:
         mounts: Optional[Sequence[_Mount]] = None,
         extra_mounts: Optional[Sequence[_Mount]] = None,
         rootfs: Optional[_Str] = None,
+        image_layers: Optional[Sequence[_Str]] = None,
+        root_size: Optional[SupportsIndex] = None,
         hostname: Optional[str] = None,
         work_size: Optional[SupportsIndex] = None,
         tmp_size: Optional[SupportsIndex] = None,

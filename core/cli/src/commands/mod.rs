@@ -1,4 +1,9 @@
 //! One module per subcommand: its options as clap definitions.
 
 pub mod bench;
+pub mod exec;
+pub mod ps;
+pub mod rm;
 pub mod run;
+pub mod stop;
+pub mod supervise;

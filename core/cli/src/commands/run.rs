@@ -128,6 +128,23 @@ pub struct RunArgs {
     /// not be visible inside the container; ELF binaries only, not #! scripts)
     #[arg(long)]
     pub host_exec: bool,
+    /// Leave the program running in a container of its own after scpool exits,
+    /// under --name (see 'scpool ps', 'exec', 'stop', 'rm'); its stdout and
+    /// stderr go to files in the container's state directory
+    #[arg(short = 'd', long, requires = "name", conflicts_with_all = ["json", "copy_in", "copy_out"])]
+    pub detach: bool,
+    /// The name of a detached container (letters, digits, '_', '.', '-')
+    #[arg(long, value_name = "NAME", requires = "detach")]
+    pub name: Option<String>,
+    /// Unpacked image layers as the root instead of the host's directories: an
+    /// overlay of them, lowest first, with a writable layer of the container's own;
+    /// repeatable, or DIR:DIR... PROGRAM is then a path inside the image
+    #[arg(long, value_name = "DIR", value_delimiter = ':',
+          value_parser = OsStringValueParser::new().try_map(host_path))]
+    pub image_layers: Vec<PathBuf>,
+    /// Size cap of the writable layer over --image-layers (default 256M)
+    #[arg(long, allow_hyphen_values = true, value_name = "SIZE", value_parser = positive_size)]
+    pub root_size: Option<u64>,
     /// PROGRAM and its arguments: everything from PROGRAM on is the program's
     #[arg(value_name = "PROGRAM", required = true, trailing_var_arg = true,
           value_parser = OsStringValueParser::new())]
@@ -319,11 +336,46 @@ mod tests {
                 copy_in: vec![],
                 copy_out: vec![],
                 host_exec: false,
+                detach: false,
+                name: None,
+                image_layers: vec![],
+                root_size: None,
                 command: os(&["echo", "hi"]),
             }
         );
         assert_eq!(options.program(), "echo");
         assert_eq!(options.program_args(), os(&["hi"]));
+    }
+
+    #[test]
+    fn detach_needs_a_name_and_image_layers_split_at_colons() {
+        let options = run_options(&[
+            "-d",
+            "--name",
+            "web",
+            "--image-layers",
+            "/l/a:/l/b",
+            "--image-layers",
+            "/l/c",
+            "--root-size",
+            "1M",
+            "x",
+        ]);
+        assert!(options.detach);
+        assert_eq!(options.name.as_deref(), Some("web"));
+        assert_eq!(
+            options.image_layers,
+            ["/l/a", "/l/b", "/l/c"].map(PathBuf::from)
+        );
+        assert_eq!(options.root_size, Some(1 << 20));
+        for words in [
+            &["-d", "x"][..],
+            &["--name", "web", "x"][..],
+            &["-d", "--name", "web", "--json", "x"][..],
+        ] {
+            let args = ["scpool", "run"].iter().chain(words).map(OsString::from);
+            assert!(crate::cli::parse(args).is_err(), "{words:?}");
+        }
     }
 
     #[test]
