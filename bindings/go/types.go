@@ -2,7 +2,6 @@ package scpool
 
 import (
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -54,12 +53,12 @@ type Limits struct {
 	AddressSpace uint64
 }
 
+// check refuses what the C struct cannot carry (a negative duration). Value
+// ranges (CPURate's included) are the library's to check, one range for every
+// language: its refusal comes back as an ErrInvalidArgument all the same.
 func (l *Limits) check() error {
 	if l.CPUTime < 0 || l.WallTime < 0 {
 		return invalidf("negative time limit")
-	}
-	if l.CPURate < 0 || math.IsNaN(l.CPURate) || math.IsInf(l.CPURate, 0) {
-		return invalidf("CPURate %v is not a non-negative number", l.CPURate)
 	}
 	return nil
 }
@@ -144,13 +143,15 @@ type ContainerConfig struct {
 	Mounts               []Mount
 	ReplaceDefaultMounts bool
 	// Rootfs is an unpacked image used as the root instead of host binds.
-	Rootfs   string
-	Hostname string // "" keeps "scpool"
+	Rootfs string
+	// Hostname names the container: its host name and domain name both ("" keeps
+	// "scpool").
+	Hostname string
 	// UID and GID of the program: nil (the default) gives the program ids of the
 	// container's own from IDRange (0 inside a user namespace).
 	UID, GID *uint32
 	// IDRange is where containers' own ids come from; nil keeps the default
-	// (0x70000000 and 65536 ids). When all are taken, creating a container fails
+	// (DefaultIDRange: 0x70000000 and 65536 ids). When all are taken, creating a container fails
 	// with ErrSetup.
 	IDRange *IDRange
 	// UserNamespace: nil keeps the default (on when not root).
@@ -164,8 +165,11 @@ type ContainerConfig struct {
 }
 
 // PoolConfig says how a pool sizes itself; zero fields take the library's defaults
-// (MinIdle 2, MaxIdle cores, MaxSize 2 x cores, AcquireTimeout 30 s, ...). Default
-// MaxIdle is capped at MaxSize and default MinIdle at MaxIdle.
+// (MinIdle 2, MaxIdle cores, MaxSize 2 x cores, AcquireTimeout 30 s, ...). Sizes
+// left at zero fit those given, by the library's rule (scpool_pool_config_set_sizes):
+// MaxSize is raised to hold the idle counts given, MaxIdle raised to MinIdle and
+// lowered to MaxSize, MinIdle lowered to MaxIdle. Sizes given that contradict
+// each other are ErrInvalidArgument.
 type PoolConfig struct {
 	// MinIdle containers are created at start and kept ready; a negative value
 	// means none (0 is the default).

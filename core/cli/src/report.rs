@@ -13,18 +13,6 @@ pub const EXIT_LIMIT_EXCEEDED: u8 = 124;
 /// disallowed system call.
 pub const EXIT_NOT_RUN: u8 = 125;
 
-/// Records that a captured or passed-through stream hit the output limit (the pump
-/// dropped the excess), unless a status that takes precedence already applies.
-pub fn note_output_over_limit(result: &mut RunResult, limit: u64) {
-    if matches!(
-        result.status,
-        Status::Ok | Status::NonzeroExit | Status::Signalled
-    ) {
-        result.status = Status::OutputLimitExceeded;
-        result.message = format!("output limit of {limit} bytes exceeded");
-    }
-}
-
 /// The exit status of `scpool run` without --json (documented in `scpool run --help`).
 pub fn exit_status(result: &RunResult) -> u8 {
     match result.status {
@@ -156,17 +144,14 @@ mod tests {
     }
 
     #[test]
-    fn output_over_limit_overrides_program_outcomes_only() {
+    fn output_over_limit_follows_the_librarys_precedence() {
         let mut piped = result(Status::Signalled, None, Some(13));
-        note_output_over_limit(&mut piped, 1024);
+        piped.note_output_over_limit(1024);
         assert_eq!(piped.status, Status::OutputLimitExceeded);
-        assert_eq!(piped.message, "output limit of 1024 bytes exceeded");
-
+        assert_eq!(exit_status(&piped), EXIT_LIMIT_EXCEEDED);
         let mut timed_out = result(Status::WallTimeLimitExceeded, None, Some(9));
-        timed_out.message = "wall time".into();
-        note_output_over_limit(&mut timed_out, 1024);
+        timed_out.note_output_over_limit(1024);
         assert_eq!(timed_out.status, Status::WallTimeLimitExceeded);
-        assert_eq!(timed_out.message, "wall time");
     }
 
     #[test]

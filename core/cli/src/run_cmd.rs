@@ -8,7 +8,7 @@ use crate::pump::{Drained, Pump};
 use crate::report;
 use crate::stdin;
 use scpool_core::{
-    CgroupConfig, Container, ContainerConfig, ExecveParam, Limits, RunResult, DEFAULT_CAPTURE_LIMIT,
+    Container, ContainerConfig, ExecveParam, Limits, RunResult, DEFAULT_CAPTURE_LIMIT,
 };
 use std::ffi::OsString;
 use std::fs::File;
@@ -95,7 +95,7 @@ impl Launch {
 /// Every limit given is passed on; the library refuses those it cannot enforce.
 fn limits(options: &RunArgs) -> Limits {
     Limits {
-        cpu_time: options.time_limit,
+        cpu_time: options.cpu_time_limit,
         wall_time: options.wall_time_limit,
         memory: options.memory_limit,
         address_space: options.address_space_limit,
@@ -125,13 +125,9 @@ where
     O: Write + Send + 'static,
     E: Write + Send + 'static,
 {
-    let config = ContainerConfig {
-        cgroup: CgroupConfig {
-            mode: options.cgroup.clone(),
-            parent: options.cgroup_parent.clone(),
-        },
-        ..ContainerConfig::default()
-    };
+    let mut config = ContainerConfig::default();
+    config.cgroup.mode = options.cgroup.clone();
+    config.cgroup.parent = options.cgroup_parent.clone();
     let mut container =
         Container::new(&config).map_err(|e| CliError::from_core("creating the container", e))?;
     for copy in &options.copy_in {
@@ -158,7 +154,7 @@ where
 
     let mut result = outcome.map_err(|e| CliError::from_core("cannot run the program", e))?;
     if stdout.over_limit || stderr.over_limit {
-        report::note_output_over_limit(&mut result, output_limit);
+        result.note_output_over_limit(output_limit);
     }
     Ok(Ran {
         result,

@@ -68,7 +68,9 @@ pub struct ContainerConfig {
     pub image_layers: Vec<PathBuf>,
     /// Size cap of the writable upper layer over `image_layers`, bytes.
     pub root_size: u64,
+    /// The container's host name (uname's nodename); see [`ContainerConfig::set_hostname`].
     pub hostname: String,
+    /// The container's NIS domain name; [`ContainerConfig::set_hostname`] sets it too.
     pub domainname: String,
     /// Size cap of the writable work directory `/w`, bytes.
     pub work_size: u64,
@@ -93,6 +95,20 @@ pub struct ContainerConfig {
     pub cgroup: CgroupConfig,
 }
 
+/// The host name and domain name of a container whose config names none.
+pub const DEFAULT_HOSTNAME: &str = "scpool";
+
+impl ContainerConfig {
+    /// Names the container: its host name and its domain name both become `name`,
+    /// in every language, so `hostname` and `domainname` inside never disagree
+    /// about which container they are in. Set `domainname` afterwards to differ.
+    pub fn set_hostname(&mut self, name: impl Into<String>) {
+        let name = name.into();
+        self.domainname.clone_from(&name);
+        self.hostname = name;
+    }
+}
+
 impl Default for ContainerConfig {
     fn default() -> Self {
         let rootless = !nix::unistd::geteuid().is_root();
@@ -101,8 +117,8 @@ impl Default for ContainerConfig {
             rootfs: None,
             image_layers: Vec::new(),
             root_size: 256 << 20,
-            hostname: "scpool".into(),
-            domainname: "scpool".into(),
+            hostname: DEFAULT_HOSTNAME.into(),
+            domainname: DEFAULT_HOSTNAME.into(),
             work_size: 256 << 20,
             tmp_size: 64 << 20,
             uid: None,

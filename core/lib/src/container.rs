@@ -330,18 +330,9 @@ impl Container {
         let stdin = memfd("scpool-stdin", &param.stdin)?;
         let stdout = memfd("scpool-stdout", b"")?;
         let stderr = memfd("scpool-stderr", b"")?;
-        let execve = ExecveParam {
-            args: param.args.clone(),
-            env: param.env.clone(),
-            cwd: param.cwd.clone(),
-            files: vec![stdin.as_fd(), stdout.as_fd(), stderr.as_fd()],
-            exec_file: None,
-            limits: Limits {
-                output: Some(capture_limit),
-                ..param.limits.clone()
-            },
-            seccomp: param.seccomp.clone(),
-        };
+        let mut execve = ExecveParam::from(param.program.clone());
+        execve.files = vec![stdin.as_fd(), stdout.as_fd(), stderr.as_fd()];
+        execve.limits.output = Some(capture_limit);
         let mut result = self.execve(&execve)?;
         result.stdout = read_capped(&stdout, capture_limit)?;
         result.stderr = read_capped(&stderr, capture_limit)?;

@@ -18,7 +18,7 @@ pub mod cgroup;
 /// The README's Rust examples: collected as doc-tests, so CI compiles and runs what
 /// a reader copies.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../../../README.md")]
 pub struct ReadmeExamples;
 pub mod config;
 pub mod container;
@@ -54,10 +54,10 @@ mod validate;
 mod verdict;
 
 pub use cgroup::{CgroupConfig, CgroupMode, CgroupVersion};
-pub use config::{ContainerConfig, IdRange, Mount, DEFAULT_MOUNTS};
+pub use config::{ContainerConfig, IdRange, Mount, DEFAULT_HOSTNAME, DEFAULT_MOUNTS};
 pub use container::{Container, OpenCmd};
 pub use error::{Error, Result};
-pub use execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
+pub use execve::{ExecveParam, Program, RunParam, DEFAULT_CAPTURE_LIMIT, DEFAULT_CWD};
 pub use files::{DirEntry, FileKind, DEFAULT_MAX_ENTRIES};
 pub use limits::{defaults, Limits, MIN_MEMORY};
 pub use memfile::{memfd_copy_of, sealed_memfd, sealed_memfd_from_path, sealed_memfd_from_reader};

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use scpool_core::{
-    sealed_memfd, Container, ContainerConfig, Error, ExecveParam, FileKind, Limits, TreeLimits,
+    sealed_memfd, Container, ContainerConfig, Error, ExecveParam, FileKind, TreeLimits,
 };
 use std::fs;
 use std::os::fd::AsFd;
@@ -324,15 +324,10 @@ fn a_sealed_memfd_gives_the_program_bytes_but_no_write_and_no_host_path() {
          echo y 2>/dev/null >> /proc/self/fd/0 && echo appended; echo done",
         sh_guard()
     );
-    let param = ExecveParam {
-        files: vec![input.as_fd(), out.as_fd(), err.as_fd()],
-        limits: Limits {
-            wall_time: Some(SAFETY_WALL_TIME),
-            ..Limits::default()
-        },
-        env: vec![PATH_ENV.into()],
-        ..ExecveParam::new(["/bin/sh", "-c", &script])
-    };
+    let mut param = ExecveParam::new(["/bin/sh", "-c", &script]);
+    param.files = vec![input.as_fd(), out.as_fd(), err.as_fd()];
+    param.limits.wall_time = Some(SAFETY_WALL_TIME);
+    param.env = vec![PATH_ENV.into()];
     let r = c.execve(&param).unwrap();
     let mut out = out;
     let stdout = text(&read_all(&mut out));
