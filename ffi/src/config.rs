@@ -218,12 +218,10 @@ pub unsafe extern "C" fn scpool_pool_config_set_sizes(
         let len = unsafe { args::sized_out(config, "config") }?;
         // SAFETY: as above; sized_out refused NULL and a bad struct_size.
         let current = unsafe { args::sized_struct(config, pool_defaults()) }?;
-        let mut sizes = PoolConfig {
-            min_idle: current.min_idle as usize,
-            max_idle: current.max_idle as usize,
-            max_size: current.max_size as usize,
-            ..PoolConfig::default()
-        };
+        let mut sizes = PoolConfig::default();
+        sizes.min_idle = current.min_idle as usize;
+        sizes.max_idle = current.max_idle as usize;
+        sizes.max_size = current.max_size as usize;
         let given = |n: u32| (n != SIZE_UNSET).then_some(n as usize);
         sizes.set_sizes(given(min_idle), given(max_idle), given(max_size));
         let mut updated = current;
@@ -319,15 +317,15 @@ pub(crate) unsafe fn pool_config_from(p: *const pool_config) -> FfiResult<PoolCo
     }
     // SAFETY: forwarded contract.
     let c = unsafe { args::sized_struct(p, pool_defaults()) }?;
-    Ok(PoolConfig {
-        // SAFETY: forwarded contract.
-        container: unsafe { container_config_from(c.container) }?,
-        min_idle: c.min_idle as usize,
-        max_idle: c.max_idle as usize,
-        max_size: c.max_size as usize,
-        acquire_timeout: Duration::from_nanos(c.acquire_timeout_ns),
-        health_check_interval: Duration::from_nanos(c.health_check_interval_ns),
-        idle_timeout: Duration::from_nanos(c.idle_timeout_ns),
-        ping_on_acquire: c.ping_on_acquire != 0,
-    })
+    let mut config = PoolConfig::default();
+    // SAFETY: forwarded contract.
+    config.container = unsafe { container_config_from(c.container) }?;
+    config.min_idle = c.min_idle as usize;
+    config.max_idle = c.max_idle as usize;
+    config.max_size = c.max_size as usize;
+    config.acquire_timeout = Duration::from_nanos(c.acquire_timeout_ns);
+    config.health_check_interval = Duration::from_nanos(c.health_check_interval_ns);
+    config.idle_timeout = Duration::from_nanos(c.idle_timeout_ns);
+    config.ping_on_acquire = c.ping_on_acquire != 0;
+    Ok(config)
 }

@@ -243,19 +243,19 @@ unsafe fn limits_from(p: *const limits) -> FfiResult<Limits> {
     }
     // SAFETY: forwarded contract.
     let l = unsafe { args::sized_struct(p, limits_defaults()) }?;
-    Ok(Limits {
-        cpu_time: args::nanos(l.cpu_time_ns),
-        wall_time: args::nanos(l.wall_time_ns),
-        memory: args::nonzero(l.memory_bytes),
-        output: args::nonzero(l.output_bytes),
-        processes: args::nonzero(l.processes),
-        // 0 is "none"; any other value, NaN and negatives included, is the
-        // library's to accept or refuse (one range for every language).
-        cpu_rate: (l.cpu_rate != 0.0).then_some(l.cpu_rate),
-        open_files: args::nonzero(l.open_files),
-        stack: args::nonzero(l.stack_bytes),
-        address_space: args::nonzero(l.address_space_bytes),
-    })
+    let mut limits = Limits::default();
+    limits.cpu_time = args::nanos(l.cpu_time_ns);
+    limits.wall_time = args::nanos(l.wall_time_ns);
+    limits.memory = args::nonzero(l.memory_bytes);
+    limits.output = args::nonzero(l.output_bytes);
+    limits.processes = args::nonzero(l.processes);
+    // 0 is "none"; any other value, NaN and negatives included, is the library's
+    // to accept or refuse (one range for every language).
+    limits.cpu_rate = (l.cpu_rate != 0.0).then_some(l.cpu_rate);
+    limits.open_files = args::nonzero(l.open_files);
+    limits.stack = args::nonzero(l.stack_bytes);
+    limits.address_space = args::nonzero(l.address_space_bytes);
+    Ok(limits)
 }
 
 /// # Safety

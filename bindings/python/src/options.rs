@@ -150,17 +150,18 @@ fn limits<'py>(get: &impl Fn(&str) -> PyResult<Option<Bound<'py, PyAny>>>) -> Py
         (Some(v), None) => convert::seconds(Some(&v), "cpu_time_limit")?,
         (None, v) => convert::seconds(v.as_ref(), "time_limit")?,
     };
-    Ok(Limits {
-        cpu_time,
-        wall_time: convert::seconds(get("wall_time_limit")?.as_ref(), "wall_time_limit")?,
-        memory: convert::count(get("memory_limit")?.as_ref(), "memory_limit")?,
-        output: convert::count(get("output_limit")?.as_ref(), "output_limit")?,
-        processes: convert::count_u32(get("process_limit")?.as_ref(), "process_limit")?,
-        cpu_rate: convert::float(get("cpu_rate")?.as_ref(), "cpu_rate")?,
-        open_files: convert::count(get("open_files")?.as_ref(), "open_files")?,
-        stack: convert::count(get("stack")?.as_ref(), "stack")?,
-        address_space: convert::count(get("address_space_limit")?.as_ref(), "address_space_limit")?,
-    })
+    let mut limits = Limits::default();
+    limits.cpu_time = cpu_time;
+    limits.wall_time = convert::seconds(get("wall_time_limit")?.as_ref(), "wall_time_limit")?;
+    limits.memory = convert::count(get("memory_limit")?.as_ref(), "memory_limit")?;
+    limits.output = convert::count(get("output_limit")?.as_ref(), "output_limit")?;
+    limits.processes = convert::count_u32(get("process_limit")?.as_ref(), "process_limit")?;
+    limits.cpu_rate = convert::float(get("cpu_rate")?.as_ref(), "cpu_rate")?;
+    limits.open_files = convert::count(get("open_files")?.as_ref(), "open_files")?;
+    limits.stack = convert::count(get("stack")?.as_ref(), "stack")?;
+    limits.address_space =
+        convert::count(get("address_space_limit")?.as_ref(), "address_space_limit")?;
+    Ok(limits)
 }
 
 fn seccomp_policy(value: Option<&Bound<'_, PyAny>>) -> PyResult<SeccompPolicy> {

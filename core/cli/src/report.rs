@@ -26,7 +26,8 @@ pub fn exit_status(result: &RunResult) -> u8 {
         | Status::WallTimeLimitExceeded
         | Status::MemoryLimitExceeded
         | Status::OutputLimitExceeded => EXIT_LIMIT_EXCEEDED,
-        Status::RunnerError | Status::DisallowedSyscall => EXIT_NOT_RUN,
+        // A status newer than this CLI: the sandbox's verdict, not the program's.
+        _ => EXIT_NOT_RUN,
     }
 }
 
@@ -89,21 +90,19 @@ mod tests {
     use super::*;
 
     fn result(status: Status, exit_code: Option<i32>, signal: Option<i32>) -> RunResult {
-        RunResult {
-            status,
-            exit_code,
-            signal,
-            cpu_time: Duration::from_millis(3),
-            user_time: Duration::from_millis(2),
-            system_time: Duration::from_millis(1),
-            wall_time: Duration::from_micros(4500),
-            memory: 2 << 20,
-            setup_time: Duration::from_micros(250),
-            accounting: scpool_core::Accounting::CgroupV1,
-            stdout: b"hi\n".to_vec(),
-            stderr: b"\"oops\"\xff".to_vec(),
-            message: String::new(),
-        }
+        let mut r = RunResult::new(status);
+        r.exit_code = exit_code;
+        r.signal = signal;
+        r.cpu_time = Duration::from_millis(3);
+        r.user_time = Duration::from_millis(2);
+        r.system_time = Duration::from_millis(1);
+        r.wall_time = Duration::from_micros(4500);
+        r.memory = 2 << 20;
+        r.setup_time = Duration::from_micros(250);
+        r.accounting = scpool_core::Accounting::CgroupV1;
+        r.stdout = b"hi\n".to_vec();
+        r.stderr = b"\"oops\"\xff".to_vec();
+        r
     }
 
     #[test]

@@ -5,8 +5,10 @@ pub use crate::ids::IdRange;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// A host path bound into the container.
+/// A host path bound into the container. Build it with [`Mount::read_only`] or
+/// [`Mount::optional`], then change fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Mount {
     /// Host path.
     pub source: PathBuf,
@@ -19,6 +21,16 @@ pub struct Mount {
 }
 
 impl Mount {
+    /// A bind of host path `source` at `target` inside the container, read-only.
+    pub fn new(source: impl Into<PathBuf>, target: impl Into<PathBuf>) -> Self {
+        Self {
+            source: source.into(),
+            target: target.into(),
+            writable: false,
+            optional: false,
+        }
+    }
+
     /// A read-only bind of `path` at the same path inside the container.
     pub fn read_only(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
@@ -53,8 +65,10 @@ pub const DEFAULT_MOUNTS: &[&str] = &[
     "/etc/ld.so.cache",
 ];
 
-/// Everything that shapes a container. Plain fields; `Default` gives a working box.
+/// Everything that shapes a container. Plain fields; `Default` gives a working box
+/// (`let mut c = ContainerConfig::default(); c.work_size = ...;`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ContainerConfig {
     /// Read-only (unless marked writable) binds of host paths.
     pub mounts: Vec<Mount>,
@@ -82,6 +96,7 @@ pub struct ContainerConfig {
     /// inside, so these must be `None` or 0 there (the program still has no
     /// capabilities).
     pub uid: Option<u32>,
+    /// The program's gid, like `uid`.
     pub gid: Option<u32>,
     /// Where containers' own ids come from (see [`IdRange::DEFAULT`]). A root host
     /// with `user_namespace` maps the container's root to its id.

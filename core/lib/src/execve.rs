@@ -20,6 +20,7 @@ pub const DEFAULT_CAPTURE_LIMIT: u64 = 64 << 20;
 /// share, so a binding converts it once for both. Both dereference to it, so
 /// `param.env = ...` works on either.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Program {
     /// argv. Without an `exec_file`, `args[0]` is the path executed inside the
     /// container (no PATH search).
@@ -54,6 +55,7 @@ impl Program {
 
 /// The raw run: a [`Program`] with the descriptors it gets.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ExecveParam<'fd> {
     /// What to run (also reachable through `Deref`: `param.args`, `param.limits`).
     pub program: Program,
@@ -89,6 +91,7 @@ impl From<Program> for ExecveParam<'_> {
 /// The convenience run: a [`Program`] with stdin from bytes, stdout and stderr
 /// captured.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RunParam {
     /// What to run (also reachable through `Deref`: `run.args`, `run.limits`).
     pub program: Program,

@@ -12,6 +12,7 @@
 //! c.reset()?;
 //! # Ok::<(), scpool_core::Error>(())
 //! ```
+#![deny(missing_docs)]
 
 pub mod cgroup;
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 /// WALL_TIME_LIMIT_EXCEEDED, OUTPUT_LIMIT_EXCEEDED, SIGNALLED, NONZERO_EXIT, OK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u32)]
+#[non_exhaustive]
 pub enum Status {
     /// Exited with code 0.
     Ok = 0,
@@ -31,6 +32,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order of their codes.
     pub const ALL: [Status; 9] = [
         Status::Ok,
         Status::NonzeroExit,
@@ -88,6 +90,26 @@ pub(crate) fn output_limit_message(limit: u64) -> String {
 }
 
 impl RunResult {
+    /// A result with `status` and nothing measured: no exit code or signal, zero
+    /// times and memory, no output, no message. Set the fields that apply.
+    pub fn new(status: Status) -> Self {
+        Self {
+            status,
+            exit_code: None,
+            signal: None,
+            cpu_time: Duration::ZERO,
+            user_time: Duration::ZERO,
+            system_time: Duration::ZERO,
+            wall_time: Duration::ZERO,
+            memory: 0,
+            setup_time: Duration::ZERO,
+            accounting: Accounting::NoCgroup,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            message: String::new(),
+        }
+    }
+
     /// Records that the program wrote more than `limit` bytes to a stream the
     /// caller carried itself (a pipe it drained and cut at the limit), unless a
     /// status that outranks OUTPUT_LIMIT_EXCEEDED already applies.
@@ -108,6 +130,7 @@ impl fmt::Display for Status {
 /// What measured a run's CPU time and memory, and enforced its cgroup limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[repr(u32)]
+#[non_exhaustive]
 pub enum Accounting {
     /// No cgroup: CPU time from the init's RUSAGE_CHILDREN, memory from ru_maxrss,
     /// limits as rlimits (see the README's "Without a cgroup").
@@ -136,8 +159,10 @@ impl fmt::Display for Accounting {
     }
 }
 
-/// What one run did.
+/// What one run did. Built by the library; [`RunResult::new`] makes one for tests
+/// and for callers that report runs of their own.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RunResult {
     /// How the run ended.
     pub status: Status,

@@ -33,6 +33,7 @@ use std::sync::{Arc, OnceLock};
 
 /// Which system calls a run may make.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub enum SeccompPolicy {
     /// Deny the escape channels with EPERM; allow everything else.
     #[default]

@@ -9,19 +9,8 @@ use std::time::Duration;
 impl RunResult {
     pub(crate) fn runner_error(message: impl Into<String>) -> Self {
         Self {
-            status: Status::RunnerError,
-            exit_code: None,
-            signal: None,
-            cpu_time: Duration::ZERO,
-            user_time: Duration::ZERO,
-            system_time: Duration::ZERO,
-            wall_time: Duration::ZERO,
-            memory: 0,
-            setup_time: Duration::ZERO,
-            accounting: Accounting::NoCgroup,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
             message: message.into(),
+            ..Self::new(Status::RunnerError)
         }
     }
 }

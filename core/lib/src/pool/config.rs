@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// Plain fields; `Default` gives a small pool of default containers.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PoolConfig {
     /// How every container of the pool is built.
     pub container: ContainerConfig,

@@ -405,6 +405,7 @@ impl Pool {
         }
     }
 
+    /// The pool's counters now.
     pub fn stats(&self) -> PoolStats {
         let state = self.shared.lock();
         self.shared
@@ -412,6 +413,7 @@ impl Pool {
             .snapshot(state.idle.len(), state.in_use, state.pending())
     }
 
+    /// The configuration the pool was made with.
     pub fn config(&self) -> &PoolConfig {
         &self.shared.config
     }
