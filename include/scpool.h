@@ -24,9 +24,17 @@
 // The C ABI major version this header describes (also in the SONAME).
 #define SCPOOL_ABI_MAJOR 1
 
+// The working directory of a run whose `cwd` is NULL.
+#define SCPOOL_DEFAULT_CWD "/w"
+
+
 // `uid`/`gid` value: an id of the container's own, from the id range (never a
 // valid id: it is `(uid_t)-1`).
 #define SCPOOL_ID_AUTO UINT32_MAX
+
+// A size argument of `scpool_pool_config_set_sizes()`: not given, so it follows
+// the sizes given (`(uint32_t)-1`).
+#define SCPOOL_SIZE_UNSET UINT32_MAX
 
 // Processes and threads a run may have alive when `scpool_limits.processes` is 0.
 #define SCPOOL_DEFAULT_PROCESSES 256
@@ -40,6 +48,12 @@
 // The smallest `scpool_limits.memory_bytes` accepted: below it no program can
 // start (SCPOOL_ERROR_INVALID_ARGUMENT).
 #define SCPOOL_MIN_MEMORY_BYTES (1 << 20)
+
+// The first of the ids containers take their own from (`id_range_first`'s default).
+#define SCPOOL_DEFAULT_ID_RANGE_FIRST 1879048192
+
+// How many ids containers take their own from (`id_range_count`'s default).
+#define SCPOOL_DEFAULT_ID_RANGE_COUNT 65536
 
 // What every fallible function returns. `SCPOOL_ERROR_OK` (0) is success; on any
 // other code `scpool_last_error_message()` says what went wrong.
@@ -190,7 +204,8 @@ typedef struct scpool_container_config {
   int replace_default_mounts;
   // An unpacked image used as the root instead of host binds; NULL for none.
   const char *rootfs;
-  // Hostname inside; NULL keeps "scpool".
+  // Host name and domain name inside (both: see the README's "Naming a
+  // container"); NULL keeps "scpool".
   const char *hostname;
   // Size caps of the writable `/w` and `/tmp`.
   uint64_t work_size;
@@ -225,8 +240,8 @@ typedef struct scpool_pool_config {
   // `sizeof(scpool_pool_config)`, set by the `_init` function.
   uint32_t struct_size;
   // Idle containers kept ready (created at start, refilled in the background).
-  // `min_idle <= max_idle <= max_size` is required: lowering `max_size` alone
-  // below the defaults is refused.
+  // `min_idle <= max_idle <= max_size` is required; set the sizes with
+  // `scpool_pool_config_set_sizes()` to have those not given fit the others.
   uint32_t min_idle;
   // Idle containers above this are destroyed, longest idle first.
   uint32_t max_idle;
@@ -304,7 +319,7 @@ typedef struct scpool_execve_param {
   const char *const *argv;
   // NULL-terminated environment, passed exactly (NULL: empty).
   const char *const *envp;
-  // Working directory inside the container; NULL means "/w".
+  // Working directory inside the container; NULL means `SCPOOL_DEFAULT_CWD` ("/w").
   const char *cwd;
   // Descriptors that become the program's 0, 1, 2, ... (`files_len` of them);
   // slots 0-2 not given are /dev/null.
@@ -363,7 +378,7 @@ typedef struct scpool_run_param {
   const char *const *argv;
   // NULL-terminated environment, passed exactly (NULL: empty).
   const char *const *envp;
-  // Working directory inside the container; NULL means "/w".
+  // Working directory inside the container; NULL means `SCPOOL_DEFAULT_CWD` ("/w").
   const char *cwd;
   // Bytes fed to the program's stdin (may be NULL when `stdin_len` is 0).
   const uint8_t *stdin_data;
@@ -436,6 +451,24 @@ enum scpool_error scpool_container_config_init(struct scpool_container_config *c
 // # Safety
 // `config` is NULL or points to writable memory for a `scpool_pool_config`.
 enum scpool_error scpool_pool_config_init(struct scpool_pool_config *config);
+
+// Sets the pool sizes given and fits those left `SCPOOL_SIZE_UNSET` around them:
+// not given, `max_size` is raised to hold the idle counts given, `max_idle` is
+// raised to `min_idle` and lowered to `max_size`, and `min_idle` is lowered to
+// `max_idle`, starting from the values in `config` (the defaults after
+// `scpool_pool_config_init()`). Sizes given are kept as they are: ones that
+// contradict each other make `scpool_pool_new()` fail with
+// `SCPOOL_ERROR_INVALID_ARGUMENT`. The rule every binding follows.
+//
+// Thread safety: safe from any thread.
+//
+// # Safety
+// `config` is NULL or points to a `scpool_pool_config` filled by
+// `scpool_pool_config_init()`.
+enum scpool_error scpool_pool_config_set_sizes(struct scpool_pool_config *config,
+                                               uint32_t min_idle,
+                                               uint32_t max_idle,
+                                               uint32_t max_size);
 
 // Creates a container of its own, outside any pool (a few milliseconds). `config`
 // may be NULL for the defaults. Free it with `scpool_container_release()`.
@@ -722,7 +755,7 @@ enum scpool_error scpool_memfd_sealed(const uint8_t *data, size_t len, int *fd);
 // `l` is NULL or points to writable memory for a `scpool_limits`.
 enum scpool_error scpool_limits_init(struct scpool_limits *l);
 
-// Fills `p` with the defaults: no argv, empty environment, cwd "/w", no files,
+// Fills `p` with the defaults: no argv, empty environment, cwd `SCPOOL_DEFAULT_CWD`, no files,
 // `exec_fd` -1, no limits, the default seccomp policy.
 //
 // Thread safety: safe from any thread.
@@ -731,7 +764,7 @@ enum scpool_error scpool_limits_init(struct scpool_limits *l);
 // `p` is NULL or points to writable memory for a `scpool_execve_param`.
 enum scpool_error scpool_execve_param_init(struct scpool_execve_param *p);
 
-// Fills `p` with the defaults: no argv, empty environment, cwd "/w", empty stdin,
+// Fills `p` with the defaults: no argv, empty environment, cwd `SCPOOL_DEFAULT_CWD`, empty stdin,
 // no limits, the default seccomp policy.
 //
 // Thread safety: safe from any thread.

@@ -32,6 +32,13 @@ const (
 	MinMemory        uint64 = C.SCPOOL_MIN_MEMORY_BYTES
 )
 
+// DefaultCwd is the working directory of a run whose Cwd is "".
+const DefaultCwd = C.SCPOOL_DEFAULT_CWD
+
+// DefaultIDRange is where containers' own ids come from when
+// ContainerConfig.IDRange is nil (the library's default, from scpool.h).
+var DefaultIDRange = IDRange{First: C.SCPOOL_DEFAULT_ID_RANGE_FIRST, Count: C.SCPOOL_DEFAULT_ID_RANGE_COUNT}
+
 // Accounting is what measured a run's figures and enforced its cgroup limits.
 type Accounting uint32
 

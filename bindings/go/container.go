@@ -253,7 +253,7 @@ func goBytes(p unsafe.Pointer, n uint64) ([]byte, error) {
 type ExecveParam struct {
 	Args []string // Args[0] is required; it is the path run unless ExecFile is set
 	Env  []string // exactly the environment (nil: empty)
-	Cwd  string   // "" means /w
+	Cwd  string   // "" means DefaultCwd (/w)
 	// Files become the program's descriptors 0, 1, 2, ...; slots 0-2 not given
 	// are /dev/null. A nil or closed file is ErrInvalidArgument.
 	Files []*os.File
@@ -335,21 +335,39 @@ func withFds(files []*os.File, fds []C.int, call func() error) error {
 	return err
 }
 
-// cCommand converts what every run takes: Args (Args[0] is required), Env, Cwd.
-func cCommand(a *arena, args, env []string, cwd string) (argv, envp **C.char, ccwd *C.char, err error) {
+// cProgram is what both run structs share, converted once for either.
+type cProgram struct {
+	argv, envp **C.char
+	cwd        *C.char
+	limits     *C.scpool_limits
+	seccomp    C.uint32_t
+	filter     *C.scpool_sock_filter
+	filterLen  C.size_t
+}
+
+// program converts what every run takes: Args (Args[0] is required), Env, Cwd,
+// Limits and the seccomp policy.
+func program(a *arena, args, env []string, cwd string, l *Limits, s Seccomp, f []SockFilter) (cProgram, error) {
+	var p cProgram
 	if len(args) == 0 {
-		return nil, nil, nil, invalidf("Args is empty: Args[0] is required")
+		return p, invalidf("Args is empty: Args[0] is required")
 	}
-	if argv, err = a.strv(args, "Args"); err != nil {
-		return nil, nil, nil, err
+	var err error
+	if p.argv, err = a.strv(args, "Args"); err != nil {
+		return p, err
 	}
-	if envp, err = a.strv(env, "Env"); err != nil {
-		return nil, nil, nil, err
+	if p.envp, err = a.strv(env, "Env"); err != nil {
+		return p, err
 	}
-	if ccwd, err = a.optCstr(cwd, "Cwd"); err != nil {
-		return nil, nil, nil, err
+	if p.cwd, err = a.optCstr(cwd, "Cwd"); err != nil {
+		return p, err
 	}
-	return argv, envp, ccwd, nil
+	if p.limits, err = cLimits(a, l); err != nil {
+		return p, err
+	}
+	p.seccomp = C.uint32_t(s)
+	p.filter, p.filterLen = cFilter(a, f)
+	return p, nil
 }
 
 // Execve runs a program in the container. A program that fails or exceeds a limit
@@ -361,10 +379,12 @@ func (c *Container) Execve(param ExecveParam) (*Result, error) {
 		defer a.free()
 		cp := (*C.scpool_execve_param)(a.calloc(1, C.sizeof_scpool_execve_param))
 		C.scpool_execve_param_init(cp)
-		var err error
-		if cp.argv, cp.envp, cp.cwd, err = cCommand(&a, param.Args, param.Env, param.Cwd); err != nil {
+		prog, err := program(&a, param.Args, param.Env, param.Cwd, &param.Limits, param.Seccomp, param.SeccompFilter)
+		if err != nil {
 			return err
 		}
+		cp.argv, cp.envp, cp.cwd, cp.limits = prog.argv, prog.envp, prog.cwd, prog.limits
+		cp.seccomp, cp.seccomp_filter, cp.seccomp_filter_len = prog.seccomp, prog.filter, prog.filterLen
 		// Files then ExecFile, all held open over the call.
 		files := append(param.Files[:len(param.Files):len(param.Files)], param.ExecFile)
 		fds := unsafe.Slice((*C.int)(a.calloc(len(files), C.sizeof_int)), len(files))
@@ -372,11 +392,6 @@ func (c *Container) Execve(param ExecveParam) (*Result, error) {
 			cp.files = &fds[0] // nil or closed: -1, which the library refuses
 			cp.files_len = C.size_t(len(param.Files))
 		}
-		if cp.limits, err = cLimits(&a, &param.Limits); err != nil {
-			return err
-		}
-		cp.seccomp = C.uint32_t(param.Seccomp)
-		cp.seccomp_filter, cp.seccomp_filter_len = cFilter(&a, param.SeccompFilter)
 		var r C.scpool_result
 		var e C.gosp_err
 		var rc C.int
@@ -407,17 +422,14 @@ func (c *Container) Run(param RunParam) (*Result, error) {
 		defer a.free()
 		cp := (*C.scpool_run_param)(a.calloc(1, C.sizeof_scpool_run_param))
 		C.scpool_run_param_init(cp)
-		var err error
-		if cp.argv, cp.envp, cp.cwd, err = cCommand(&a, param.Args, param.Env, param.Cwd); err != nil {
+		prog, err := program(&a, param.Args, param.Env, param.Cwd, &param.Limits, param.Seccomp, param.SeccompFilter)
+		if err != nil {
 			return err
 		}
+		cp.argv, cp.envp, cp.cwd, cp.limits = prog.argv, prog.envp, prog.cwd, prog.limits
+		cp.seccomp, cp.seccomp_filter, cp.seccomp_filter_len = prog.seccomp, prog.filter, prog.filterLen
 		cp.stdin_data = a.bytes(param.Stdin)
 		cp.stdin_len = C.size_t(len(param.Stdin))
-		if cp.limits, err = cLimits(&a, &param.Limits); err != nil {
-			return err
-		}
-		cp.seccomp = C.uint32_t(param.Seccomp)
-		cp.seccomp_filter, cp.seccomp_filter_len = cFilter(&a, param.SeccompFilter)
 		var r C.scpool_result
 		var e C.gosp_err
 		if C.gosp_run(p, cp, &r, &e) != 0 {

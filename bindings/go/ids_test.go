@@ -53,7 +53,7 @@ func TestIDRangeOfOneServesOneContainer(t *testing.T) {
 func TestDefaultProgramIDs(t *testing.T) {
 	c := acquire(t, pool)
 	uid, gid := c.ProgramIDs()
-	if uid < 0x70000000 || uid >= 0x70000000+65536 || gid != uid {
+	if uid < DefaultIDRange.First || uid >= DefaultIDRange.First+DefaultIDRange.Count || gid != uid {
 		t.Fatalf("ProgramIDs %d %d", uid, gid)
 	}
 }

@@ -126,32 +126,29 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 	defer a.free()
 	c := (*C.scpool_pool_config)(a.calloc(1, C.sizeof_scpool_pool_config))
 	C.scpool_pool_config_init(c)
+	// 0 leaves a size to the library's rule; a negative idle count means none.
 	sizes := []struct {
 		n    int
-		dst  *C.uint32_t
 		what string
-	}{{cfg.MinIdle, &c.min_idle, "MinIdle"}, {cfg.MaxIdle, &c.max_idle, "MaxIdle"}, {cfg.MaxSize, &c.max_size, "MaxSize"}}
-	for _, s := range sizes {
+	}{{cfg.MinIdle, "MinIdle"}, {cfg.MaxIdle, "MaxIdle"}, {cfg.MaxSize, "MaxSize"}}
+	given := [3]C.uint32_t{}
+	for i, s := range sizes {
 		switch {
 		case s.n < 0 && s.what == "MaxSize":
 			return nil, invalidf("MaxSize is negative")
 		case s.n < 0:
-			*s.dst = 0
-		case s.n > 0:
+			given[i] = 0
+		case s.n == 0:
+			given[i] = C.SCPOOL_SIZE_UNSET
+		default:
 			v, err := count32(s.n, s.what)
 			if err != nil {
 				return nil, err
 			}
-			*s.dst = v
+			given[i] = v
 		}
 	}
-	// Defaults left to the library fit under the sizes given (MaxSize: 1 works).
-	if cfg.MaxIdle == 0 {
-		c.max_idle = min(c.max_idle, c.max_size)
-	}
-	if cfg.MinIdle == 0 {
-		c.min_idle = min(c.min_idle, c.max_idle)
-	}
+	C.scpool_pool_config_set_sizes(c, given[0], given[1], given[2])
 	durs := []struct {
 		d    time.Duration
 		dst  *C.uint64_t

@@ -526,6 +526,19 @@ func TestInvalidArguments(t *testing.T) {
 			_, err := c.Run(RunParam{Args: []string{"/bin/true"}, Limits: Limits{CPURate: -0.5}})
 			return err
 		}},
+		// The library's range (0.01 to 10000 cores), not a Go one, decides.
+		{"cpu rate below the library's range", func() error {
+			_, err := c.Run(RunParam{Args: []string{"/bin/true"}, Limits: Limits{CPURate: 0.001}})
+			return err
+		}},
+		{"cpu rate above the library's range", func() error {
+			_, err := c.Run(RunParam{Args: []string{"/bin/true"}, Limits: Limits{CPURate: 20000}})
+			return err
+		}},
+		{"infinite cpu rate", func() error {
+			_, err := c.Run(RunParam{Args: []string{"/bin/true"}, Limits: Limits{CPURate: math.Inf(1)}})
+			return err
+		}},
 		{"unknown seccomp", func() error {
 			_, err := c.Run(RunParam{Args: []string{"/bin/true"}, Seccomp: 99})
 			return err
@@ -788,8 +801,9 @@ func TestOwnContainer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := run(t, c, RunParam{Args: []string{"/bin/sh", "-c", "id -u; hostname"}})
-	if r.Status != StatusOK || string(r.Stdout) != "1234\njudge\n" {
+	// The name is the domain name too, as in every language.
+	r := run(t, c, RunParam{Args: []string{"/bin/sh", "-c", "id -u; hostname; domainname"}})
+	if r.Status != StatusOK || string(r.Stdout) != "1234\njudge\njudge\n" {
 		t.Fatalf("%s", show(r))
 	}
 	if err := c.Release(); err != nil {
@@ -967,6 +981,23 @@ func TestPoolMaxSizeOne(t *testing.T) {
 	s, err := p.Stats()
 	if err != nil || s.Created != 1 {
 		t.Fatalf("stats %+v, %v", s, err)
+	}
+}
+
+// A MinIdle given alone raises the default MaxSize to hold it (the library's rule,
+// the same in every language); sizes given that contradict each other are refused.
+func TestPoolSizesFollowTheLibrarysRule(t *testing.T) {
+	p, err := NewPool(PoolConfig{MinIdle: 9, IdleTimeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.Stats()
+	if err != nil || s.Idle+s.Pending != 9 {
+		t.Fatalf("stats %+v, %v", s, err)
+	}
+	p.Close()
+	if _, err := NewPool(PoolConfig{MinIdle: 3, MaxSize: 2}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("MinIdle 3 over MaxSize 2: %v", err)
 	}
 }
 

@@ -2,7 +2,6 @@ package scpool
 
 import (
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -54,12 +53,12 @@ type Limits struct {
 	AddressSpace uint64
 }
 
+// check refuses what the C struct cannot carry (a negative duration). Value
+// ranges (CPURate's included) are the library's to check, one range for every
+// language: its refusal comes back as an ErrInvalidArgument all the same.
 func (l *Limits) check() error {
 	if l.CPUTime < 0 || l.WallTime < 0 {
 		return invalidf("negative time limit")
-	}
-	if l.CPURate < 0 || math.IsNaN(l.CPURate) || math.IsInf(l.CPURate, 0) {
-		return invalidf("CPURate %v is not a non-negative number", l.CPURate)
 	}
 	return nil
 }
@@ -152,12 +151,14 @@ type ContainerConfig struct {
 	ImageLayers []string
 	// RootSize caps the upper layer over ImageLayers, bytes (0 keeps 256 MiB).
 	RootSize uint64
-	Hostname string // "" keeps "scpool"
+	// Hostname names the container: its host name and domain name both ("" keeps
+	// "scpool").
+	Hostname string
 	// UID and GID of the program: nil (the default) gives the program ids of the
 	// container's own from IDRange (0 inside a user namespace).
 	UID, GID *uint32
 	// IDRange is where containers' own ids come from; nil keeps the default
-	// (0x70000000 and 65536 ids). When all are taken, creating a container fails
+	// (DefaultIDRange: 0x70000000 and 65536 ids). When all are taken, creating a container fails
 	// with ErrSetup.
 	IDRange *IDRange
 	// UserNamespace: nil keeps the default (on when not root).
@@ -171,8 +172,11 @@ type ContainerConfig struct {
 }
 
 // PoolConfig says how a pool sizes itself; zero fields take the library's defaults
-// (MinIdle 2, MaxIdle cores, MaxSize 2 x cores, AcquireTimeout 30 s, ...). Default
-// MaxIdle is capped at MaxSize and default MinIdle at MaxIdle.
+// (MinIdle 2, MaxIdle cores, MaxSize 2 x cores, AcquireTimeout 30 s, ...). Sizes
+// left at zero fit those given, by the library's rule (scpool_pool_config_set_sizes):
+// MaxSize is raised to hold the idle counts given, MaxIdle raised to MinIdle and
+// lowered to MaxSize, MinIdle lowered to MaxIdle. Sizes given that contradict
+// each other are ErrInvalidArgument.
 type PoolConfig struct {
 	// MinIdle containers are created at start and kept ready; a negative value
 	// means none (0 is the default).

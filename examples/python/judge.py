@@ -62,9 +62,9 @@ SOLUTIONS: Dict[str, str] = {
     """,
 }
 
-COMPILE_LIMITS = dict(time_limit=30.0, wall_time_limit=60.0, memory_limit=1 << 30,
+COMPILE_LIMITS = dict(cpu_time_limit=30.0, wall_time_limit=60.0, memory_limit=1 << 30,
                       output_limit=64 << 20, process_limit=32)
-RUN_LIMITS = dict(time_limit=1.0, wall_time_limit=3.0, memory_limit=64 << 20,
+RUN_LIMITS = dict(cpu_time_limit=1.0, wall_time_limit=3.0, memory_limit=64 << 20,
                   output_limit=1 << 20, process_limit=1)
 ENV = ["PATH=/usr/bin:/bin"]
 

@@ -23,6 +23,10 @@ pub enum cgroup_mode {
 /// valid id: it is `(uid_t)-1`).
 pub const ID_AUTO: u32 = u32::MAX;
 
+/// A size argument of `scpool_pool_config_set_sizes()`: not given, so it follows
+/// the sizes given (`(uint32_t)-1`).
+pub const SIZE_UNSET: u32 = u32::MAX;
+
 /// A host path bound into the container.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -58,7 +62,8 @@ pub struct container_config {
     pub replace_default_mounts: c_int,
     /// An unpacked image used as the root instead of host binds; NULL for none.
     pub rootfs: *const c_char,
-    /// Hostname inside; NULL keeps "scpool".
+    /// Host name and domain name inside (both: see the README's "Naming a
+    /// container"); NULL keeps "scpool".
     pub hostname: *const c_char,
     /// Size caps of the writable `/w` and `/tmp`.
     pub work_size: u64,
@@ -101,8 +106,8 @@ pub struct pool_config {
     /// `sizeof(scpool_pool_config)`, set by the `_init` function.
     pub struct_size: u32,
     /// Idle containers kept ready (created at start, refilled in the background).
-    /// `min_idle <= max_idle <= max_size` is required: lowering `max_size` alone
-    /// below the defaults is refused.
+    /// `min_idle <= max_idle <= max_size` is required; set the sizes with
+    /// `scpool_pool_config_set_sizes()` to have those not given fit the others.
     pub min_idle: u32,
     /// Idle containers above this are destroyed, longest idle first.
     pub max_idle: u32,
@@ -201,6 +206,47 @@ pub unsafe extern "C" fn scpool_pool_config_init(config: *mut pool_config) -> er
     })
 }
 
+/// Sets the pool sizes given and fits those left `SCPOOL_SIZE_UNSET` around them:
+/// not given, `max_size` is raised to hold the idle counts given, `max_idle` is
+/// raised to `min_idle` and lowered to `max_size`, and `min_idle` is lowered to
+/// `max_idle`, starting from the values in `config` (the defaults after
+/// `scpool_pool_config_init()`). Sizes given are kept as they are: ones that
+/// contradict each other make `scpool_pool_new()` fail with
+/// `SCPOOL_ERROR_INVALID_ARGUMENT`. The rule every binding follows.
+///
+/// Thread safety: safe from any thread.
+///
+/// # Safety
+/// `config` is NULL or points to a `scpool_pool_config` filled by
+/// `scpool_pool_config_init()`.
+#[no_mangle]
+pub unsafe extern "C" fn scpool_pool_config_set_sizes(
+    config: *mut pool_config,
+    min_idle: u32,
+    max_idle: u32,
+    max_size: u32,
+) -> error {
+    guard(|| {
+        // SAFETY: NULL or a valid struct by the contract.
+        let len = unsafe { args::sized_out(config, "config") }?;
+        // SAFETY: as above; sized_out refused NULL and a bad struct_size.
+        let current = unsafe { args::sized_struct(config, pool_defaults()) }?;
+        let mut sizes = PoolConfig::default();
+        sizes.min_idle = current.min_idle as usize;
+        sizes.max_idle = current.max_idle as usize;
+        sizes.max_size = current.max_size as usize;
+        let given = |n: u32| (n != SIZE_UNSET).then_some(n as usize);
+        sizes.set_sizes(given(min_idle), given(max_idle), given(max_size));
+        let mut updated = current;
+        updated.min_idle = results::count(sizes.min_idle);
+        updated.max_idle = results::count(sizes.max_idle);
+        updated.max_size = results::count(sizes.max_size);
+        // SAFETY: `config` passed sized_out, which returned `len`.
+        unsafe { args::write_sized(config, &updated, len) };
+        Ok(())
+    })
+}
+
 fn cgroup_mode_from(raw: u32) -> FfiResult<CgroupMode> {
     match raw {
         x if x == cgroup_mode::Auto as u32 => Ok(CgroupMode::Auto),
@@ -220,12 +266,11 @@ unsafe fn mount_from(m: &mount, index: usize) -> FfiResult<Mount> {
     // SAFETY: forwarded contract.
     let target = unsafe { args::optional_string(m.target, &format!("mounts[{index}].target")) }?
         .map_or_else(|| source.clone(), Into::into);
-    Ok(Mount {
-        source,
-        target,
-        writable: m.writable != 0,
-        optional: m.optional != 0,
-    })
+    let mut mount = Mount::read_only(source);
+    mount.target = target;
+    mount.writable = m.writable != 0;
+    mount.optional = m.optional != 0;
+    Ok(mount)
 }
 
 /// Converts a caller's container config (NULL = defaults).
@@ -265,14 +310,12 @@ pub(crate) unsafe fn container_config_from(
     config.root_size = c.root_size;
     // SAFETY: forwarded contract.
     if let Some(name) = unsafe { args::optional_string(c.hostname, "hostname") }? {
-        config.hostname = name
-            .into_string()
-            .map_err(|_| FfiError::invalid("hostname is not UTF-8"))?;
+        config.set_hostname(
+            name.into_string()
+                .map_err(|_| FfiError::invalid("hostname is not UTF-8"))?,
+        );
     }
-    config.id_range = IdRange {
-        first: c.id_range_first,
-        count: c.id_range_count,
-    };
+    config.id_range = IdRange::new(c.id_range_first, c.id_range_count);
     config.uid = (c.uid != ID_AUTO).then_some(c.uid);
     config.gid = (c.gid != ID_AUTO).then_some(c.gid);
     config.user_namespace = c.user_namespace != 0;
@@ -296,15 +339,15 @@ pub(crate) unsafe fn pool_config_from(p: *const pool_config) -> FfiResult<PoolCo
     }
     // SAFETY: forwarded contract.
     let c = unsafe { args::sized_struct(p, pool_defaults()) }?;
-    Ok(PoolConfig {
-        // SAFETY: forwarded contract.
-        container: unsafe { container_config_from(c.container) }?,
-        min_idle: c.min_idle as usize,
-        max_idle: c.max_idle as usize,
-        max_size: c.max_size as usize,
-        acquire_timeout: Duration::from_nanos(c.acquire_timeout_ns),
-        health_check_interval: Duration::from_nanos(c.health_check_interval_ns),
-        idle_timeout: Duration::from_nanos(c.idle_timeout_ns),
-        ping_on_acquire: c.ping_on_acquire != 0,
-    })
+    let mut config = PoolConfig::default();
+    // SAFETY: forwarded contract.
+    config.container = unsafe { container_config_from(c.container) }?;
+    config.min_idle = c.min_idle as usize;
+    config.max_idle = c.max_idle as usize;
+    config.max_size = c.max_size as usize;
+    config.acquire_timeout = Duration::from_nanos(c.acquire_timeout_ns);
+    config.health_check_interval = Duration::from_nanos(c.health_check_interval_ns);
+    config.idle_timeout = Duration::from_nanos(c.idle_timeout_ns);
+    config.ping_on_acquire = c.ping_on_acquire != 0;
+    Ok(config)
 }

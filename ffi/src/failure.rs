@@ -70,6 +70,8 @@ impl From<scpool_core::Error> for FfiError {
             E::PoolClosed => (error::PoolClosed, 0),
             E::AcquireCancelled => (error::Cancelled, 0),
             E::Io { .. } => (error::Io, e.errno()),
+            // A kind newer than this layer: still an error, with its message.
+            _ => (error::Internal, e.errno()),
         };
         Self {
             code,

@@ -241,31 +241,30 @@ unsafe fn free_entries(entries: *mut dir_entry, count: usize) {
 /// The caps of a tree copy: 0 takes the container's default for either.
 fn tree_limits(c: &scpool_core::Container, max_bytes: u64, max_entries: u64) -> TreeLimits {
     let default = c.default_tree_limits();
-    TreeLimits {
-        max_bytes: if max_bytes == 0 {
+    TreeLimits::new(
+        if max_bytes == 0 {
             default.max_bytes
         } else {
             max_bytes
         },
-        max_entries: if max_entries == 0 {
+        if max_entries == 0 {
             default.max_entries
         } else {
             max_entries
         },
-    }
+    )
 }
 
 /// # Safety
 /// Each pointer is NULL or writable.
 unsafe fn report(copied: TreeCopied, entries: *mut u64, bytes: *mut u64) {
-    // SAFETY: forwarded contract.
-    unsafe {
-        if let Some(p) = entries.as_mut() {
-            *p = copied.entries;
-        }
-        if let Some(p) = bytes.as_mut() {
-            *p = copied.bytes;
-        }
+    // SAFETY: NULL or writable, by the contract.
+    if let Some(p) = unsafe { entries.as_mut() } {
+        *p = copied.entries;
+    }
+    // SAFETY: as above.
+    if let Some(p) = unsafe { bytes.as_mut() } {
+        *p = copied.bytes;
     }
 }
 

@@ -35,7 +35,7 @@ mod version;
 pub use abi_version::SCPOOL_ABI_MAJOR;
 pub use config::{
     cgroup_mode, container_config, mount, pool_config, scpool_container_config_init,
-    scpool_pool_config_init, ID_AUTO,
+    scpool_pool_config_init, scpool_pool_config_set_sizes, ID_AUTO, SIZE_UNSET,
 };
 pub use container_handle::{
     container, open_cmd, scpool_container_discard, scpool_container_execve,
@@ -46,7 +46,8 @@ pub use container_handle::{
 };
 pub use failure::{error, scpool_error_name, scpool_last_error_errno, scpool_last_error_message};
 pub use limit_defaults::{
-    DEFAULT_OPEN_FILES, DEFAULT_PROCESSES, DEFAULT_STACK_BYTES, MIN_MEMORY_BYTES,
+    DEFAULT_CWD, DEFAULT_ID_RANGE_COUNT, DEFAULT_ID_RANGE_FIRST, DEFAULT_OPEN_FILES,
+    DEFAULT_PROCESSES, DEFAULT_STACK_BYTES, MIN_MEMORY_BYTES,
 };
 pub use memfd::scpool_memfd_copy;
 pub use params::{

@@ -3,7 +3,7 @@
 
 use crate::args::{self, SizedStruct};
 use crate::failure::{error, guard, FfiError, FfiResult};
-use scpool_core::{ExecveParam, Limits, RunParam, SeccompPolicy};
+use scpool_core::{ExecveParam, Limits, Program, RunParam, SeccompPolicy};
 use std::os::fd::BorrowedFd;
 use std::os::raw::{c_char, c_int};
 use std::sync::Arc;
@@ -87,7 +87,7 @@ pub struct execve_param {
     pub argv: *const *const c_char,
     /// NULL-terminated environment, passed exactly (NULL: empty).
     pub envp: *const *const c_char,
-    /// Working directory inside the container; NULL means "/w".
+    /// Working directory inside the container; NULL means `SCPOOL_DEFAULT_CWD` ("/w").
     pub cwd: *const c_char,
     /// Descriptors that become the program's 0, 1, 2, ... (`files_len` of them);
     /// slots 0-2 not given are /dev/null.
@@ -119,7 +119,7 @@ pub struct run_param {
     pub argv: *const *const c_char,
     /// NULL-terminated environment, passed exactly (NULL: empty).
     pub envp: *const *const c_char,
-    /// Working directory inside the container; NULL means "/w".
+    /// Working directory inside the container; NULL means `SCPOOL_DEFAULT_CWD` ("/w").
     pub cwd: *const c_char,
     /// Bytes fed to the program's stdin (may be NULL when `stdin_len` is 0).
     pub stdin_data: *const u8,
@@ -201,7 +201,7 @@ pub unsafe extern "C" fn scpool_limits_init(l: *mut limits) -> error {
     })
 }
 
-/// Fills `p` with the defaults: no argv, empty environment, cwd "/w", no files,
+/// Fills `p` with the defaults: no argv, empty environment, cwd `SCPOOL_DEFAULT_CWD`, no files,
 /// `exec_fd` -1, no limits, the default seccomp policy.
 ///
 /// Thread safety: safe from any thread.
@@ -218,7 +218,7 @@ pub unsafe extern "C" fn scpool_execve_param_init(p: *mut execve_param) -> error
     })
 }
 
-/// Fills `p` with the defaults: no argv, empty environment, cwd "/w", empty stdin,
+/// Fills `p` with the defaults: no argv, empty environment, cwd `SCPOOL_DEFAULT_CWD`, empty stdin,
 /// no limits, the default seccomp policy.
 ///
 /// Thread safety: safe from any thread.
@@ -243,23 +243,19 @@ unsafe fn limits_from(p: *const limits) -> FfiResult<Limits> {
     }
     // SAFETY: forwarded contract.
     let l = unsafe { args::sized_struct(p, limits_defaults()) }?;
-    if l.cpu_rate.is_nan() || l.cpu_rate < 0.0 {
-        return Err(FfiError::invalid(format!(
-            "cpu_rate {} must be 0 (none) or a positive number of cores",
-            l.cpu_rate
-        )));
-    }
-    Ok(Limits {
-        cpu_time: args::nanos(l.cpu_time_ns),
-        wall_time: args::nanos(l.wall_time_ns),
-        memory: args::nonzero(l.memory_bytes),
-        output: args::nonzero(l.output_bytes),
-        processes: args::nonzero(l.processes),
-        cpu_rate: (l.cpu_rate != 0.0).then_some(l.cpu_rate),
-        open_files: args::nonzero(l.open_files),
-        stack: args::nonzero(l.stack_bytes),
-        address_space: args::nonzero(l.address_space_bytes),
-    })
+    let mut limits = Limits::default();
+    limits.cpu_time = args::nanos(l.cpu_time_ns);
+    limits.wall_time = args::nanos(l.wall_time_ns);
+    limits.memory = args::nonzero(l.memory_bytes);
+    limits.output = args::nonzero(l.output_bytes);
+    limits.processes = args::nonzero(l.processes);
+    // 0 is "none"; any other value, NaN and negatives included, is the library's
+    // to accept or refuse (one range for every language).
+    limits.cpu_rate = (l.cpu_rate != 0.0).then_some(l.cpu_rate);
+    limits.open_files = args::nonzero(l.open_files);
+    limits.stack = args::nonzero(l.stack_bytes);
+    limits.address_space = args::nonzero(l.address_space_bytes);
+    Ok(limits)
 }
 
 /// # Safety
@@ -319,6 +315,38 @@ fn descriptor<'a>(fd: c_int, what: &str) -> FfiResult<BorrowedFd<'a>> {
     Ok(unsafe { BorrowedFd::borrow_raw(fd) })
 }
 
+/// The fields both run structs carry, in the order both declare them.
+struct ProgramFields {
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    cwd: *const c_char,
+    limits: *const limits,
+    seccomp: u32,
+    seccomp_filter: *const sock_filter,
+    seccomp_filter_len: usize,
+}
+
+/// Converts the part of a run both structs share: once, for both.
+///
+/// # Safety
+/// The pointers of `c` are NULL or valid (as `scpool_execve_param` documents).
+unsafe fn program_from(c: ProgramFields) -> FfiResult<Program> {
+    // SAFETY: forwarded contract.
+    let argv = unsafe { args::string_list(c.argv, "argv") }?;
+    let mut program = Program::new(argv);
+    // SAFETY: forwarded contract.
+    program.env = unsafe { args::string_list(c.envp, "envp") }?;
+    // SAFETY: forwarded contract.
+    if let Some(cwd) = unsafe { args::optional_string(c.cwd, "cwd") }? {
+        program.cwd = cwd.into();
+    }
+    // SAFETY: forwarded contract.
+    program.limits = unsafe { limits_from(c.limits) }?;
+    // SAFETY: forwarded contract.
+    program.seccomp = unsafe { seccomp_from(c.seccomp, c.seccomp_filter, c.seccomp_filter_len) }?;
+    Ok(program)
+}
+
 /// Converts a caller's execve parameters.
 ///
 /// # Safety
@@ -327,15 +355,17 @@ fn descriptor<'a>(fd: c_int, what: &str) -> FfiResult<BorrowedFd<'a>> {
 pub(crate) unsafe fn execve_param_from<'a>(p: *const execve_param) -> FfiResult<ExecveParam<'a>> {
     // SAFETY: forwarded contract.
     let c = unsafe { args::sized_struct(p, execve_param_defaults()) }?;
+    let shared = ProgramFields {
+        argv: c.argv,
+        envp: c.envp,
+        cwd: c.cwd,
+        limits: c.limits,
+        seccomp: c.seccomp,
+        seccomp_filter: c.seccomp_filter,
+        seccomp_filter_len: c.seccomp_filter_len,
+    };
     // SAFETY: forwarded contract.
-    let argv = unsafe { args::string_list(c.argv, "argv") }?;
-    let mut param = ExecveParam::new(argv);
-    // SAFETY: forwarded contract.
-    param.env = unsafe { args::string_list(c.envp, "envp") }?;
-    // SAFETY: forwarded contract.
-    if let Some(cwd) = unsafe { args::optional_string(c.cwd, "cwd") }? {
-        param.cwd = cwd.into();
-    }
+    let mut param = ExecveParam::from(unsafe { program_from(shared) }?);
     // SAFETY: forwarded contract.
     let files = unsafe { args::slice(c.files, c.files_len, "files") }?;
     param.files = files
@@ -345,10 +375,6 @@ pub(crate) unsafe fn execve_param_from<'a>(p: *const execve_param) -> FfiResult<
     if c.exec_fd != -1 {
         param.exec_file = Some(descriptor(c.exec_fd, "exec_fd")?);
     }
-    // SAFETY: forwarded contract.
-    param.limits = unsafe { limits_from(c.limits) }?;
-    // SAFETY: forwarded contract.
-    param.seccomp = unsafe { seccomp_from(c.seccomp, c.seccomp_filter, c.seccomp_filter_len) }?;
     Ok(param)
 }
 
@@ -359,20 +385,18 @@ pub(crate) unsafe fn execve_param_from<'a>(p: *const execve_param) -> FfiResult<
 pub(crate) unsafe fn run_param_from(p: *const run_param) -> FfiResult<RunParam> {
     // SAFETY: forwarded contract.
     let c = unsafe { args::sized_struct(p, run_param_defaults()) }?;
+    let shared = ProgramFields {
+        argv: c.argv,
+        envp: c.envp,
+        cwd: c.cwd,
+        limits: c.limits,
+        seccomp: c.seccomp,
+        seccomp_filter: c.seccomp_filter,
+        seccomp_filter_len: c.seccomp_filter_len,
+    };
     // SAFETY: forwarded contract.
-    let argv = unsafe { args::string_list(c.argv, "argv") }?;
-    let mut param = RunParam::new(argv);
-    // SAFETY: forwarded contract.
-    param.env = unsafe { args::string_list(c.envp, "envp") }?;
-    // SAFETY: forwarded contract.
-    if let Some(cwd) = unsafe { args::optional_string(c.cwd, "cwd") }? {
-        param.cwd = cwd.into();
-    }
+    let mut param = RunParam::from(unsafe { program_from(shared) }?);
     // SAFETY: forwarded contract.
     param.stdin = unsafe { args::slice(c.stdin_data, c.stdin_len, "stdin_data") }?.to_vec();
-    // SAFETY: forwarded contract.
-    param.limits = unsafe { limits_from(c.limits) }?;
-    // SAFETY: forwarded contract.
-    param.seccomp = unsafe { seccomp_from(c.seccomp, c.seccomp_filter, c.seccomp_filter_len) }?;
     Ok(param)
 }

@@ -117,8 +117,8 @@ pub unsafe extern "C" fn scpool_acquire_cancel_new(
 /// `cancel` is NULL or a live token.
 #[no_mangle]
 pub unsafe extern "C" fn scpool_acquire_cancel_trigger(cancel: *const acquire_cancel) {
-    // SAFETY: NULL or a live token by the contract.
     guard_void(|| {
+        // SAFETY: NULL or a live token by the contract.
         if let Some(cancel) = unsafe { cancel.as_ref() } {
             cancel.inner.cancel();
         }

@@ -20,6 +20,14 @@ fn generate() -> String {
             .is_some_and(|text| text.lines().any(|line| line == define)),
         "ffi/cbindgen.toml's after_includes must say `{define}`"
     );
+    let define = format!("#define SCPOOL_DEFAULT_CWD {:?}", scpool::DEFAULT_CWD);
+    assert!(
+        config
+            .after_includes
+            .as_deref()
+            .is_some_and(|text| text.lines().any(|line| line == define)),
+        "ffi/cbindgen.toml's after_includes must say `{define}`"
+    );
     let mut out = Vec::new();
     cbindgen::Builder::new()
         .with_crate(crate_dir)

@@ -13,6 +13,7 @@
 #include <linux/filter.h>
 #include <pthread.h>
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -614,10 +615,11 @@ static void test_own_container(void)
 	config.hostname = "judge-c";
 	scpool_container *c = NULL;
 	CHECK_OK(scpool_container_new(&config, &c));
-	const char *argv[] = { "/bin/sh", "-c", "hostname; test -x /opt/progs/hostile_hello && echo seen", NULL };
+	/* The name is the domain name too, as in every language. */
+	const char *argv[] = { "/bin/sh", "-c", "hostname; domainname; test -x /opt/progs/hostile_hello && echo seen", NULL };
 	scpool_result r;
 	CHECK_OK(run(c, argv, NULL, NULL, &r));
-	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, "judge-c\nseen\n"));
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, "judge-c\njudge-c\nseen\n"));
 	scpool_result_free(&r);
 	scpool_container_release(c);
 
@@ -753,6 +755,18 @@ static void test_invalid_arguments(scpool_pool *pool)
 	scpool_pool_config_init(&pc);
 	pc.max_size = 0;
 	CHECK_INVALID(scpool_pool_new(&pc, &no_pool));
+	/* Sizes not given fit those given; given ones are kept, contradictions refused. */
+	scpool_pool_config_init(&pc);
+	CHECK_OK(scpool_pool_config_set_sizes(&pc, 7, SCPOOL_SIZE_UNSET, SCPOOL_SIZE_UNSET));
+	CHECK(pc.min_idle == 7 && pc.max_idle >= 7 && pc.max_size >= pc.max_idle);
+	scpool_pool_config_init(&pc);
+	CHECK_OK(scpool_pool_config_set_sizes(&pc, SCPOOL_SIZE_UNSET, SCPOOL_SIZE_UNSET, 1));
+	CHECK(pc.min_idle == 1 && pc.max_idle == 1 && pc.max_size == 1);
+	scpool_pool_config_init(&pc);
+	CHECK_OK(scpool_pool_config_set_sizes(&pc, 5, SCPOOL_SIZE_UNSET, 2));
+	CHECK(pc.min_idle == 5 && pc.max_size == 2);
+	CHECK_INVALID(scpool_pool_new(&pc, &no_pool));
+	CHECK_INVALID(scpool_pool_config_set_sizes(NULL, 1, 1, 1));
 	scpool_container_config cc;
 	scpool_container_config_init(&cc);
 	cc.cgroup_mode = 42;
@@ -827,6 +841,14 @@ static void test_invalid_arguments(scpool_pool *pool)
 	scpool_limits_init(&limits);
 	limits.cpu_rate = -1.0;
 	rp.limits = &limits;
+	CHECK_INVALID(scpool_container_run(c, &rp, &r));
+	/* The library's one range, 0.01 to 10000 cores, holds in C too. */
+	limits.cpu_rate = 0.001;
+	CHECK_INVALID(scpool_container_run(c, &rp, &r));
+	CHECK(strstr(scpool_last_error_message(), "0.01") != NULL);
+	limits.cpu_rate = 20000.0;
+	CHECK_INVALID(scpool_container_run(c, &rp, &r));
+	limits.cpu_rate = NAN;
 	CHECK_INVALID(scpool_container_run(c, &rp, &r));
 	scpool_limits_init(&limits);
 	limits.struct_size = 4;

@@ -49,33 +49,15 @@ fn u32_of(value: &Option<Bound<'_, PyAny>>, what: &str) -> PyResult<Option<u32>>
 
 impl PoolKeywords<'_> {
     pub fn to_config(&self) -> PyResult<PoolConfig> {
-        let mut config = match usize_of(&self.size, "size")? {
-            Some(size) => PoolConfig::with_size(size),
-            None => PoolConfig::default(),
-        };
-        if let Some(n) = usize_of(&self.min_idle, "min_idle")? {
-            config.min_idle = n;
-        }
-        if let Some(n) = usize_of(&self.max_idle, "max_idle")? {
-            config.max_idle = n;
-        }
-        if let Some(n) = usize_of(&self.max_size, "max_size")? {
-            config.max_size = n;
-        }
-        // Sizes not given follow the ones given, so `Pool(min_idle=8)` or
-        // `Pool(max_size=1)` just work; sizes given that contradict each other are
-        // refused by the pool.
-        if self.size.is_none() {
-            if self.max_size.is_none() {
-                config.max_size = config.max_size.max(config.max_idle).max(config.min_idle);
-            }
-            if self.max_idle.is_none() {
-                config.max_idle = config.max_idle.max(config.min_idle).min(config.max_size);
-            }
-            if self.min_idle.is_none() {
-                config.min_idle = config.min_idle.min(config.max_idle);
-            }
-        }
+        // `size` stands for all three sizes; each one given alone overrides it, and
+        // those not given fit the ones given by the library's rule.
+        let size = usize_of(&self.size, "size")?;
+        let mut config = PoolConfig::default();
+        config.set_sizes(
+            usize_of(&self.min_idle, "min_idle")?.or(size),
+            usize_of(&self.max_idle, "max_idle")?.or(size),
+            usize_of(&self.max_size, "max_size")?.or(size),
+        );
         let seconds = |v: &Option<Bound<'_, PyAny>>, what| convert::seconds(v.as_ref(), what);
         if let Some(d) = seconds(&self.acquire_timeout, "acquire_timeout")? {
             config.acquire_timeout = d;
@@ -113,8 +95,7 @@ impl PoolKeywords<'_> {
             let name: String = hostname
                 .extract()
                 .map_err(|_| PyTypeError::new_err("hostname must be a str"))?;
-            container.hostname = name.clone();
-            container.domainname = name;
+            container.set_hostname(name);
         }
         if let Some(n) = convert::count(self.work_size.as_ref(), "work_size")? {
             container.work_size = n;
@@ -158,24 +139,18 @@ fn id_range(value: &Bound<'_, PyAny>) -> PyResult<IdRange> {
     let part = |i: usize, what: &str| -> PyResult<u32> {
         convert::count_u32(Some(&tuple.get_item(i)?), what)?.ok_or_else(wrong)
     };
-    Ok(IdRange {
-        first: part(0, "id_range first")?,
-        count: part(1, "id_range count")?,
-    })
+    Ok(IdRange::new(
+        part(0, "id_range first")?,
+        part(1, "id_range count")?,
+    ))
 }
 
+/// A mode by the library's names ([`CgroupMode`]'s `FromStr`).
 fn cgroup_mode(value: &Bound<'_, PyAny>) -> PyResult<CgroupMode> {
     let name: String = value
         .extract()
-        .map_err(|_| PyTypeError::new_err("cgroup must be \"auto\", \"required\" or \"off\""))?;
-    match name.as_str() {
-        "auto" => Ok(CgroupMode::Auto),
-        "required" => Ok(CgroupMode::Required),
-        "off" => Ok(CgroupMode::Off),
-        other => Err(PyValueError::new_err(format!(
-            "cgroup must be \"auto\", \"required\" or \"off\", not {other:?}"
-        ))),
-    }
+        .map_err(|_| PyTypeError::new_err(format!("cgroup must be {}", CgroupMode::NAMES)))?;
+    name.parse().map_err(PyValueError::new_err)
 }
 
 /// A list of mounts: each a path (bound read-only at the same place) or a tuple
@@ -214,10 +189,9 @@ fn mount(item: &Bound<'_, PyAny>, what: &str) -> PyResult<Mount> {
             Err(_) => Ok(false),
         }
     };
-    Ok(Mount {
-        source,
-        target,
-        writable: flag_at(2)?,
-        optional: flag_at(3)?,
-    })
+    let mut mount = Mount::read_only(source);
+    mount.target = target;
+    mount.writable = flag_at(2)?;
+    mount.optional = flag_at(3)?;
+    Ok(mount)
 }

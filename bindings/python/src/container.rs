@@ -462,8 +462,8 @@ fn tree_limits(
     max_bytes: Option<u64>,
     max_entries: Option<u64>,
 ) -> scpool_core::TreeLimits {
-    scpool_core::TreeLimits {
-        max_bytes: max_bytes.unwrap_or(default.max_bytes),
-        max_entries: max_entries.unwrap_or(default.max_entries),
-    }
+    scpool_core::TreeLimits::new(
+        max_bytes.unwrap_or(default.max_bytes),
+        max_entries.unwrap_or(default.max_entries),
+    )
 }

@@ -54,6 +54,8 @@ pub fn to_py(py: Python<'_>, error: Error) -> PyErr {
             let errno = Some(error.errno()).filter(|e| *e != 0);
             raise(py, "HostError", (errno, text))
         }
+        // A kind newer than this binding: the base class, with the message.
+        _ => raise(py, "Error", (text,)),
     }
 }
 

@@ -41,6 +41,9 @@ fn _scpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
         .call1((defaults,))?;
     m.add("DEFAULT_LIMITS", proxy)?;
     m.add("MIN_MEMORY", scpool_core::MIN_MEMORY)?;
+    m.add("DEFAULT_CWD", scpool_core::DEFAULT_CWD)?;
+    let ids = scpool_core::IdRange::DEFAULT;
+    m.add("DEFAULT_ID_RANGE", (ids.first, ids.count))?;
     m.add(
         "DEFAULT_MOUNTS",
         PyTuple::new(m.py(), scpool_core::DEFAULT_MOUNTS)?,

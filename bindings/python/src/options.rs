@@ -7,15 +7,16 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyDict;
-use scpool_core::{ExecveParam, Limits, RunParam, SeccompPolicy};
-use std::ffi::OsString;
+use scpool_core::{ExecveParam, Limits, Program, RunParam, SeccompPolicy};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 
-/// Keywords every run takes.
+/// Keywords every run takes. `time_limit` is the old spelling of `cpu_time_limit`,
+/// still accepted (README, "Names").
 const COMMON: &[&str] = &[
     "env",
     "cwd",
+    "cpu_time_limit",
     "time_limit",
     "wall_time_limit",
     "memory_limit",
@@ -55,14 +56,11 @@ impl Call {
 
 /// Everything a run needs, owned, so it can cross into a call without the GIL.
 pub struct RunOptions {
-    pub args: Vec<OsString>,
-    pub env: Vec<OsString>,
-    pub cwd: PathBuf,
+    /// The part both calls share, converted once.
+    pub program: Program,
     pub stdin: Vec<u8>,
     pub files: Vec<OwnedFd>,
     pub exec_file: Option<OwnedFd>,
-    pub limits: Limits,
-    pub seccomp: SeccompPolicy,
 }
 
 impl RunOptions {
@@ -90,34 +88,20 @@ impl RunOptions {
                 }
             }
         }
+        let mut program = Program::new(convert::os_strings(args, "args")?);
+        if let Some(env) = get("env")? {
+            program.env = convert::os_strings(&env, "env")?;
+        }
+        if let Some(cwd) = get("cwd")? {
+            program.cwd = PathBuf::from(convert::os_string(&cwd, "cwd")?);
+        }
+        program.limits = limits(&get)?;
+        program.seccomp = seccomp_policy(get("seccomp")?.as_ref())?;
         let mut options = RunOptions {
-            args: convert::os_strings(args, "args")?,
-            env: match get("env")? {
-                Some(env) => convert::os_strings(&env, "env")?,
-                None => Vec::new(),
-            },
-            cwd: match get("cwd")? {
-                Some(cwd) => PathBuf::from(convert::os_string(&cwd, "cwd")?),
-                None => PathBuf::from("/w"),
-            },
+            program,
             stdin: Vec::new(),
             files: Vec::new(),
             exec_file: None,
-            limits: Limits {
-                cpu_time: convert::seconds(get("time_limit")?.as_ref(), "time_limit")?,
-                wall_time: convert::seconds(get("wall_time_limit")?.as_ref(), "wall_time_limit")?,
-                memory: convert::count(get("memory_limit")?.as_ref(), "memory_limit")?,
-                output: convert::count(get("output_limit")?.as_ref(), "output_limit")?,
-                processes: convert::count_u32(get("process_limit")?.as_ref(), "process_limit")?,
-                cpu_rate: convert::float(get("cpu_rate")?.as_ref(), "cpu_rate")?,
-                open_files: convert::count(get("open_files")?.as_ref(), "open_files")?,
-                stack: convert::count(get("stack")?.as_ref(), "stack")?,
-                address_space: convert::count(
-                    get("address_space_limit")?.as_ref(),
-                    "address_space_limit",
-                )?,
-            },
-            seccomp: seccomp_policy(get("seccomp")?.as_ref())?,
         };
         if let Some(stdin) = get("stdin")? {
             options.stdin = convert::bytes(&stdin, "stdin")?.to_vec();
@@ -140,28 +124,44 @@ impl RunOptions {
 
     /// The core's raw call, borrowing our descriptors.
     pub fn execve_param(&self) -> ExecveParam<'_> {
-        ExecveParam {
-            args: self.args.clone(),
-            env: self.env.clone(),
-            cwd: self.cwd.clone(),
-            files: self.files.iter().map(AsFd::as_fd).collect(),
-            exec_file: self.exec_file.as_ref().map(AsFd::as_fd),
-            limits: self.limits.clone(),
-            seccomp: self.seccomp.clone(),
-        }
+        let mut param = ExecveParam::from(self.program.clone());
+        param.files = self.files.iter().map(AsFd::as_fd).collect();
+        param.exec_file = self.exec_file.as_ref().map(AsFd::as_fd);
+        param
     }
 
     /// The core's convenience call.
     pub fn run_param(self) -> RunParam {
-        RunParam {
-            args: self.args,
-            env: self.env,
-            cwd: self.cwd,
-            stdin: self.stdin,
-            limits: self.limits,
-            seccomp: self.seccomp,
-        }
+        let mut param = RunParam::from(self.program);
+        param.stdin = self.stdin;
+        param
     }
+}
+
+/// The limit keywords. `cpu_time_limit` and its old spelling `time_limit` are one
+/// limit: giving both is an error rather than a silent choice.
+fn limits<'py>(get: &impl Fn(&str) -> PyResult<Option<Bound<'py, PyAny>>>) -> PyResult<Limits> {
+    let cpu_time = match (get("cpu_time_limit")?, get("time_limit")?) {
+        (Some(_), Some(_)) => {
+            return Err(PyTypeError::new_err(
+                "cpu_time_limit and time_limit are one limit: give only cpu_time_limit",
+            ))
+        }
+        (Some(v), None) => convert::seconds(Some(&v), "cpu_time_limit")?,
+        (None, v) => convert::seconds(v.as_ref(), "time_limit")?,
+    };
+    let mut limits = Limits::default();
+    limits.cpu_time = cpu_time;
+    limits.wall_time = convert::seconds(get("wall_time_limit")?.as_ref(), "wall_time_limit")?;
+    limits.memory = convert::count(get("memory_limit")?.as_ref(), "memory_limit")?;
+    limits.output = convert::count(get("output_limit")?.as_ref(), "output_limit")?;
+    limits.processes = convert::count_u32(get("process_limit")?.as_ref(), "process_limit")?;
+    limits.cpu_rate = convert::float(get("cpu_rate")?.as_ref(), "cpu_rate")?;
+    limits.open_files = convert::count(get("open_files")?.as_ref(), "open_files")?;
+    limits.stack = convert::count(get("stack")?.as_ref(), "stack")?;
+    limits.address_space =
+        convert::count(get("address_space_limit")?.as_ref(), "address_space_limit")?;
+    Ok(limits)
 }
 
 fn seccomp_policy(value: Option<&Bound<'_, PyAny>>) -> PyResult<SeccompPolicy> {
@@ -180,10 +180,6 @@ fn seccomp_policy(value: Option<&Bound<'_, PyAny>>) -> PyResult<SeccompPolicy> {
             convert::type_name(value)
         ))
     })?;
-    SeccompPolicy::from_name(&name).ok_or_else(|| {
-        PyValueError::new_err(format!(
-            "seccomp must be {} or the bytes of a BPF program, not {name:?}",
-            SeccompPolicy::NAMES
-        ))
-    })
+    name.parse()
+        .map_err(|e| PyValueError::new_err(format!("{e}, or the bytes of a BPF program")))
 }

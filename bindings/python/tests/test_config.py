@@ -10,7 +10,9 @@ def test_hostname_mounts_and_sizes() -> None:
     mounts = ["/bin", "/lib", "/usr", ("/lib64", "/lib64", False, True)]
     with scpool.Pool(size=1, hostname="judge", mounts=mounts, work_size=2 * MIB,
                      tmp_size=MIB, cgroup="required") as pool, pool.acquire() as c:
-        assert c.run(["/bin/hostname"]).stdout == b"judge\n"
+        # The name is the domain name too, as in every language.
+        r = c.run(["/bin/sh", "-c", "hostname; domainname"], env=[PATH_ENV])
+        assert r.stdout == b"judge\njudge\n", r
         # mounts replaced the default list: no /sbin, /etc/alternatives...
         r = c.run(["/bin/ls", "/"])
         assert set(r.stdout.split()) >= {b"bin", b"lib", b"usr", b"w", b"tmp"}
@@ -41,7 +43,7 @@ def test_a_user_namespace_on_a_root_host() -> None:
 def test_containers_without_a_cgroup() -> None:
     with scpool.Pool(size=1, cgroup="off") as pool:
         # CPU time falls back to RLIMIT_CPU, memory to RLIMIT_AS: still enforced.
-        r = pool.run(["/bin/sh", "-c", "while :; do :; done"], time_limit=1.0,
+        r = pool.run(["/bin/sh", "-c", "while :; do :; done"], cpu_time_limit=1.0,
                      wall_time_limit=10.0)
         assert r.status is scpool.Status.TIME_LIMIT_EXCEEDED, r
 
@@ -74,3 +76,12 @@ def test_image_layers_are_the_root_and_reset_restores_them(scratch) -> None:
         pass
     else:
         raise AssertionError("a relative layer was accepted")
+
+
+def test_sizes_not_given_fit_those_given() -> None:
+    # min_idle alone raises the default max_idle and max_size to hold it (the
+    # library's rule, the same in C and Go).
+    with scpool.Pool(min_idle=9, idle_timeout=3600) as pool:
+        assert "max_size=" in repr(pool)
+        stats = pool.stats()
+        assert stats.idle + stats.pending == 9, stats

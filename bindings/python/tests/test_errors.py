@@ -54,6 +54,13 @@ def test_bad_arguments(box, args, exception) -> None:
     ({"process_limit": 2**32}, ValueError),
     ({"process_limit": 0}, scpool.InvalidArgument),
     ({"cpu_rate": 0.0}, scpool.InvalidArgument),
+    # The library's one range, 0.01 to 10000 cores, for every language.
+    ({"cpu_rate": 0.001}, scpool.InvalidArgument),
+    ({"cpu_rate": 20000.0}, scpool.InvalidArgument),
+    ({"cpu_rate": -0.5}, scpool.InvalidArgument),
+    ({"cpu_time_limit": 0}, scpool.InvalidArgument),
+    ({"cpu_time_limit": 1.0, "time_limit": 1.0}, TypeError),
+    ({"seccomp": "off"}, None),  # the old spelling of "disabled"
     ({"cpu_rate": "fast"}, TypeError),
     ({"open_files": -1}, ValueError),
     ({"stack": None}, None),
@@ -129,7 +136,7 @@ def test_bad_pool_configs() -> None:
         scpool.Pool(size=1, mounts=[("relative", "/x")])
     with pytest.raises(scpool.InvalidArgument):
         scpool.Pool(size=1, extra_mounts=[("/usr", "/w")])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='"auto", "required" or "off"'):
         scpool.Pool(size=1, cgroup="sometimes")
     with pytest.raises(scpool.SetupError):
         scpool.Pool(size=1, mounts=[("/no/such/dir", "/x")])

@@ -65,7 +65,9 @@ def test_the_core_judges_id_ranges() -> None:
 
 def test_programs_get_ids_of_the_default_range(box) -> None:
     uid, gid = box.program_ids
-    assert 0x70000000 <= uid < 0x70000000 + 65536 and gid == uid
+    first, count = scpool.DEFAULT_ID_RANGE
+    assert (first, count) == (0x70000000, 65536)
+    assert first <= uid < first + count and gid == uid
 
 
 def test_unset_limits_are_the_library_defaults(box) -> None:

@@ -13,18 +13,6 @@ pub const EXIT_LIMIT_EXCEEDED: u8 = 124;
 /// disallowed system call.
 pub const EXIT_NOT_RUN: u8 = 125;
 
-/// Records that a captured or passed-through stream hit the output limit (the pump
-/// dropped the excess), unless a status that takes precedence already applies.
-pub fn note_output_over_limit(result: &mut RunResult, limit: u64) {
-    if matches!(
-        result.status,
-        Status::Ok | Status::NonzeroExit | Status::Signalled
-    ) {
-        result.status = Status::OutputLimitExceeded;
-        result.message = format!("output limit of {limit} bytes exceeded");
-    }
-}
-
 /// The exit status of `scpool run` without --json (documented in `scpool run --help`).
 pub fn exit_status(result: &RunResult) -> u8 {
     match result.status {
@@ -38,7 +26,8 @@ pub fn exit_status(result: &RunResult) -> u8 {
         | Status::WallTimeLimitExceeded
         | Status::MemoryLimitExceeded
         | Status::OutputLimitExceeded => EXIT_LIMIT_EXCEEDED,
-        Status::RunnerError | Status::DisallowedSyscall => EXIT_NOT_RUN,
+        // A status newer than this CLI: the sandbox's verdict, not the program's.
+        _ => EXIT_NOT_RUN,
     }
 }
 
@@ -101,21 +90,19 @@ mod tests {
     use super::*;
 
     fn result(status: Status, exit_code: Option<i32>, signal: Option<i32>) -> RunResult {
-        RunResult {
-            status,
-            exit_code,
-            signal,
-            cpu_time: Duration::from_millis(3),
-            user_time: Duration::from_millis(2),
-            system_time: Duration::from_millis(1),
-            wall_time: Duration::from_micros(4500),
-            memory: 2 << 20,
-            setup_time: Duration::from_micros(250),
-            accounting: scpool_core::Accounting::CgroupV1,
-            stdout: b"hi\n".to_vec(),
-            stderr: b"\"oops\"\xff".to_vec(),
-            message: String::new(),
-        }
+        let mut r = RunResult::new(status);
+        r.exit_code = exit_code;
+        r.signal = signal;
+        r.cpu_time = Duration::from_millis(3);
+        r.user_time = Duration::from_millis(2);
+        r.system_time = Duration::from_millis(1);
+        r.wall_time = Duration::from_micros(4500);
+        r.memory = 2 << 20;
+        r.setup_time = Duration::from_micros(250);
+        r.accounting = scpool_core::Accounting::CgroupV1;
+        r.stdout = b"hi\n".to_vec();
+        r.stderr = b"\"oops\"\xff".to_vec();
+        r
     }
 
     #[test]
@@ -156,17 +143,14 @@ mod tests {
     }
 
     #[test]
-    fn output_over_limit_overrides_program_outcomes_only() {
+    fn output_over_limit_follows_the_librarys_precedence() {
         let mut piped = result(Status::Signalled, None, Some(13));
-        note_output_over_limit(&mut piped, 1024);
+        piped.note_output_over_limit(1024);
         assert_eq!(piped.status, Status::OutputLimitExceeded);
-        assert_eq!(piped.message, "output limit of 1024 bytes exceeded");
-
+        assert_eq!(exit_status(&piped), EXIT_LIMIT_EXCEEDED);
         let mut timed_out = result(Status::WallTimeLimitExceeded, None, Some(9));
-        timed_out.message = "wall time".into();
-        note_output_over_limit(&mut timed_out, 1024);
+        timed_out.note_output_over_limit(1024);
         assert_eq!(timed_out.status, Status::WallTimeLimitExceeded);
-        assert_eq!(timed_out.message, "wall time");
     }
 
     #[test]

@@ -95,16 +95,15 @@ impl Launch {
 
 /// Every limit given is passed on; the library refuses those it cannot enforce.
 pub fn limits(options: &RunArgs) -> Limits {
-    Limits {
-        cpu_time: options.time_limit,
-        wall_time: options.wall_time_limit,
-        memory: options.memory_limit,
-        address_space: options.address_space_limit,
-        output: options.output_limit,
-        processes: options.process_limit,
-        cpu_rate: options.cpu_rate,
-        ..Limits::default()
-    }
+    let mut limits = Limits::default();
+    limits.cpu_time = options.cpu_time_limit;
+    limits.wall_time = options.wall_time_limit;
+    limits.memory = options.memory_limit;
+    limits.address_space = options.address_space_limit;
+    limits.output = options.output_limit;
+    limits.processes = options.process_limit;
+    limits.cpu_rate = options.cpu_rate;
+    limits
 }
 
 /// A finished run: its result, its drained output, and any failed --copy-out.
@@ -153,7 +152,7 @@ where
 
     let mut result = outcome.map_err(|e| CliError::from_core("cannot run the program", e))?;
     if stdout.over_limit || stderr.over_limit {
-        report::note_output_over_limit(&mut result, output_limit);
+        result.note_output_over_limit(output_limit);
     }
     Ok(Ran {
         result,

@@ -101,14 +101,17 @@ fn help_and_version_go_to_stdout_usage_errors_to_stderr() {
     for option in ["--memory-limit", "--copy-in", "--cgroup-parent", "128+N"] {
         assert!(stdout(&out).contains(option), "{option}");
     }
-    let out = scpool(&["run", "--time-limit", "soon", "/bin/true"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("--time-limit") && err.contains("invalid time"),
-        "{err}"
-    );
+    // --time-limit is the old name of --cpu-time-limit: the error names the new one.
+    for option in ["--cpu-time-limit", "--time-limit"] {
+        let out = scpool(&["run", option, "soon", "/bin/true"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--cpu-time-limit") && err.contains("invalid time"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

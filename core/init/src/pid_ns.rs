@@ -106,9 +106,10 @@ fn wait_launched(reaper: &Reaper, pid: i32) {
                 &slice as *const libc::timespec,
             )
         };
-        // SAFETY: a zeroed siginfo is a valid out-parameter; WNOWAIT leaves the
-        // reaper to be reaped by the run's wait.
+        // SAFETY: a zeroed siginfo (plain integers) is a valid out-parameter.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: waitid writes only `info`, which lives across the call; WNOWAIT
+        // leaves the reaper to be reaped by the run's wait.
         let gone = unsafe {
             libc::waitid(
                 libc::P_PID,

@@ -45,10 +45,8 @@ fn main() {
             SeccompPolicy::Default,
         ),
     ] {
-        let config = ContainerConfig {
-            cgroup: CgroupConfig { mode, parent: None },
-            ..Default::default()
-        };
+        let mut config = ContainerConfig::default();
+        config.cgroup.mode = mode;
         let mut c = Container::new(&config).unwrap();
         let mut p = ExecveParam::new(["noop"]);
         p.exec_file = Some(exe.as_fd());

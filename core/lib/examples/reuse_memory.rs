@@ -31,12 +31,10 @@ fn run(c: &mut scpool_core::PooledContainer, args: &[&str]) -> scpool_core::RunR
 fn main() {
     let data = uncached_file();
     let mut config = PoolConfig::with_size(1);
-    config.container.mounts.push(Mount {
-        source: data.clone(),
-        target: "/data".into(),
-        writable: false,
-        optional: false,
-    });
+    config
+        .container
+        .mounts
+        .push(Mount::new(data.clone(), "/data"));
     let pool = Pool::new(config).expect("a pool");
     let mut c = pool.acquire().expect("a container");
     let fresh = run(&mut c, &["/bin/true"]);

@@ -2,10 +2,8 @@
 use scpool_core::*;
 fn main() {
     let userns = std::env::args().any(|a| a == "--userns");
-    let config = ContainerConfig {
-        user_namespace: userns,
-        ..Default::default()
-    };
+    let mut config = ContainerConfig::default();
+    config.user_namespace = userns;
     let t = std::time::Instant::now();
     let mut c = Container::new(&config).expect("create");
     eprintln!("created in {:?}", t.elapsed());

@@ -4,13 +4,8 @@ use scpool_core::*;
 use std::time::Duration;
 fn main() {
     for mode in [CgroupMode::Off, CgroupMode::Required] {
-        let config = ContainerConfig {
-            cgroup: CgroupConfig {
-                mode: mode.clone(),
-                parent: None,
-            },
-            ..Default::default()
-        };
+        let mut config = ContainerConfig::default();
+        config.cgroup.mode = mode.clone();
         let mut c = Container::new(&config).unwrap();
         let p = ExecveParam::new(["/bin/true"]);
         let mut setups = Vec::new();

@@ -5,8 +5,10 @@ pub use crate::ids::IdRange;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// A host path bound into the container.
+/// A host path bound into the container. Build it with [`Mount::read_only`] or
+/// [`Mount::optional`], then change fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Mount {
     /// Host path.
     pub source: PathBuf,
@@ -19,6 +21,16 @@ pub struct Mount {
 }
 
 impl Mount {
+    /// A bind of host path `source` at `target` inside the container, read-only.
+    pub fn new(source: impl Into<PathBuf>, target: impl Into<PathBuf>) -> Self {
+        Self {
+            source: source.into(),
+            target: target.into(),
+            writable: false,
+            optional: false,
+        }
+    }
+
     /// A read-only bind of `path` at the same path inside the container.
     pub fn read_only(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
@@ -53,8 +65,10 @@ pub const DEFAULT_MOUNTS: &[&str] = &[
     "/etc/ld.so.cache",
 ];
 
-/// Everything that shapes a container. Plain fields; `Default` gives a working box.
+/// Everything that shapes a container. Plain fields; `Default` gives a working box
+/// (`let mut c = ContainerConfig::default(); c.work_size = ...;`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ContainerConfig {
     /// Read-only (unless marked writable) binds of host paths.
     pub mounts: Vec<Mount>,
@@ -73,7 +87,9 @@ pub struct ContainerConfig {
     pub image_layers: Vec<PathBuf>,
     /// Size cap of the writable upper layer over `image_layers`, bytes.
     pub root_size: u64,
+    /// The container's host name (uname's nodename); see [`ContainerConfig::set_hostname`].
     pub hostname: String,
+    /// The container's NIS domain name; [`ContainerConfig::set_hostname`] sets it too.
     pub domainname: String,
     /// Size cap of the writable work directory `/w`, bytes.
     pub work_size: u64,
@@ -85,6 +101,7 @@ pub struct ContainerConfig {
     /// inside, so these must be `None` or 0 there (the program still has no
     /// capabilities).
     pub uid: Option<u32>,
+    /// The program's gid, like `uid`.
     pub gid: Option<u32>,
     /// Where containers' own ids come from (see [`IdRange::DEFAULT`]). A root host
     /// with `user_namespace` maps the container's root to its id.
@@ -98,6 +115,20 @@ pub struct ContainerConfig {
     pub cgroup: CgroupConfig,
 }
 
+/// The host name and domain name of a container whose config names none.
+pub const DEFAULT_HOSTNAME: &str = "scpool";
+
+impl ContainerConfig {
+    /// Names the container: its host name and its domain name both become `name`,
+    /// in every language, so `hostname` and `domainname` inside never disagree
+    /// about which container they are in. Set `domainname` afterwards to differ.
+    pub fn set_hostname(&mut self, name: impl Into<String>) {
+        let name = name.into();
+        self.domainname.clone_from(&name);
+        self.hostname = name;
+    }
+}
+
 impl Default for ContainerConfig {
     fn default() -> Self {
         let rootless = !nix::unistd::geteuid().is_root();
@@ -106,8 +137,8 @@ impl Default for ContainerConfig {
             rootfs: None,
             image_layers: Vec::new(),
             root_size: 256 << 20,
-            hostname: "scpool".into(),
-            domainname: "scpool".into(),
+            hostname: DEFAULT_HOSTNAME.into(),
+            domainname: DEFAULT_HOSTNAME.into(),
             work_size: 256 << 20,
             tmp_size: 64 << 20,
             uid: None,

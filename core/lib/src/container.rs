@@ -5,51 +5,24 @@ use crate::config::ContainerConfig;
 use crate::error::{Error, Result};
 use crate::execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
 use crate::ids::IdLease;
-use crate::limits::{Enforcement, Limits};
+use crate::limits::Enforcement;
 use crate::namespace::InitProcess;
+pub use crate::open_cmd::OpenCmd;
 use crate::protocol::codec::{decode_response, encode_request};
 use crate::protocol::rules::monotonic_ns;
 use crate::protocol::{self, Channel, ChannelError, ErrorKind, ErrorReport, Request, Response};
 use crate::result::{Accounting, RunResult};
+use crate::watch::{KillReason, RunWatch, Tick};
 use crate::{memfile, validate};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// How long a control request (ping, open, reset) may take before the container is
 /// declared broken.
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the init may take to stop a run after the host asked it to.
-const KILL_GRACE: Duration = Duration::from_secs(5);
-/// The init enforces the wall-time limit from the program's exec; the host steps in
-/// only if it has not ended the run this long after the limit (counted from the
-/// request, so it always comes later than the init's own deadline).
-const WALL_BACKSTOP: Duration = Duration::from_secs(2);
-
-/// One file to open inside the container (the seed's `OpenCmd`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenCmd {
-    /// Absolute path inside the container, without `..` or symlinks.
-    pub path: PathBuf,
-    /// open(2) flags: access mode plus O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY,
-    /// O_NONBLOCK, O_NOFOLLOW.
-    pub flags: i32,
-    /// Permission bits for O_CREAT.
-    pub mode: u32,
-}
-
-impl OpenCmd {
-    pub fn new(path: impl Into<PathBuf>, flags: i32, mode: u32) -> Self {
-        Self {
-            path: path.into(),
-            flags,
-            mode,
-        }
-    }
-}
 
 /// A running container: its init process and the socket to it.
 ///
@@ -330,18 +303,9 @@ impl Container {
         let stdin = memfd("scpool-stdin", &param.stdin)?;
         let stdout = memfd("scpool-stdout", b"")?;
         let stderr = memfd("scpool-stderr", b"")?;
-        let execve = ExecveParam {
-            args: param.args.clone(),
-            env: param.env.clone(),
-            cwd: param.cwd.clone(),
-            files: vec![stdin.as_fd(), stdout.as_fd(), stderr.as_fd()],
-            exec_file: None,
-            limits: Limits {
-                output: Some(capture_limit),
-                ..param.limits.clone()
-            },
-            seccomp: param.seccomp.clone(),
-        };
+        let mut execve = ExecveParam::from(param.program.clone());
+        execve.files = vec![stdin.as_fd(), stdout.as_fd(), stderr.as_fd()];
+        execve.limits.output = Some(capture_limit);
         let mut result = self.execve(&execve)?;
         result.stdout = read_capped(&stdout, capture_limit)?;
         result.stderr = read_capped(&stderr, capture_limit)?;
@@ -482,99 +446,6 @@ impl Drop for Container {
         if self.broken.is_none() {
             self.init.kill_and_reap();
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KillReason {
-    WallTime,
-    CpuTime,
-}
-
-enum Tick {
-    Continue,
-    Kill,
-    Unresponsive,
-}
-
-/// The host's side of a run's time limits: when to wake, when to kill.
-struct RunWatch {
-    wall_deadline: Option<Instant>,
-    cpu_limit: Option<Duration>,
-    cores: u32,
-    next_cpu_check: Option<Instant>,
-    killed: Option<KillReason>,
-    kill_deadline: Option<Instant>,
-}
-
-/// Cores this process may use, read once: `available_parallelism` reads cgroup
-/// files on Linux, too slow for every run.
-fn cores() -> u32 {
-    static CORES: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32))
-}
-
-/// CPU usage is read at least this often while a CPU limit is set.
-const CPU_POLL: Duration = Duration::from_millis(10);
-
-impl RunWatch {
-    fn new(limits: &Limits, has_cgroup: bool) -> Self {
-        let cpu_limit = limits.cpu_time.filter(|_| has_cgroup);
-        let now = Instant::now();
-        Self {
-            // A limit beyond the clock's range is no deadline at all.
-            wall_deadline: limits
-                .wall_time
-                .and_then(|limit| now.checked_add(limit.saturating_add(WALL_BACKSTOP))),
-            cpu_limit,
-            // Reading the cgroup's CPU quota costs ~50 µs: only when it matters.
-            cores: if cpu_limit.is_some() { cores() } else { 1 },
-            next_cpu_check: cpu_limit.map(|limit| now + limit.min(CPU_POLL)),
-            killed: None,
-            kill_deadline: None,
-        }
-    }
-
-    fn next_wake(&self) -> Option<Instant> {
-        if self.killed.is_some() {
-            return self.kill_deadline;
-        }
-        [self.wall_deadline, self.next_cpu_check]
-            .into_iter()
-            .flatten()
-            .min()
-    }
-
-    /// Called when `next_wake` passed; `cpu_used` is the run's CPU time so far (ns).
-    fn tick(&mut self, cpu_used: Option<u64>) -> Tick {
-        let now = Instant::now();
-        if self.killed.is_some() {
-            let overdue = self.kill_deadline.is_some_and(|at| now >= at);
-            return if overdue {
-                Tick::Unresponsive
-            } else {
-                Tick::Continue
-            };
-        }
-        if self.wall_deadline.is_some_and(|at| now >= at) {
-            return self.kill(KillReason::WallTime, now);
-        }
-        if let (Some(limit), Some(used)) = (self.cpu_limit, cpu_used) {
-            let left = limit.saturating_sub(Duration::from_nanos(used));
-            if left.is_zero() {
-                return self.kill(KillReason::CpuTime, now);
-            }
-            // Every core may be burning it: look again before it can run out.
-            let wait = (left / self.cores).clamp(Duration::from_millis(1), CPU_POLL);
-            self.next_cpu_check = Some(now + wait);
-        }
-        Tick::Continue
-    }
-
-    fn kill(&mut self, reason: KillReason, now: Instant) -> Tick {
-        self.killed = Some(reason);
-        self.kill_deadline = Some(now + KILL_GRACE);
-        Tick::Kill
     }
 }
 

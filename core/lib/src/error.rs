@@ -4,9 +4,13 @@
 
 use std::io;
 
+/// The library's `Result`: its errors are [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Why a request could not be carried out; each kind says whether the container
+/// still works. New kinds may come: match with a `_` arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The caller passed something unusable; nothing was changed and the container
     /// still works.
@@ -20,8 +24,11 @@ pub enum Error {
     /// A file could not be opened inside the container (the container still works).
     #[error("cannot open {path:?} in the container: {message}")]
     Open {
+        /// The path that failed.
         path: String,
+        /// The error of the failed open (0 when none).
         errno: i32,
+        /// The init's account of it.
         message: String,
     },
 
@@ -30,14 +37,21 @@ pub enum Error {
     /// container still works.
     #[error("{path:?} in the container is {}, not a regular file", found.describe())]
     NotRegularFile {
+        /// The path inside the container.
         path: String,
+        /// What is there instead.
         found: crate::files::FileKind,
     },
 
     /// A file or tree is larger than the maximum the caller allowed; nothing beyond
     /// the maximum was read or written and the container still works.
     #[error("{path:?} is larger than the allowed {limit} bytes")]
-    FileTooLarge { path: String, limit: u64 },
+    FileTooLarge {
+        /// The path inside the container (or on the host, for a tree copied in).
+        path: String,
+        /// The maximum the caller allowed, bytes.
+        limit: u64,
+    },
 
     /// Creating the container failed; everything partly created was removed.
     #[error("container set-up failed: {0}")]
@@ -63,7 +77,9 @@ pub enum Error {
     /// A host-side system call failed.
     #[error("{context}: {source}")]
     Io {
+        /// What the library was doing.
         context: String,
+        /// The system call's error.
         #[source]
         source: io::Error,
     },

@@ -66,12 +66,19 @@ impl FileSettings {
 /// The type of a file in the container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FileKind {
+    /// A regular file.
     File,
+    /// A directory.
     Directory,
+    /// A symbolic link (never followed).
     Symlink,
+    /// A named pipe.
     Fifo,
+    /// A Unix socket.
     Socket,
+    /// A character device.
     CharDevice,
+    /// A block device.
     BlockDevice,
 }
 
@@ -104,8 +111,11 @@ impl FileKind {
 
 /// One entry of a directory listing (symlinks are reported, never followed).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DirEntry {
+    /// The entry's name in its directory.
     pub name: OsString,
+    /// What it is.
     pub kind: FileKind,
     /// Size in bytes (what stat says; for a symlink, the length of its target).
     pub size: u64,

@@ -25,11 +25,18 @@ use std::sync::{Mutex, MutexGuard};
 /// uid and gid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdRange {
+    /// The first id of the range.
     pub first: u32,
+    /// How many ids the range holds.
     pub count: u32,
 }
 
 impl IdRange {
+    /// `count` ids from `first` (checked when a container is created).
+    pub const fn new(first: u32, count: u32) -> Self {
+        Self { first, count }
+    }
+
     /// 0x70000000 onwards: above the ranges systemd hands to containers
     /// (524288-1879048191) and below the 2^31 boundary that some tools mishandle;
     /// no distribution assigns these ids to users.

@@ -3,8 +3,8 @@
 //! (it is linked statically).
 //!
 //! A root host starts it from a read-only copy in /run/scpool (`init-<digest>`,
-//! made once per build, replacing other builds' copies, owned by root in a
-//! directory only root can write):
+//! made once per build, owned by root in a directory only root can write; the
+//! copies of a few other builds stay, for hosts that run several):
 //! copying 1.2 MB into a memfd costs ~0.45 ms, which every `scpool run` would pay.
 //! Other hosts, or a copy that cannot be made or trusted, use a sealed memfd.
 
@@ -69,22 +69,32 @@ fn cached_copy() -> Option<File> {
     open_trusted(&path)
 }
 
-/// Removes other builds' copies when this build makes its own, so that upgrades do
-/// not pile them up (/run need not be a tmpfs). A process that has one open keeps
-/// it; one that has not yet makes its own again.
+/// Other builds' copies kept when this build makes its own: a host may run several
+/// builds at once (a Python wheel beside the CLI, two versions during an upgrade),
+/// and removing each other's copies would make them take turns re-making theirs.
+const OTHER_BUILDS_KEPT: usize = 7;
+
+/// Removes all but the newest [`OTHER_BUILDS_KEPT`] other builds' copies when this
+/// build makes its own, so that upgrades do not pile them up (/run need not be a
+/// tmpfs). A process that has one open keeps it; one that has not yet makes its
+/// own again.
 fn remove_other_builds(dir: &Path) {
     let ours = format!("init-{DIGEST}");
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else {
-            continue;
-        };
-        if name.starts_with("init-") && name != ours && !name.ends_with(".tmp") {
-            let _ = std::fs::remove_file(entry.path());
-        }
+    let mut others: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|entry| {
+            entry.file_name().to_str().is_some_and(|name| {
+                name.starts_with("init-") && name != ours && !name.ends_with(".tmp")
+            })
+        })
+        .filter_map(|entry| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))
+        .collect();
+    others.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+    for (_, path) in others.into_iter().skip(OTHER_BUILDS_KEPT) {
+        let _ = std::fs::remove_file(path);
     }
 }
 
@@ -163,7 +173,7 @@ mod tests {
     }
 
     #[test]
-    fn making_a_copy_removes_other_builds_copies_only() {
+    fn making_a_copy_removes_only_the_oldest_other_builds_copies() {
         let dir = std::env::temp_dir().join(format!(
             "scpool-init-image-test-{}-builds",
             std::process::id()
@@ -171,13 +181,18 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir(&dir).unwrap();
         let ours = format!("init-{DIGEST}");
-        for name in [
-            ours.as_str(),
-            "init-0123456789abcdef",
-            "init-feed.42.tmp",
-            "ids.lock",
-        ] {
+        for name in [ours.as_str(), "init-feed.42.tmp", "ids.lock"] {
             std::fs::write(dir.join(name), b"x").unwrap();
+        }
+        // Other builds' copies, made an hour apart: the oldest two must go.
+        let now = std::time::SystemTime::now();
+        let others: Vec<String> = (0..OTHER_BUILDS_KEPT + 2)
+            .map(|age| format!("init-{age:016x}"))
+            .collect();
+        for (age, name) in others.iter().enumerate() {
+            let file = File::create(dir.join(name)).unwrap();
+            let hours = std::time::Duration::from_secs(3600 * age as u64);
+            file.set_modified(now - hours).unwrap();
         }
         remove_other_builds(&dir);
         let mut left: Vec<String> = std::fs::read_dir(&dir)
@@ -186,6 +201,7 @@ mod tests {
             .collect();
         left.sort();
         let mut expected = vec!["ids.lock".to_string(), "init-feed.42.tmp".into(), ours];
+        expected.extend(others.into_iter().take(OTHER_BUILDS_KEPT));
         expected.sort();
         assert_eq!(left, expected);
         std::fs::remove_dir_all(&dir).unwrap();

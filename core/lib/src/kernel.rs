@@ -52,16 +52,16 @@ pub fn check_overlay_in_user_namespace() -> Result<()> {
 }
 
 fn release() -> String {
-    // SAFETY: uname fills the zeroed struct we pass; its fields are NUL-terminated.
-    unsafe {
-        let mut names: libc::utsname = std::mem::zeroed();
-        if libc::uname(&mut names) != 0 {
-            return String::new();
-        }
-        std::ffi::CStr::from_ptr(names.release.as_ptr())
-            .to_string_lossy()
-            .into_owned()
+    // SAFETY: utsname is arrays of C chars, for which all zeros is a valid value.
+    let mut names: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: uname fills the struct we pass.
+    if unsafe { libc::uname(&mut names) } != 0 {
+        return String::new();
     }
+    // SAFETY: uname NUL-terminates each field within its array.
+    unsafe { std::ffi::CStr::from_ptr(names.release.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn unsupported(release: &str) -> String {

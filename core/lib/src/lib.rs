@@ -12,13 +12,14 @@
 //! c.reset()?;
 //! # Ok::<(), scpool_core::Error>(())
 //! ```
+#![deny(missing_docs)]
 
 pub mod cgroup;
 
 /// The README's Rust examples: collected as doc-tests, so CI compiles and runs what
 /// a reader copies.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../../../README.md")]
 pub struct ReadmeExamples;
 pub mod config;
 pub mod container;
@@ -37,6 +38,7 @@ mod kernel;
 mod memfile;
 mod namespace;
 mod nofile;
+mod open_cmd;
 pub mod pool;
 #[doc(hidden)]
 /// The wire protocol between the library and the container init.
@@ -52,15 +54,17 @@ mod spawner;
 mod tree;
 mod validate;
 mod verdict;
+mod watch;
 
 pub use cgroup::{CgroupConfig, CgroupMode, CgroupVersion};
-pub use config::{ContainerConfig, IdRange, Mount, DEFAULT_MOUNTS};
-pub use container::{Container, OpenCmd};
+pub use config::{ContainerConfig, IdRange, Mount, DEFAULT_HOSTNAME, DEFAULT_MOUNTS};
+pub use container::Container;
 pub use error::{Error, Result};
-pub use execve::{ExecveParam, RunParam, DEFAULT_CAPTURE_LIMIT};
+pub use execve::{ExecveParam, Program, RunParam, DEFAULT_CAPTURE_LIMIT, DEFAULT_CWD};
 pub use files::{DirEntry, FileKind, DEFAULT_MAX_ENTRIES};
 pub use limits::{defaults, Limits, MIN_MEMORY};
 pub use memfile::{memfd_copy_of, sealed_memfd, sealed_memfd_from_path, sealed_memfd_from_reader};
+pub use open_cmd::OpenCmd;
 pub use pool::{AcquireCancel, Pool, PoolConfig, PoolStats, PooledContainer};
 pub use result::{Accounting, RunResult, Status};
 pub use seccomp::SeccompPolicy;

@@ -48,6 +48,7 @@ pub(crate) struct Enforcement<'a> {
 /// Limits of one run. `None` means the default of [`defaults`] where there is one,
 /// unlimited otherwise.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Limits {
     /// CPU time (user + system) of all processes and threads of the run. Watched in
     /// the cgroup by the host (every 10 ms or sooner), with RLIMIT_CPU as a backstop;

@@ -120,57 +120,72 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
     // exit (CLONE_VFORK suspends it until then).
     let a = unsafe { &*(arg as *const ChildArgs) };
     let fail = |step: i32| -> c_int {
-        // SAFETY: reading errno and exiting are async-signal-safe.
-        unsafe {
-            let errno = *libc::__errno_location();
-            a.failure
-                .store((step << 16) | (errno & 0xffff), Ordering::SeqCst);
-            libc::_exit(127)
-        }
+        // SAFETY: errno is this thread's; reading it is async-signal-safe.
+        let errno = unsafe { *libc::__errno_location() };
+        a.failure
+            .store((step << 16) | (errno & 0xffff), Ordering::SeqCst);
+        // SAFETY: _exit ends this child at once, touching no state it shares with
+        // the parent (no atexit handlers, no stdio flush).
+        unsafe { libc::_exit(127) }
     };
-    // SAFETY: each call below is a plain system call on valid, NUL-terminated strings
-    // and descriptors prepared by the parent.
-    unsafe {
-        if a.map_wait >= 0 {
-            let mut byte = 0u8;
-            let got = loop {
-                let n = libc::read(a.map_wait, (&mut byte as *mut u8).cast(), 1);
-                if n >= 0 || *libc::__errno_location() != libc::EINTR {
-                    break n;
-                }
-            };
-            if got != 1 {
-                return fail(STEP_USERNS);
+    if a.map_wait >= 0 {
+        let mut byte = 0u8;
+        let got = loop {
+            // SAFETY: reads one byte into `byte`, a valid one-byte buffer.
+            let n = unsafe { libc::read(a.map_wait, (&mut byte as *mut u8).cast(), 1) };
+            // SAFETY: as in `fail`.
+            if n >= 0 || unsafe { *libc::__errno_location() } != libc::EINTR {
+                break n;
             }
-            // We still carry the host's root ids, which the map does not cover:
-            // become the mapped root (or exec would drop our capabilities), without
-            // the host root's supplementary groups.
-            if libc::setgroups(0, std::ptr::null()) != 0
-                || libc::setresgid(0, 0, 0) != 0
-                || libc::setresuid(0, 0, 0) != 0
-            {
-                return fail(STEP_IDS);
-            }
-        }
-        if a.self_map
-            && !(write_proc_file(c"/proc/self/setgroups", b"deny")
-                && write_proc_file(c"/proc/self/uid_map", a.uid_map.as_bytes())
-                && write_proc_file(c"/proc/self/gid_map", a.gid_map.as_bytes()))
-        {
+        };
+        if got != 1 {
             return fail(STEP_USERNS);
         }
-        // The parent here is the spawner thread, which lives as long as the host.
-        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
-            return fail(STEP_PDEATHSIG);
+        // We still carry the host's root ids, which the map does not cover:
+        // become the mapped root (or exec would drop our capabilities), without
+        // the host root's supplementary groups.
+        // SAFETY: plain system calls on integers and a NULL, empty group list.
+        let ids = unsafe {
+            libc::setgroups(0, std::ptr::null()) == 0
+                && libc::setresgid(0, 0, 0) == 0
+                && libc::setresuid(0, 0, 0) == 0
+        };
+        if !ids {
+            return fail(STEP_IDS);
         }
-        for target in 0..3 {
-            if libc::dup2(a.devnull, target) < 0 {
-                return fail(STEP_FDS);
-            }
+    }
+    if a.self_map {
+        // SAFETY: NUL-terminated paths; each map is a valid buffer of its length.
+        let mapped = unsafe {
+            write_proc_file(c"/proc/self/setgroups", b"deny")
+                && write_proc_file(c"/proc/self/uid_map", a.uid_map.as_bytes())
+                && write_proc_file(c"/proc/self/gid_map", a.gid_map.as_bytes())
+        };
+        if !mapped {
+            return fail(STEP_USERNS);
         }
-        if libc::dup2(a.socket, 3) < 0 {
+    }
+    // The parent here is the spawner thread, which lives as long as the host.
+    // SAFETY: a prctl on this process's own parent-death signal, integer arguments.
+    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) } != 0 {
+        return fail(STEP_PDEATHSIG);
+    }
+    for (from, target) in [
+        (a.devnull, 0),
+        (a.devnull, 1),
+        (a.devnull, 2),
+        (a.socket, 3),
+    ] {
+        // SAFETY: the parent keeps both descriptors open until we exec; dup2 onto
+        // 0-3 cannot close them (high_dup numbered them 10 or above).
+        if unsafe { libc::dup2(from, target) } < 0 {
             return fail(STEP_FDS);
         }
+    }
+    // SAFETY: `image` is an open executable; argv and envp are NULL-terminated
+    // arrays of NUL-terminated strings the parent keeps alive until we exec. It
+    // returns only on failure.
+    unsafe {
         libc::syscall(
             libc::SYS_execveat,
             a.image,
@@ -178,8 +193,8 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
             a.argv.as_ptr(),
             a.envp.as_ptr(),
             libc::AT_EMPTY_PATH,
-        );
-    }
+        )
+    };
     fail(STEP_EXEC)
 }
 
@@ -187,16 +202,16 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
 ///
 /// SAFETY (for callers): async-signal-safe; `path` must be NUL-terminated.
 unsafe fn write_proc_file(path: &std::ffi::CStr, data: &[u8]) -> bool {
-    // SAFETY: path is NUL-terminated; data is a valid buffer of data.len() bytes.
-    unsafe {
-        let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-        if fd < 0 {
-            return false;
-        }
-        let written = libc::write(fd, data.as_ptr().cast(), data.len());
-        libc::close(fd);
-        written == data.len() as isize
+    // SAFETY: path is NUL-terminated (the caller's contract).
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return false;
     }
+    // SAFETY: data is a valid buffer of data.len() bytes; fd is ours.
+    let written = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+    // SAFETY: fd is ours, closed once.
+    unsafe { libc::close(fd) };
+    written == data.len() as isize
 }
 
 /// A duplicate of `fd` numbered 10 or above, so that the child's dup2 onto 0-3 can

@@ -8,6 +8,7 @@ use std::time::Duration;
 /// WALL_TIME_LIMIT_EXCEEDED, OUTPUT_LIMIT_EXCEEDED, SIGNALLED, NONZERO_EXIT, OK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u32)]
+#[non_exhaustive]
 pub enum Status {
     /// Exited with code 0.
     Ok = 0,
@@ -31,6 +32,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order of their codes.
     pub const ALL: [Status; 9] = [
         Status::Ok,
         Status::NonzeroExit,
@@ -59,6 +61,66 @@ impl Status {
     }
 }
 
+impl Status {
+    /// Every status, the one that wins first: when several apply to a run, the
+    /// earliest in this list is its status (the library's verdict decides in this
+    /// order, and [`RunResult::note_output_over_limit`] follows it).
+    pub const PRECEDENCE: [Status; 9] = [
+        Status::RunnerError,
+        Status::DisallowedSyscall,
+        Status::MemoryLimitExceeded,
+        Status::TimeLimitExceeded,
+        Status::WallTimeLimitExceeded,
+        Status::OutputLimitExceeded,
+        Status::Signalled,
+        Status::NonzeroExit,
+        Status::Ok,
+    ];
+
+    /// Whether `self` wins over `other` when both apply to one run.
+    pub fn outranks(self, other: Status) -> bool {
+        let rank = |s: Status| Self::PRECEDENCE.iter().position(|&p| p == s);
+        rank(self) < rank(other)
+    }
+}
+
+/// The message of an OUTPUT_LIMIT_EXCEEDED verdict.
+pub(crate) fn output_limit_message(limit: u64) -> String {
+    format!("output limit of {limit} bytes exceeded")
+}
+
+impl RunResult {
+    /// A result with `status` and nothing measured: no exit code or signal, zero
+    /// times and memory, no output, no message. Set the fields that apply.
+    pub fn new(status: Status) -> Self {
+        Self {
+            status,
+            exit_code: None,
+            signal: None,
+            cpu_time: Duration::ZERO,
+            user_time: Duration::ZERO,
+            system_time: Duration::ZERO,
+            wall_time: Duration::ZERO,
+            memory: 0,
+            setup_time: Duration::ZERO,
+            accounting: Accounting::NoCgroup,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            message: String::new(),
+        }
+    }
+
+    /// Records that the program wrote more than `limit` bytes to a stream the
+    /// caller carried itself (a pipe it drained and cut at the limit), unless a
+    /// status that outranks OUTPUT_LIMIT_EXCEEDED already applies.
+    pub fn note_output_over_limit(&mut self, limit: u64) {
+        if Status::OutputLimitExceeded.outranks(self.status) {
+            self.status = Status::OutputLimitExceeded;
+            self.message = output_limit_message(limit);
+        }
+    }
+}
+
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -68,6 +130,7 @@ impl fmt::Display for Status {
 /// What measured a run's CPU time and memory, and enforced its cgroup limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[repr(u32)]
+#[non_exhaustive]
 pub enum Accounting {
     /// No cgroup: CPU time from the init's RUSAGE_CHILDREN, memory from ru_maxrss,
     /// limits as rlimits (see the README's "Without a cgroup").
@@ -96,9 +159,12 @@ impl fmt::Display for Accounting {
     }
 }
 
-/// What one run did.
+/// What one run did. Built by the library; [`RunResult::new`] makes one for tests
+/// and for callers that report runs of their own.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RunResult {
+    /// How the run ended.
     pub status: Status,
     /// Exit code of the main process, when it exited normally.
     pub exit_code: Option<i32>,
@@ -110,6 +176,7 @@ pub struct RunResult {
     /// The user-mode and kernel-mode parts of `cpu_time` (they add up to it; the
     /// split is the kernel's per-process accounting of the run's processes).
     pub user_time: Duration,
+    /// The kernel-mode part of `cpu_time`.
     pub system_time: Duration,
     /// From the successful exec to the end of the main process.
     pub wall_time: Duration,
@@ -123,7 +190,40 @@ pub struct RunResult {
     pub accounting: Accounting,
     /// Captured output (only filled by `Container::run`).
     pub stdout: Vec<u8>,
+    /// Captured standard error (only filled by `Container::run`).
     pub stderr: Vec<u8>,
     /// Why, for RUNNER_ERROR and limit statuses; empty otherwise.
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RunResult, Status};
+
+    #[test]
+    fn precedence_orders_every_status_once() {
+        for status in Status::ALL {
+            let count = Status::PRECEDENCE.iter().filter(|&&s| s == status).count();
+            assert_eq!(count, 1, "{status}");
+        }
+        assert!(Status::RunnerError.outranks(Status::DisallowedSyscall));
+        assert!(Status::OutputLimitExceeded.outranks(Status::Signalled));
+        assert!(!Status::OutputLimitExceeded.outranks(Status::WallTimeLimitExceeded));
+        assert!(!Status::Ok.outranks(Status::Ok));
+    }
+
+    #[test]
+    fn output_over_limit_replaces_only_weaker_statuses() {
+        let mut signalled = RunResult::runner_error("");
+        signalled.status = Status::Signalled;
+        signalled.note_output_over_limit(1024);
+        assert_eq!(signalled.status, Status::OutputLimitExceeded);
+        assert_eq!(signalled.message, "output limit of 1024 bytes exceeded");
+
+        let mut timed_out = RunResult::runner_error("wall time");
+        timed_out.status = Status::WallTimeLimitExceeded;
+        timed_out.note_output_over_limit(1024);
+        assert_eq!(timed_out.status, Status::WallTimeLimitExceeded);
+        assert_eq!(timed_out.message, "wall time");
+    }
 }

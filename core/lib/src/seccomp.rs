@@ -33,6 +33,7 @@ use std::sync::{Arc, OnceLock};
 
 /// Which system calls a run may make.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub enum SeccompPolicy {
     /// Deny the escape channels with EPERM; allow everything else.
     #[default]
@@ -227,19 +228,25 @@ fn strict_program() -> BpfProgram {
 
 impl SeccompPolicy {
     /// The built-in policies by the name every language and the CLI use:
-    /// "default", "strict", "single-program", "disabled" (or "off").
+    /// "default", "strict", "single-program", "disabled" (or its alias "off").
+    /// The same as [`str::parse`].
     pub fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "default" => Self::Default,
-            "strict" => Self::Strict,
-            "single-program" => Self::SingleProgram,
-            "disabled" | "off" => Self::Disabled,
-            _ => return None,
-        })
+        name.parse().ok()
     }
 
-    /// The names [`from_name`](Self::from_name) accepts, for messages.
+    /// The names [`FromStr`](std::str::FromStr) accepts, for messages.
     pub const NAMES: &'static str = "\"default\", \"strict\", \"single-program\" or \"disabled\"";
+
+    /// The canonical name of a built-in policy; `None` for a custom program.
+    pub fn name(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::Default => "default",
+            Self::Strict => "strict",
+            Self::SingleProgram => "single-program",
+            Self::Disabled => "disabled",
+            Self::Custom(_) => return None,
+        })
+    }
 
     /// A custom policy from the raw bytes of a `struct sock_filter` array (8 bytes
     /// per instruction, native byte order: what `struct.pack("=HBBI", ...)` or
@@ -316,6 +323,27 @@ fn to_bytes(program: &[sock_filter]) -> Vec<u8> {
             b
         })
         .collect()
+}
+
+/// The one parser of policy names, for every layer: the canonical names, and "off"
+/// as an alias of "disabled" (the CLI's spelling before the names were unified).
+impl std::str::FromStr for SeccompPolicy {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        Ok(match name {
+            "default" => Self::Default,
+            "strict" => Self::Strict,
+            "single-program" => Self::SingleProgram,
+            "disabled" | "off" => Self::Disabled,
+            other => {
+                return Err(format!(
+                    "seccomp policy {other:?}: expected {}",
+                    Self::NAMES
+                ))
+            }
+        })
+    }
 }
 
 #[cfg(test)]
@@ -556,9 +584,13 @@ mod tests {
             ("disabled", SeccompPolicy::Disabled),
             ("off", SeccompPolicy::Disabled),
         ] {
-            assert_eq!(SeccompPolicy::from_name(name), Some(policy), "{name}");
+            assert_eq!(name.parse::<SeccompPolicy>(), Ok(policy.clone()), "{name}");
+            let canonical = policy.name().unwrap();
+            assert_eq!(canonical.parse::<SeccompPolicy>(), Ok(policy), "{name}");
+            assert!(SeccompPolicy::NAMES.contains(canonical), "{canonical}");
         }
-        assert_eq!(SeccompPolicy::from_name("Strict"), None);
+        let err = "Strict".parse::<SeccompPolicy>().unwrap_err();
+        assert!(err.contains(SeccompPolicy::NAMES), "{err}");
         assert_eq!(SeccompPolicy::from_name(""), None);
         assert!(SeccompPolicy::SingleProgram.single_program());
         assert!(!SeccompPolicy::Default.single_program());

@@ -28,6 +28,7 @@ pub const MAX_DEPTH: usize = 128;
 
 /// Caps of one tree copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TreeLimits {
     /// Bytes of all regular files together.
     pub max_bytes: u64,
@@ -35,10 +36,23 @@ pub struct TreeLimits {
     pub max_entries: u64,
 }
 
+impl TreeLimits {
+    /// At most `max_bytes` of file contents in at most `max_entries` entries.
+    pub const fn new(max_bytes: u64, max_entries: u64) -> Self {
+        Self {
+            max_bytes,
+            max_entries,
+        }
+    }
+}
+
 /// What a tree copy copied.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TreeCopied {
+    /// Files, directories and symlinks copied.
     pub entries: u64,
+    /// Bytes of file contents copied.
     pub bytes: u64,
 }
 

@@ -2,10 +2,10 @@
 //! `InvalidArgument` before anything reaches the container.
 
 use crate::config::ContainerConfig;
-use crate::container::OpenCmd;
 use crate::error::{Error, Result};
 use crate::execve::ExecveParam;
 use crate::limits::Enforcement;
+use crate::open_cmd::OpenCmd;
 use crate::protocol::{self, rules, ExecRequest, MountSpec, OpenEntry, Setup};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;

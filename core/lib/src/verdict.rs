@@ -9,19 +9,8 @@ use std::time::Duration;
 impl RunResult {
     pub(crate) fn runner_error(message: impl Into<String>) -> Self {
         Self {
-            status: Status::RunnerError,
-            exit_code: None,
-            signal: None,
-            cpu_time: Duration::ZERO,
-            user_time: Duration::ZERO,
-            system_time: Duration::ZERO,
-            wall_time: Duration::ZERO,
-            memory: 0,
-            setup_time: Duration::ZERO,
-            accounting: Accounting::NoCgroup,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
             message: message.into(),
+            ..Self::new(Status::RunnerError)
         }
     }
 }
@@ -73,10 +62,11 @@ fn describe(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
 }
 
-/// Status precedence, first match wins: RUNNER_ERROR, DISALLOWED_SYSCALL (the main
-/// process or any other of the run killed by SIGSYS under a policy that kills),
-/// MEMORY_LIMIT_EXCEEDED, TIME_LIMIT_EXCEEDED, WALL_TIME_LIMIT_EXCEEDED,
-/// OUTPUT_LIMIT_EXCEEDED, SIGNALLED, NONZERO_EXIT, OK.
+/// Status precedence, first match wins, in the order of [`Status::PRECEDENCE`]:
+/// RUNNER_ERROR, DISALLOWED_SYSCALL (the main process or any other of the run
+/// killed by SIGSYS under a policy that kills), MEMORY_LIMIT_EXCEEDED,
+/// TIME_LIMIT_EXCEEDED, WALL_TIME_LIMIT_EXCEEDED, OUTPUT_LIMIT_EXCEEDED, SIGNALLED,
+/// NONZERO_EXIT, OK.
 pub(crate) fn judge(e: &Evidence<'_>) -> RunResult {
     let report = e.report;
     let cpu_time = match e.usage {
@@ -165,10 +155,7 @@ pub(crate) fn judge(e: &Evidence<'_>) -> RunResult {
         ),
         _ if report.file_size_exceeded && e.limits.output.is_some() => (
             Status::OutputLimitExceeded,
-            format!(
-                "output limit of {} bytes exceeded",
-                e.limits.output.unwrap_or_default()
-            ),
+            crate::result::output_limit_message(e.limits.output.unwrap_or_default()),
         ),
         Outcome::Signaled(_) => (Status::Signalled, String::new()),
         Outcome::Exited(0) => (Status::Ok, String::new()),

@@ -137,12 +137,7 @@ fn program_by_path_from_a_read_only_bind() {
     let bin = prog("fds");
     let dir = bin.parent().unwrap().to_path_buf();
     let mut config = ContainerConfig::default();
-    config.mounts.push(Mount {
-        source: dir,
-        target: "/progs".into(),
-        writable: false,
-        optional: false,
-    });
+    config.mounts.push(Mount::new(dir, "/progs"));
     let mut c = Container::new(&config).expect("container with a bind of the programs");
     let r = c.run(&run_param(["/progs/fds"])).unwrap();
     assert_ok(&r);
@@ -566,10 +561,7 @@ fn hostname_is_the_containers() {
     assert_eq!(text(&r.stdout), "scpool\n");
     assert_ne!(host.to_str(), Some("scpool"), "the host is named scpool?");
 
-    let config = ContainerConfig {
-        hostname: "box-7".into(),
-        ..ContainerConfig::default()
-    };
+    let config = set!(ContainerConfig::default(), hostname = "box-7".into());
     let mut c = Container::new(&config).unwrap();
     let r = c.run(&run_param(["/bin/hostname"])).unwrap();
     assert_ok(&r);
@@ -685,18 +677,10 @@ fn read_only_binds_are_read_only_and_writable_binds_are_not() {
     std::fs::write(ro.join("data"), b"host data").unwrap();
     std::fs::set_permissions(ro.join("data"), Permissions::from_mode(0o666)).unwrap();
     let mut config = ContainerConfig::default();
-    config.mounts.push(Mount {
-        source: ro.clone(),
-        target: "/data/ro".into(),
-        writable: false,
-        optional: false,
-    });
-    config.mounts.push(Mount {
-        source: rw.clone(),
-        target: "/data/rw".into(),
-        writable: true,
-        optional: false,
-    });
+    config.mounts.push(Mount::new(ro.clone(), "/data/ro"));
+    config
+        .mounts
+        .push(set!(Mount::new(rw.clone(), "/data/rw"), writable = true));
     let mut c = Container::new(&config).unwrap();
     let r = run_guarded(
         &mut c,
@@ -1072,11 +1056,11 @@ fn open_runs_with_the_programs_permissions() {
 
 #[test]
 fn work_and_tmp_have_size_caps() {
-    let config = ContainerConfig {
-        work_size: 1 << 20,
-        tmp_size: 1 << 20,
-        ..ContainerConfig::default()
-    };
+    let config = set!(
+        ContainerConfig::default(),
+        work_size = 1 << 20,
+        tmp_size = 1 << 20
+    );
     let mut c = Container::new(&config).unwrap();
     for dir in ["/w", "/tmp"] {
         let r = sh(&mut c, &format!("head -c 4194304 /dev/zero > {dir}/big"));
@@ -1104,11 +1088,11 @@ fn an_image_can_be_the_root() {
     std::fs::copy(prog("pids"), image.join("bin/pids")).unwrap();
     std::fs::copy(prog("fds"), image.join("bin/fds")).unwrap();
     std::os::unix::fs::symlink("bin", image.join("sbin")).unwrap();
-    let config = ContainerConfig {
-        rootfs: Some(image.clone()),
-        mounts: Vec::new(),
-        ..ContainerConfig::default()
-    };
+    let config = set!(
+        ContainerConfig::default(),
+        rootfs = Some(image.clone()),
+        mounts = Vec::new()
+    );
     let mut c = Container::new(&config).expect("a container on an image");
     let r = c.run(&run_param(["/bin/pids"])).unwrap();
     assert_ok(&r);
@@ -1126,44 +1110,23 @@ fn an_image_can_be_the_root() {
 #[test]
 fn bad_configurations_are_rejected() {
     let bad = [
-        ContainerConfig {
-            hostname: String::new(),
-            ..ContainerConfig::default()
-        },
-        ContainerConfig {
-            hostname: "h".repeat(65),
-            ..ContainerConfig::default()
-        },
-        ContainerConfig {
-            work_size: 0,
-            ..ContainerConfig::default()
-        },
-        ContainerConfig {
-            setup_timeout: Duration::ZERO,
-            ..ContainerConfig::default()
-        },
-        ContainerConfig {
-            mounts: vec![Mount::read_only("relative/path")],
-            ..ContainerConfig::default()
-        },
-        ContainerConfig {
-            mounts: vec![Mount {
-                target: "/w".into(),
-                ..Mount::read_only("/usr")
-            }],
-            ..ContainerConfig::default()
-        },
-        ContainerConfig {
-            mounts: vec![Mount {
-                target: "/x/../etc".into(),
-                ..Mount::read_only("/usr")
-            }],
-            ..ContainerConfig::default()
-        },
-        ContainerConfig {
-            rootfs: Some("relative".into()),
-            ..ContainerConfig::default()
-        },
+        set!(ContainerConfig::default(), hostname = String::new()),
+        set!(ContainerConfig::default(), hostname = "h".repeat(65)),
+        set!(ContainerConfig::default(), work_size = 0),
+        set!(ContainerConfig::default(), setup_timeout = Duration::ZERO),
+        set!(
+            ContainerConfig::default(),
+            mounts = vec![Mount::read_only("relative/path")]
+        ),
+        set!(
+            ContainerConfig::default(),
+            mounts = vec![set!(Mount::read_only("/usr"), target = "/w".into())]
+        ),
+        set!(
+            ContainerConfig::default(),
+            mounts = vec![set!(Mount::read_only("/usr"), target = "/x/../etc".into())]
+        ),
+        set!(ContainerConfig::default(), rootfs = Some("relative".into())),
     ];
     for config in &bad {
         let r = Container::new(config);
@@ -1264,12 +1227,12 @@ fn many_runs_in_one_container() {
 
 #[test]
 fn rootless_mode_runs_without_capabilities() {
-    let config = ContainerConfig {
-        user_namespace: true,
-        uid: Some(0),
-        gid: Some(0),
-        ..ContainerConfig::default()
-    };
+    let config = set!(
+        ContainerConfig::default(),
+        user_namespace = true,
+        uid = Some(0),
+        gid = Some(0)
+    );
     let mut c = Container::new(&config).expect("a rootless container");
     let r = c
         .run(&run_param(["/bin/cat", "/proc/self/status"]))
@@ -1294,12 +1257,12 @@ fn rootless_mode_runs_without_capabilities() {
     c.reset().unwrap();
 
     // In a user namespace only id 0 exists.
-    let bad = ContainerConfig {
-        user_namespace: true,
-        uid: Some(65534),
-        gid: Some(65534),
-        ..ContainerConfig::default()
-    };
+    let bad = set!(
+        ContainerConfig::default(),
+        user_namespace = true,
+        uid = Some(65534),
+        gid = Some(65534)
+    );
     assert!(matches!(
         Container::new(&bad),
         Err(Error::InvalidArgument(_))
@@ -1311,12 +1274,12 @@ fn rootless_mode_runs_without_capabilities() {
 /// capability, so a host running as root must not map the program onto itself.
 #[test]
 fn rootless_mode_never_maps_the_program_to_host_root() {
-    let config = ContainerConfig {
-        user_namespace: true,
-        uid: Some(0),
-        gid: Some(0),
-        ..ContainerConfig::default()
-    };
+    let config = set!(
+        ContainerConfig::default(),
+        user_namespace = true,
+        uid = Some(0),
+        gid = Some(0)
+    );
     let mut c = Container::new(&config).expect("a rootless container");
     let r = c
         .run(&run_param([
@@ -1358,12 +1321,12 @@ fn rootless_mode_never_maps_the_program_to_host_root() {
 
 #[test]
 fn rootless_mode_program_cannot_write_host_controls() {
-    let config = ContainerConfig {
-        user_namespace: true,
-        uid: Some(0),
-        gid: Some(0),
-        ..ContainerConfig::default()
-    };
+    let config = set!(
+        ContainerConfig::default(),
+        user_namespace = true,
+        uid = Some(0),
+        gid = Some(0)
+    );
     let mut c = Container::new(&config).expect("a rootless container");
     assert_host_controls_closed(&mut c);
 }
@@ -1421,18 +1384,9 @@ fn without_a_cgroup_rlimit_cpu_ends_the_run_as_time_limit_exceeded() {
 fn out_of_range_limits_are_invalid_and_huge_durations_mean_no_deadline() {
     let mut c = container();
     let bad = [
-        Limits {
-            stack: Some(0),
-            ..Limits::default()
-        },
-        Limits {
-            processes: Some(u32::MAX),
-            ..Limits::default()
-        },
-        Limits {
-            cpu_rate: Some(1e300),
-            ..Limits::default()
-        },
+        set!(Limits::default(), stack = Some(0)),
+        set!(Limits::default(), processes = Some(u32::MAX)),
+        set!(Limits::default(), cpu_rate = Some(1e300)),
     ];
     for limits in bad {
         let mut p = run_param(["/bin/true"]);
@@ -1450,10 +1404,7 @@ fn out_of_range_limits_are_invalid_and_huge_durations_mean_no_deadline() {
     p.limits.cpu_time = Some(Duration::MAX);
     let r = c.run(&p).unwrap();
     assert_eq!((r.status, r.stdout.as_slice()), (Status::Ok, &b"ok\n"[..]));
-    let slow_setup = ContainerConfig {
-        setup_timeout: Duration::MAX,
-        ..ContainerConfig::default()
-    };
+    let slow_setup = set!(ContainerConfig::default(), setup_timeout = Duration::MAX);
     let mut other = Container::new(&slow_setup).unwrap();
     assert_still_works(&mut other);
 }

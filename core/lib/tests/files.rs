@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use scpool_core::{
-    sealed_memfd, Container, ContainerConfig, Error, ExecveParam, FileKind, Limits, TreeLimits,
+    sealed_memfd, Container, ContainerConfig, Error, ExecveParam, FileKind, TreeLimits,
 };
 use std::fs;
 use std::os::fd::AsFd;
@@ -187,12 +187,12 @@ fn mkdir_write_file_mode_and_list_dir_give_the_program_its_files() {
 
 #[test]
 fn rootless_mkdir_and_files_belong_to_root_inside() {
-    let config = ContainerConfig {
-        uid: Some(0),
-        gid: Some(0),
-        user_namespace: true,
-        ..ContainerConfig::default()
-    };
+    let config = set!(
+        ContainerConfig::default(),
+        uid = Some(0),
+        gid = Some(0),
+        user_namespace = true
+    );
     let mut c = Container::new(&config).unwrap();
     c.mkdir("/w/d", 0o700).unwrap();
     c.write_file_mode("/w/d/f", b"x", 0o640).unwrap();
@@ -272,18 +272,12 @@ fn tree_copies_refuse_escaping_links_special_files_and_trees_over_their_caps() {
     assert!(c.list_dir("/w").unwrap().is_empty(), "a refused copy wrote");
     fs::remove_file(top.join("src/escape")).unwrap();
 
-    let small = TreeLimits {
-        max_bytes: 5000,
-        max_entries: 100,
-    };
+    let small = TreeLimits::new(5000, 100);
     assert!(matches!(
         c.copy_in(&top, "/w/t", &small),
         Err(Error::FileTooLarge { limit: 5000, .. })
     ));
-    let few = TreeLimits {
-        max_bytes: 1 << 20,
-        max_entries: 5,
-    };
+    let few = TreeLimits::new(1 << 20, 5);
     assert!(matches!(
         c.copy_in(&top, "/w/t", &few),
         Err(Error::InvalidArgument(_))
@@ -324,15 +318,10 @@ fn a_sealed_memfd_gives_the_program_bytes_but_no_write_and_no_host_path() {
          echo y 2>/dev/null >> /proc/self/fd/0 && echo appended; echo done",
         sh_guard()
     );
-    let param = ExecveParam {
-        files: vec![input.as_fd(), out.as_fd(), err.as_fd()],
-        limits: Limits {
-            wall_time: Some(SAFETY_WALL_TIME),
-            ..Limits::default()
-        },
-        env: vec![PATH_ENV.into()],
-        ..ExecveParam::new(["/bin/sh", "-c", &script])
-    };
+    let mut param = ExecveParam::new(["/bin/sh", "-c", &script]);
+    param.files = vec![input.as_fd(), out.as_fd(), err.as_fd()];
+    param.limits.wall_time = Some(SAFETY_WALL_TIME);
+    param.env = vec![PATH_ENV.into()];
     let r = c.execve(&param).unwrap();
     let mut out = out;
     let stdout = text(&read_all(&mut out));

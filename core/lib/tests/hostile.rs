@@ -47,10 +47,7 @@ fn secs(s: f64) -> Duration {
 
 /// Limits with a wall-time safety net.
 fn limits() -> Limits {
-    Limits {
-        wall_time: Some(SAFETY_WALL_TIME),
-        ..Limits::default()
-    }
+    set!(Limits::default(), wall_time = Some(SAFETY_WALL_TIME))
 }
 
 /// The hostile programs, built before a test counts processes (so no compiler runs
@@ -245,11 +242,11 @@ fn an_infinite_loop_is_stopped_at_the_cpu_time_limit() {
         &mut c,
         "hostile_spin",
         &["forever"],
-        Limits {
-            cpu_time: Some(limit),
-            wall_time: Some(Duration::from_secs(10)),
-            ..Limits::default()
-        },
+        set!(
+            Limits::default(),
+            cpu_time = Some(limit),
+            wall_time = Some(Duration::from_secs(10))
+        ),
         SeccompPolicy::Default,
     );
     let took = started.elapsed();
@@ -340,11 +337,11 @@ fn two_spinning_threads_use_twice_the_wall_time() {
             &mut c,
             "hostile_spin",
             &["threads", "2", "0.5"],
-            Limits {
-                cpu_time: Some(Duration::from_secs(5)),
-                wall_time: Some(Duration::from_secs(20)),
-                ..Limits::default()
-            },
+            set!(
+                Limits::default(),
+                cpu_time = Some(Duration::from_secs(5)),
+                wall_time = Some(Duration::from_secs(20))
+            ),
             SeccompPolicy::Default,
         );
         let others = host_busy_time()
@@ -416,11 +413,11 @@ fn a_cpu_rate_throttles_without_killing() {
         &mut c,
         "hostile_spin",
         &["cpu", "1.0"],
-        Limits {
-            cpu_rate: Some(0.5),
-            wall_time: Some(Duration::from_secs(5)),
-            ..Limits::default()
-        },
+        set!(
+            Limits::default(),
+            cpu_rate = Some(0.5),
+            wall_time = Some(Duration::from_secs(5))
+        ),
         SeccompPolicy::Default,
     );
     eprintln!("rate 0.5: {}", show(&r));
@@ -461,10 +458,7 @@ fn a_memory_bomb_is_stopped_at_the_memory_limit() {
         &mut c,
         "hostile_memory",
         &["bomb"],
-        Limits {
-            memory: Some(limit),
-            ..limits()
-        },
+        set!(limits(), memory = Some(limit)),
         SeccompPolicy::Default,
     );
     eprintln!("memory: {}", show(&r));
@@ -492,10 +486,7 @@ fn a_memory_bomb_in_a_child_counts_too() {
         &mut c,
         "hostile_memory",
         &["child-bomb"],
-        Limits {
-            memory: Some(limit),
-            ..limits()
-        },
+        set!(limits(), memory = Some(limit)),
         SeccompPolicy::Default,
     );
     // The parent survives and exits 0; its child was killed for memory.
@@ -520,10 +511,7 @@ fn peak_memory_is_exact_and_per_run() {
             c,
             "hostile_memory",
             &["touch", mib],
-            Limits {
-                memory: Some(128 * MIB),
-                ..limits()
-            },
+            set!(limits(), memory = Some(128 * MIB)),
             SeccompPolicy::Default,
         )
     };
@@ -576,12 +564,12 @@ fn a_fork_bomb_is_contained() {
         &mut c,
         "hostile_forkbomb",
         &[],
-        Limits {
-            processes: Some(32),
-            cpu_time: Some(Duration::from_secs(1)),
-            wall_time: Some(Duration::from_secs(10)),
-            ..Limits::default()
-        },
+        set!(
+            Limits::default(),
+            processes = Some(32),
+            cpu_time = Some(Duration::from_secs(1)),
+            wall_time = Some(Duration::from_secs(10))
+        ),
         SeccompPolicy::Default,
     );
     let took = started.elapsed();
@@ -721,10 +709,7 @@ fn a_file_flood_is_cut_at_the_output_limit() {
         &mut c,
         "hostile_flood",
         &["file", "/w/big"],
-        Limits {
-            output: Some(limit),
-            ..limits()
-        },
+        set!(limits(), output = Some(limit)),
         SeccompPolicy::Default,
     );
     assert_eq!(r.status, Status::OutputLimitExceeded, "{}", show(&r));
@@ -1102,10 +1087,7 @@ fn a_ptrace_stop_is_not_mistaken_for_the_end_of_the_run() {
         &mut c,
         "hostile_sys",
         &["traceme_stop"],
-        Limits {
-            wall_time: Some(Duration::from_secs(2)),
-            ..Limits::default()
-        },
+        set!(Limits::default(), wall_time = Some(Duration::from_secs(2))),
         SeccompPolicy::Disabled,
     );
     let out = text(&r.stdout);
@@ -1133,12 +1115,12 @@ fn a_ptrace_stop_is_not_mistaken_for_the_end_of_the_run() {
 fn hard_limits_cannot_be_raised() {
     let _g = shared();
     let mut c = container();
-    let fixed = Limits {
-        output: Some(MIB),
-        open_files: Some(64),
-        stack: Some(8 * MIB),
-        ..limits()
-    };
+    let fixed = set!(
+        limits(),
+        output = Some(MIB),
+        open_files = Some(64),
+        stack = Some(8 * MIB)
+    );
     for policy in [SeccompPolicy::Default, SeccompPolicy::Disabled] {
         let (r, got) = attempt(
             &mut c,

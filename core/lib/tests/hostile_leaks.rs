@@ -18,10 +18,7 @@ use std::time::{Duration, Instant};
 const MIB: u64 = 1 << 20;
 
 fn limits() -> Limits {
-    Limits {
-        wall_time: Some(SAFETY_WALL_TIME),
-        ..Limits::default()
-    }
+    set!(Limits::default(), wall_time = Some(SAFETY_WALL_TIME))
 }
 
 /// Runs a guarded program under the default policy and checks its status.
@@ -41,18 +38,15 @@ fn attack(c: &mut Container) {
         c,
         "hostile_forkbomb",
         &[],
-        Limits {
-            processes: Some(32),
-            cpu_time: Some(Duration::from_secs(1)),
-            wall_time: Some(Duration::from_secs(10)),
-            ..Limits::default()
-        },
+        set!(
+            Limits::default(),
+            processes = Some(32),
+            cpu_time = Some(Duration::from_secs(1)),
+            wall_time = Some(Duration::from_secs(10))
+        ),
         Status::TimeLimitExceeded,
     );
-    let memory = Limits {
-        memory: Some(64 * MIB),
-        ..limits()
-    };
+    let memory = set!(limits(), memory = Some(64 * MIB));
     expect(
         c,
         "hostile_memory",
@@ -69,10 +63,7 @@ fn attack(c: &mut Container) {
     );
     expect(c, "daemon", &[], limits(), Status::Ok);
     expect(c, "hostile_kill", &[], limits(), Status::Ok);
-    let output = Limits {
-        output: Some(MIB),
-        ..limits()
-    };
+    let output = set!(limits(), output = Some(MIB));
     expect(
         c,
         "hostile_flood",
@@ -91,20 +82,17 @@ fn attack(c: &mut Container) {
         c,
         "hostile_spin",
         &["forever"],
-        Limits {
-            cpu_time: Some(Duration::from_millis(200)),
-            ..limits()
-        },
+        set!(limits(), cpu_time = Some(Duration::from_millis(200))),
         Status::TimeLimitExceeded,
     );
     expect(
         c,
         "hostile_spin",
         &["forever"],
-        Limits {
-            wall_time: Some(Duration::from_millis(200)),
-            ..Limits::default()
-        },
+        set!(
+            Limits::default(),
+            wall_time = Some(Duration::from_millis(200))
+        ),
         Status::WallTimeLimitExceeded,
     );
     // Without seccomp: namespaces of its own with a mount in them, and a ptrace stop.
@@ -120,10 +108,7 @@ fn attack(c: &mut Container) {
         c,
         "hostile_sys",
         &["traceme_stop"],
-        Limits {
-            wall_time: Some(Duration::from_secs(1)),
-            ..Limits::default()
-        },
+        set!(Limits::default(), wall_time = Some(Duration::from_secs(1))),
         SeccompPolicy::Disabled,
     );
     let left = descendants_of(c.init_pid() as u32);

@@ -118,13 +118,11 @@ fn build_layers(name: &str, owner: Option<u32>) -> Vec<PathBuf> {
 }
 
 fn image_config(user_namespace: bool, layers: Vec<PathBuf>) -> ContainerConfig {
-    let mut config = ContainerConfig {
-        user_namespace,
-        mounts: Vec::new(),
-        image_layers: layers,
-        root_size: 1 << 20,
-        ..ContainerConfig::default()
-    };
+    let mut config = ContainerConfig::default();
+    config.user_namespace = user_namespace;
+    config.mounts = Vec::new();
+    config.image_layers = layers;
+    config.root_size = 1 << 20;
     if user_namespace {
         config.id_range = IdRange {
             first: ROOTLESS_ID,
@@ -291,10 +289,7 @@ fn mounts_inside_the_image_survive_reset_and_w_tmp_proc_dev_are_the_containers()
     std::fs::create_dir_all(&host).unwrap();
     std::fs::write(host.join("h"), "from the host\n").unwrap();
     let mut config = image_config(false, layers_for(false));
-    config.mounts = vec![Mount {
-        target: "/data/host".into(),
-        ..Mount::read_only(&host)
-    }];
+    config.mounts = vec![Mount::new(&host, "/data/host")];
     let pool = pool_on(config);
     for round in 0..2 {
         let mut c = pool.acquire().unwrap();

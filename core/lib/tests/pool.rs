@@ -10,13 +10,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn pool_config(min_idle: usize, max_size: usize) -> PoolConfig {
-    PoolConfig {
-        min_idle,
-        max_idle: max_size,
-        max_size,
-        acquire_timeout: Duration::from_secs(60),
-        ..PoolConfig::default()
-    }
+    set!(
+        PoolConfig::default(),
+        min_idle = min_idle,
+        max_idle = max_size,
+        max_size = max_size,
+        acquire_timeout = Duration::from_secs(60)
+    )
 }
 
 fn echo(word: &str) -> RunParam {
@@ -98,10 +98,7 @@ fn a_container_whose_init_died_while_idle_is_replaced() {
 
 #[test]
 fn ping_on_acquire_skips_a_dead_container() {
-    let config = PoolConfig {
-        ping_on_acquire: true,
-        ..pool_config(1, 1)
-    };
+    let config = set!(pool_config(1, 1), ping_on_acquire = true);
     let pool = Pool::new(config).unwrap();
     let pid = pool.acquire().unwrap().init_pid();
     wait_until(
@@ -119,10 +116,10 @@ fn ping_on_acquire_skips_a_dead_container() {
 
 #[test]
 fn the_maintainer_notices_a_dead_idle_container() {
-    let config = PoolConfig {
-        health_check_interval: Duration::from_millis(50),
-        ..pool_config(1, 2)
-    };
+    let config = set!(
+        pool_config(1, 2),
+        health_check_interval = Duration::from_millis(50)
+    );
     let pool = Pool::new(config).unwrap();
     let pid = pool.acquire().unwrap().init_pid();
     wait_until(
@@ -242,24 +239,24 @@ fn closing_with_containers_out() {
 #[test]
 fn bad_configurations_are_refused() {
     for config in [
-        PoolConfig {
-            max_size: 0,
-            min_idle: 0,
-            max_idle: 0,
-            ..PoolConfig::default()
-        },
-        PoolConfig {
-            min_idle: 3,
-            max_idle: 2,
-            max_size: 4,
-            ..PoolConfig::default()
-        },
-        PoolConfig {
-            min_idle: 1,
-            max_idle: 8,
-            max_size: 4,
-            ..PoolConfig::default()
-        },
+        set!(
+            PoolConfig::default(),
+            max_size = 0,
+            min_idle = 0,
+            max_idle = 0
+        ),
+        set!(
+            PoolConfig::default(),
+            min_idle = 3,
+            max_idle = 2,
+            max_size = 4
+        ),
+        set!(
+            PoolConfig::default(),
+            min_idle = 1,
+            max_idle = 8,
+            max_size = 4
+        ),
     ] {
         assert!(matches!(Pool::new(config), Err(Error::InvalidArgument(_))));
     }
@@ -267,11 +264,11 @@ fn bad_configurations_are_refused() {
 
 #[test]
 fn idle_containers_above_min_idle_are_evicted() {
-    let config = PoolConfig {
-        idle_timeout: Duration::from_millis(100),
-        health_check_interval: Duration::from_millis(50),
-        ..pool_config(1, 3)
-    };
+    let config = set!(
+        pool_config(1, 3),
+        idle_timeout = Duration::from_millis(100),
+        health_check_interval = Duration::from_millis(50)
+    );
     let pool = Pool::new(config).unwrap();
     let (a, b, c) = (
         pool.acquire().unwrap(),
@@ -297,11 +294,7 @@ fn idle_containers_above_min_idle_are_evicted() {
 
 #[test]
 fn above_max_idle_the_longest_idle_is_evicted() {
-    let pool = Pool::new(PoolConfig {
-        max_idle: 1,
-        ..pool_config(1, 3)
-    })
-    .unwrap();
+    let pool = Pool::new(set!(pool_config(1, 3), max_idle = 1)).unwrap();
     let (a, b, c) = (
         pool.acquire().unwrap(),
         pool.acquire().unwrap(),

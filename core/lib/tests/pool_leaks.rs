@@ -17,13 +17,13 @@ fn a_thousand_pooled_runs_leak_nothing() {
     warm_up();
     let before = Snapshot::take();
 
-    let config = PoolConfig {
-        min_idle: 2,
-        max_idle: 4,
-        max_size: 4,
-        acquire_timeout: Duration::from_secs(60),
-        ..PoolConfig::default()
-    };
+    let config = set!(
+        PoolConfig::default(),
+        min_idle = 2,
+        max_idle = 4,
+        max_size = 4,
+        acquire_timeout = Duration::from_secs(60)
+    );
     let pool = Arc::new(Pool::new(config).unwrap());
     let threads: Vec<_> = (0..4)
         .map(|t| {

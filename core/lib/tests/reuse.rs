@@ -149,13 +149,13 @@ fn every_container_has_ids_of_its_own() {
     assert_ne!(a.program_ids(), b.program_ids());
 
     // A range of one id serves one container at a time, with a clear error.
-    let one = ContainerConfig {
-        id_range: IdRange {
+    let one = set!(
+        ContainerConfig::default(),
+        id_range = IdRange {
             first: IdRange::DEFAULT.first + IdRange::DEFAULT.count,
             count: 1,
-        },
-        ..ContainerConfig::default()
-    };
+        }
+    );
     let first = scpool_core::Container::new(&one).unwrap();
     match scpool_core::Container::new(&one) {
         Err(scpool_core::Error::Setup(message)) => {
@@ -276,12 +276,12 @@ fn rootless_runs_start_from_the_default_limits_whatever_the_last_run_had() {
 fn default_limits_after_small_ones(user_namespace: bool) {
     let pool = pool_of_one(user_namespace);
     let mut c = pool.acquire().unwrap();
-    let small = Limits {
-        open_files: Some(64),
-        stack: Some(1 << 20),
-        output: Some(4096),
-        ..Limits::default()
-    };
+    let small = set!(
+        Limits::default(),
+        open_files = Some(64),
+        stack = Some(1 << 20),
+        output = Some(4096)
+    );
     let r = run_guarded_with(
         &mut c,
         "hostile_reuse",
@@ -314,10 +314,7 @@ fn without_limits_a_fork_bomb_stops_at_the_default_process_limit() {
         &mut c,
         "hostile_forkbomb",
         &[],
-        Limits {
-            wall_time: Some(Duration::from_secs(5)),
-            ..Limits::default()
-        },
+        set!(Limits::default(), wall_time = Some(Duration::from_secs(5))),
         SeccompPolicy::Default,
     );
     assert_eq!(r.status, Status::WallTimeLimitExceeded, "{r:?}");

@@ -247,19 +247,17 @@ fn uncached_file() -> std::path::PathBuf {
 fn the_previous_borrowers_page_cache_does_not_shrink_the_next_runs_memory_figure() {
     let data = uncached_file();
     let mut config = PoolConfig::with_size(1);
-    config.container.mounts.push(scpool_core::Mount {
-        source: data.clone(),
-        target: "/data/big".into(),
-        writable: false,
-        optional: false,
-    });
+    config
+        .container
+        .mounts
+        .push(scpool_core::Mount::new(data.clone(), "/data/big"));
     let pool = Pool::new(config).unwrap();
     let two_processes = |c: &mut PooledContainer| {
-        let limits = Limits {
-            memory: Some(128 << 20),
-            wall_time: Some(std::time::Duration::from_secs(10)),
-            ..Limits::default()
-        };
+        let limits = set!(
+            Limits::default(),
+            memory = Some(128 << 20),
+            wall_time = Some(std::time::Duration::from_secs(10))
+        );
         let r = run_guarded_with(
             c,
             "hostile_review",

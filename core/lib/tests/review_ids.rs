@@ -18,10 +18,9 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 }
 
 fn config(first: u32, count: u32) -> ContainerConfig {
-    ContainerConfig {
-        id_range: IdRange { first, count },
-        ..ContainerConfig::default()
-    }
+    let mut config = ContainerConfig::default();
+    config.id_range = IdRange::new(first, count);
+    config
 }
 
 fn pipe() -> (std::fs::File, std::fs::File) {

@@ -31,10 +31,8 @@ fn nofile() -> libc::rlimit {
         rlim_max: 0,
     };
     // SAFETY: getrlimit writes into the struct we pass.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
-        0
-    );
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(rc, 0);
     limit
 }
 
@@ -88,10 +86,10 @@ fn a_pool_of_500_fits_a_soft_limit_of_1024_and_nothing_grows_with_runs() {
     let before = Snapshot::take();
     let (fds_before, threads_before) = (open_fds(), threads());
 
-    let config = PoolConfig {
-        acquire_timeout: Duration::from_secs(120),
-        ..PoolConfig::with_size(POOL)
-    };
+    let config = set!(
+        PoolConfig::with_size(POOL),
+        acquire_timeout = Duration::from_secs(120)
+    );
     let pool = Pool::new(config).unwrap_or_else(|e| panic!("a pool of {POOL}: {e}"));
     assert_eq!(pool.stats().idle, POOL);
     let fds_idle = open_fds() - fds_before;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_ok, run_param};
+use common::{assert_ok, run_param, set};
 use scpool_core::{Container, ContainerConfig, Limits};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -95,11 +95,11 @@ fn containers_and_runs_with_changing_memory_limits_survive_a_signal_flood() {
             };
             // Alternating limits: every run rewrites the memory (and memsw) limit.
             let mut param = run_param(["/bin/sh", "-c", "echo ok"]);
-            param.limits = Limits {
-                memory: Some(if run % 2 == 0 { 64 << 20 } else { 128 << 20 }),
-                wall_time: Some(Duration::from_secs(30)),
-                ..Limits::default()
-            };
+            param.limits = set!(
+                Limits::default(),
+                memory = Some(if run % 2 == 0 { 64 << 20 } else { 128 << 20 }),
+                wall_time = Some(Duration::from_secs(30))
+            );
             match c.run(&param) {
                 Ok(r) => {
                     assert_ok(&r);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{container, run_param};
+use common::{container, run_param, set};
 use scpool_core::{cgroup, CgroupMode, Container, ContainerConfig, Limits};
 use std::time::{Duration, Instant};
 
@@ -20,10 +20,7 @@ fn teardown_kills_running_programs_removes_every_cgroup_and_refuses_new_containe
 
     let running = std::thread::spawn(move || {
         let mut param = run_param(["/bin/sleep", "30"]);
-        param.limits = Limits {
-            wall_time: Some(Duration::from_secs(60)),
-            ..Limits::default()
-        };
+        param.limits = set!(Limits::default(), wall_time = Some(Duration::from_secs(60)));
         let started = Instant::now();
         (busy.run(&param), started.elapsed())
     });

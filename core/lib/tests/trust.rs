@@ -41,12 +41,10 @@ fn memory_of_true(c: &mut Container, limit: Option<u64>) -> scpool_core::RunResu
 fn the_memory_of_a_run_is_its_own_after_a_big_read_in_the_same_loan_and_the_next() {
     let data = uncached_file();
     let mut config = PoolConfig::with_size(1);
-    config.container.mounts.push(Mount {
-        source: data.clone(),
-        target: "/data/big".into(),
-        writable: false,
-        optional: false,
-    });
+    config
+        .container
+        .mounts
+        .push(Mount::new(data.clone(), "/data/big"));
     let pool = Pool::new(config).unwrap();
     let mut c = pool.acquire().unwrap();
     assert_expected_accounting(&c);
@@ -179,15 +177,10 @@ fn a_container_whose_init_died_is_never_handed_out() {
 #[test]
 fn mount_targets_the_container_would_hide_are_refused() {
     for target in ["/w/data", "/tmp/x", "/proc/sys/x", "/dev/shm", "/w", "/"] {
-        let config = ContainerConfig {
-            mounts: vec![Mount {
-                source: "/usr".into(),
-                target: target.into(),
-                writable: false,
-                optional: false,
-            }],
-            ..ContainerConfig::default()
-        };
+        let config = set!(
+            ContainerConfig::default(),
+            mounts = vec![Mount::new("/usr", target)]
+        );
         match Container::new(&config) {
             Err(Error::InvalidArgument(m)) => assert!(m.contains("reserved"), "{m}"),
             other => panic!("{target}: {:?}", other.err()),
@@ -195,12 +188,7 @@ fn mount_targets_the_container_would_hide_are_refused() {
     }
     // A neighbour of a reserved name is fine.
     let mut config = ContainerConfig::default();
-    config.mounts.push(Mount {
-        source: "/usr".into(),
-        target: "/wx".into(),
-        writable: false,
-        optional: false,
-    });
+    config.mounts.push(Mount::new("/usr", "/wx"));
     let mut c = Container::new(&config).unwrap();
     let r = c.run(&run_param(["/bin/ls", "/wx/bin/true"])).unwrap();
     assert_ok(&r);
@@ -214,10 +202,7 @@ fn user_and_system_time_add_up_to_the_cpu_time() {
         "-c",
         "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done",
     ]);
-    param.limits = Limits {
-        wall_time: Some(Duration::from_secs(30)),
-        ..Limits::default()
-    };
+    param.limits = set!(Limits::default(), wall_time = Some(Duration::from_secs(30)));
     let r = c.run(&param).unwrap();
     assert_ok(&r);
     assert_eq!(r.user_time + r.system_time, r.cpu_time);
@@ -266,11 +251,11 @@ fn a_10_mib_run_after_a_100_mib_run_in_the_same_container_reports_its_own_peak()
     const MIB: u64 = 1 << 20;
     let mut c = container();
     let run = |c: &mut Container, mib: &str| {
-        let limits = Limits {
-            memory: Some(256 * MIB),
-            wall_time: Some(Duration::from_secs(60)),
-            ..Limits::default()
-        };
+        let limits = set!(
+            Limits::default(),
+            memory = Some(256 * MIB),
+            wall_time = Some(Duration::from_secs(60))
+        );
         let r = run_guarded_with(
             c,
             "hostile_memory",

@@ -88,9 +88,13 @@ pub const STRICT_HERE: &[c_long] = &[];
 /// the flags and the mask, and the mask is one word of 64 signals.
 #[repr(C)]
 pub struct KernelSigaction {
+    /// `sa_handler`: the handler's address, or `SIG_DFL`/`SIG_IGN`.
     pub handler: usize,
+    /// `sa_flags` (`SA_*`).
     pub flags: libc::c_ulong,
+    /// `sa_restorer`, with `SA_RESTORER` in `flags`.
     pub restorer: usize,
+    /// `sa_mask`: signals blocked while the handler runs, one bit each.
     pub mask: u64,
 }
 

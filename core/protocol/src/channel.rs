@@ -12,14 +12,18 @@ use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, Ms
 use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
+/// Why a message could not be sent or received.
 #[derive(Debug)]
 pub enum ChannelError {
     /// The peer closed its end.
     Closed,
+    /// The socket call failed.
     Io(Errno),
+    /// A datagram was not a valid frame.
     Frame(FrameError),
     /// A datagram or its descriptors did not fit the receive buffers.
     Truncated,
+    /// More descriptors than one message may carry (`MAX_FDS`).
     TooManyFds(usize),
     /// A descriptor to pass is not open; nothing was sent.
     BadDescriptor,
@@ -40,12 +44,15 @@ impl std::fmt::Display for ChannelError {
 
 impl std::error::Error for ChannelError {}
 
+/// One end of the host-init socket: whole messages, framed over datagrams, with
+/// descriptors attached.
 pub struct Channel {
     socket: OwnedFd,
     buf: Vec<u8>,
 }
 
 impl Channel {
+    /// A channel over a connected SOCK_SEQPACKET socket.
     pub fn new(socket: OwnedFd) -> Self {
         Self {
             socket,
@@ -53,6 +60,7 @@ impl Channel {
         }
     }
 
+    /// The socket, to poll.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.socket.as_fd()
     }

@@ -9,6 +9,7 @@ use super::message::*;
 use super::MAX_MESSAGE_BYTES;
 use std::fmt;
 
+/// Why bytes are not a valid message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
     /// The message ended inside a field.
@@ -16,9 +17,19 @@ pub enum DecodeError {
     /// Bytes were left after the message.
     TrailingBytes(usize),
     /// An unknown message or enum tag.
-    BadTag { what: &'static str, tag: u8 },
+    BadTag {
+        /// Which field.
+        what: &'static str,
+        /// The tag found.
+        tag: u8,
+    },
     /// A length larger than the message or than the protocol allows.
-    TooLong { what: &'static str, len: u64 },
+    TooLong {
+        /// Which field.
+        what: &'static str,
+        /// The length found.
+        len: u64,
+    },
     /// Text that must be UTF-8 was not.
     BadUtf8,
 }
@@ -164,6 +175,7 @@ const REQ_KILL: u8 = 5;
 const REQ_RESET: u8 = 6;
 const REQ_SHUTDOWN: u8 = 7;
 
+/// The bytes of a request.
 pub fn encode_request(req: &Request) -> Vec<u8> {
     let mut w = Writer::default();
     match req {
@@ -237,6 +249,7 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
     w.buf
 }
 
+/// A request from its bytes; anything malformed is an error, never a panic.
 pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
     let mut r = checked_input(bytes)?;
     let req = match r.u8()? {
@@ -324,6 +337,7 @@ const OUTCOME_EXITED: u8 = 1;
 const OUTCOME_SIGNALED: u8 = 2;
 const OUTCOME_EXEC_FAILED: u8 = 3;
 
+/// The bytes of a response.
 pub fn encode_response(resp: &Response) -> Vec<u8> {
     let mut w = Writer::default();
     match resp {
@@ -381,6 +395,7 @@ pub fn encode_response(resp: &Response) -> Vec<u8> {
     w.buf
 }
 
+/// A response from its bytes; anything malformed is an error, never a panic.
 pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
     let mut r = checked_input(bytes)?;
     let resp = match r.u8()? {

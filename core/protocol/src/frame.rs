@@ -28,10 +28,14 @@ pub fn frames(message: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
     })
 }
 
+/// Why a datagram is not a valid frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrameError {
+    /// A datagram without even its flag byte.
     Empty,
+    /// A flag byte that is neither "more" nor "last".
     BadFlag(u8),
+    /// The frames add up to more than a message may hold.
     TooLarge,
 }
 

@@ -5,6 +5,7 @@
 //!
 //! A message is encoded by [`codec`] into bytes, split by [`frame`] into
 //! SOCK_SEQPACKET datagrams, and carried with its file descriptors by [`channel`].
+#![deny(missing_docs)]
 
 pub mod arch;
 pub mod channel;

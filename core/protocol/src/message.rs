@@ -17,8 +17,11 @@ pub struct MountSpec {
 /// The first message: how the init builds the container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Setup {
+    /// The container's host name (UTS namespace).
     pub hostname: Vec<u8>,
+    /// The container's NIS domain name (UTS namespace).
     pub domainname: Vec<u8>,
+    /// Binds of the new root, in order.
     pub mounts: Vec<MountSpec>,
     /// An unpacked image whose top-level entries are bound read-only as the root.
     pub rootfs: Option<Vec<u8>>,
@@ -26,30 +29,40 @@ pub struct Setup {
     /// overlayfs of them with a writable upper layer on a tmpfs of `root_size`
     /// bytes, emptied at reset. Excludes `rootfs`.
     pub image_layers: Vec<Vec<u8>>,
+    /// Size cap of the upper layer over `image_layers`, bytes.
     pub root_size: u64,
-    /// Size caps of the writable tmpfs mounts, in bytes.
+    /// Size cap of `/w`, bytes.
     pub work_size: u64,
+    /// Size cap of `/tmp`, bytes.
     pub tmp_size: u64,
     /// Credentials the program runs with (inside the container's user namespace when
     /// `user_namespace` is set, where only 0 is mapped).
     pub uid: u32,
+    /// The program's gid (see `uid`).
     pub gid: u32,
+    /// The container has a user namespace of its own (rootless mode).
     pub user_namespace: bool,
 }
 
 /// One file to open inside the container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenEntry {
+    /// Absolute path inside the container.
     pub path: Vec<u8>,
+    /// open(2) flags.
     pub flags: i32,
+    /// Permission bits when the entry creates the file.
     pub mode: u32,
 }
 
 /// A resource limit applied with setrlimit in the runner before exec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rlimit {
+    /// The `RLIMIT_*` resource.
     pub resource: u32,
+    /// The soft limit (`RLIM_INFINITY` for none).
     pub soft: u64,
+    /// The hard limit (`RLIM_INFINITY` for none).
     pub hard: u64,
 }
 
@@ -57,11 +70,17 @@ pub struct Rlimit {
 /// become 0, 1, 2, ... and, when `exec_fd` is set, one more follows: the executable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecRequest {
+    /// argv; `args[0]` is the path executed unless `exec_fd` is set.
     pub args: Vec<Vec<u8>>,
+    /// The environment, exactly.
     pub env: Vec<Vec<u8>>,
+    /// The working directory inside the container.
     pub cwd: Vec<u8>,
+    /// How many of the message's descriptors become the program's 0, 1, 2, ...
     pub fd_count: u32,
+    /// One more descriptor follows those: the file to execute.
     pub exec_fd: bool,
+    /// Every resource limit the runner sets before exec.
     pub rlimits: Vec<Rlimit>,
     /// A classic BPF program (struct sock_filter array, native byte order).
     pub seccomp: Option<Vec<u8>>,
@@ -77,23 +96,51 @@ pub struct ExecRequest {
     pub join_cgroup: bool,
 }
 
-/// Host to init.
+/// Host to init. Each request documents its reply; a request that cannot be
+/// decoded, or comes at the wrong time, gets `Response::Error` of kind `Protocol`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
+    /// Build the container: the first request and only the first (a later one gets
+    /// `Error` of kind `Protocol`).
+    ///
+    /// Reply: `Ready` once the container is built, or `Error` (and the init exits).
     Setup(Setup),
+    /// Show the init still answers.
+    ///
+    /// Reply: `Pong` with the same `nonce`.
     Ping {
+        /// Echoed back, so a late reply to an earlier ping is not taken for this one.
         nonce: u64,
     },
+    /// Open files inside the container with the program's credentials, all or none.
+    ///
+    /// Reply: `Opened`, the descriptors attached in request order; or `Error`, whose
+    /// message starts with the index of the entry that failed.
     Open(Vec<OpenEntry>),
+    /// Run one program (its descriptors travel with the message, see
+    /// [`ExecRequest`]).
+    ///
+    /// Reply: `Exited` when the main process is reaped (or its exec failed:
+    /// `Outcome::ExecFailed`), or `Error` when the run could not be started. During
+    /// the run the init takes only `Kill` and `Shutdown`; anything else gets
+    /// `Error` of kind `Protocol` (errno EBUSY).
     Execve(ExecRequest),
-    /// Kill every process of the current run (sent when the wall-time limit expires).
+    /// Kill every process of the current run (sent when the host's watch of a time
+    /// limit expires).
+    ///
+    /// Reply: none; the run's `Exited` follows. Without a run it is ignored.
     Kill,
     /// Kill what is left of the runs, empty /w and /tmp, remove IPC objects and,
-    /// with `clear_keys` (a run's seccomp policy allowed keyctl), the program uid's
-    /// keyrings. Reply: ResetDone, or Error.
+    /// with `clear_keys`, the program uid's keyrings.
+    ///
+    /// Reply: `ResetDone`, or `Error` (the container is then not reused).
     Reset {
+        /// A run's seccomp policy allowed keyctl: the uid's keyrings may hold keys.
         clear_keys: bool,
     },
+    /// Kill everything and exit.
+    ///
+    /// Reply: none; the socket closes.
     Shutdown,
 }
 
@@ -101,12 +148,19 @@ pub enum Request {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum ExecStage {
+    /// Moving the descriptors into place.
     Files = 1,
+    /// Changing to the working directory.
     Chdir = 2,
+    /// Setting the resource limits.
     Rlimit = 3,
+    /// Dropping to the program's credentials.
     Credentials = 4,
+    /// Setting no_new_privs.
     NoNewPrivs = 5,
+    /// Installing the seccomp filter.
     Seccomp = 6,
+    /// The exec itself.
     Exec = 7,
     /// Entering the run's own PID namespace (rootless mode).
     Namespace = 8,
@@ -115,6 +169,7 @@ pub enum ExecStage {
 }
 
 impl ExecStage {
+    /// The stage with this wire value.
     pub fn from_u8(v: u8) -> Option<Self> {
         Some(match v {
             1 => Self::Files,
@@ -130,6 +185,7 @@ impl ExecStage {
         })
     }
 
+    /// What the runner was doing, for messages.
     pub fn describe(self) -> &'static str {
         match self {
             Self::Files => "setting up file descriptors",
@@ -148,15 +204,24 @@ impl ExecStage {
 /// How the program's main process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// Exited with this code.
     Exited(i32),
+    /// Killed by this signal.
     Signaled(i32),
-    ExecFailed { stage: ExecStage, errno: i32 },
+    /// The runner never got to run the program.
+    ExecFailed {
+        /// Where the runner stopped.
+        stage: ExecStage,
+        /// The error of the failed call.
+        errno: i32,
+    },
 }
 
 /// What the init measured for one run. Instants are CLOCK_MONOTONIC nanoseconds,
 /// which host and init share (no time namespace is used).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExecReport {
+    /// How the main process ended.
     pub outcome: Outcome,
     /// When the request arrived at the init.
     pub received_ns: u64,
@@ -164,8 +229,9 @@ pub struct ExecReport {
     pub started_ns: u64,
     /// When the main process was reaped.
     pub ended_ns: u64,
-    /// user and system CPU of every process of the run, microseconds.
+    /// user CPU of every process of the run, microseconds.
     pub user_us: u64,
+    /// system CPU of every process of the run, microseconds.
     pub system_us: u64,
     /// ru_maxrss of the main process tree, KiB.
     pub maxrss_kib: u64,
@@ -196,6 +262,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The kind with this wire value.
     pub fn from_u8(v: u8) -> Option<Self> {
         Some(match v {
             1 => Self::InvalidArgument,
@@ -206,11 +273,14 @@ impl ErrorKind {
     }
 }
 
-/// A request the init could not carry out.
+/// The init's answer to a request it refused or could not carry out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorReport {
+    /// Why.
     pub kind: ErrorKind,
+    /// The error of the failed call (0 when none).
     pub errno: i32,
+    /// What failed, for people.
     pub message: String,
     /// For `Open`: the index of the entry that failed (the host names its path).
     pub entry: Option<u32>,
@@ -253,17 +323,26 @@ impl ErrorReport {
 /// Init to host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Response {
+    /// The container is built (the reply to `Setup`).
     Ready {
+        /// The init's `PROTOCOL_VERSION`: the host refuses an init of another.
         version: u32,
     },
+    /// The reply to `Ping`.
     Pong {
+        /// The ping's nonce.
         nonce: u64,
     },
-    /// The opened descriptors travel with this message, in request order.
+    /// The reply to `Open`: the opened descriptors travel with this message, in
+    /// request order.
     Opened {
+        /// How many descriptors are attached.
         count: u32,
     },
+    /// The reply to `Execve`: the run ended.
     Exited(ExecReport),
+    /// The reply to `Reset`: the container is clean again.
     ResetDone,
+    /// A request was refused or failed.
     Error(ErrorReport),
 }

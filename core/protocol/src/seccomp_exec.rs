@@ -155,15 +155,15 @@ impl MappedPath {
         if page == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
-        // SAFETY: the mapping is `len` >= bytes.len() writable bytes, ours alone; it
-        // is made read-only before anyone else can see it.
-        unsafe {
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), page.cast::<u8>(), bytes.len());
-            libc::mprotect(page, len, libc::PROT_READ);
-        }
+        // SAFETY: the mapping is `len` >= bytes.len() writable bytes, ours alone.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), page.cast::<u8>(), bytes.len()) };
+        // SAFETY: `page` is our mapping of `len` bytes; read-only before anyone else
+        // can see it.
+        unsafe { libc::mprotect(page, len, libc::PROT_READ) };
         Ok(Self { page, len })
     }
 
+    /// The sealed bytes, for the exec that the filter allows.
     pub fn as_ptr(&self) -> *const libc::c_char {
         self.page.cast()
     }

@@ -5,7 +5,7 @@ with hard limits and exact accounting.
     with scpool.Pool(size=4) as pool, pool.acquire(timeout=5.0) as c:
         c.write_file("/w/in.txt", b"1 2\\n")
         r = c.run(["/bin/sh", "-c", "read a b < in.txt; echo $((a+b))"],
-                  env=["PATH=/usr/bin:/bin"], time_limit=1.0, memory_limit=256 << 20)
+                  env=["PATH=/usr/bin:/bin"], cpu_time_limit=1.0, memory_limit=256 << 20)
         assert r.status is scpool.Status.OK and r.stdout == b"3\\n"
 
 Times are seconds (float), memory is bytes (int). Every blocking call releases the
@@ -30,6 +30,8 @@ from ._errors import (
 )
 from ._status import Status
 from ._scpool import (
+    DEFAULT_CWD,
+    DEFAULT_ID_RANGE,
     DEFAULT_LIMITS,
     DEFAULT_MOUNTS,
     MIN_MEMORY,
@@ -55,6 +57,8 @@ __all__ = [
     "DEFAULT_MOUNTS",
     "DEFAULT_LIMITS",
     "MIN_MEMORY",
+    "DEFAULT_CWD",
+    "DEFAULT_ID_RANGE",
     "Error",
     "InvalidArgument",
     "UnsupportedError",

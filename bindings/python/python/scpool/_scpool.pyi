@@ -20,6 +20,8 @@ _Seccomp = Union[
 ]
 
 DEFAULT_MOUNTS: Tuple[str, ...]
+DEFAULT_CWD: str
+DEFAULT_ID_RANGE: Tuple[int, int]
 # Limits a run gets when the keyword is left out, by keyword.
 DEFAULT_LIMITS: Mapping[str, int]
 # The smallest memory_limit accepted, bytes.
@@ -71,7 +73,8 @@ class Container:
         stdin: Union[bytes, bytearray] = b"",
         env: Sequence[_Str] = (),
         cwd: _Str = "/w",
-        time_limit: Optional[float] = None,
+        cpu_time_limit: Optional[float] = None,
+        time_limit: Optional[float] = None,  # the old spelling of cpu_time_limit
         wall_time_limit: Optional[float] = None,
         memory_limit: Optional[int] = None,
         output_limit: Optional[int] = None,
@@ -90,7 +93,8 @@ class Container:
         cwd: _Str = "/w",
         files: Sequence[_Fd] = (),
         exec_file: Optional[_Fd] = None,
-        time_limit: Optional[float] = None,
+        cpu_time_limit: Optional[float] = None,
+        time_limit: Optional[float] = None,  # the old spelling of cpu_time_limit
         wall_time_limit: Optional[float] = None,
         memory_limit: Optional[int] = None,
         output_limit: Optional[int] = None,

@@ -1,8 +1,8 @@
 //! `scpool exec`: its options.
 
-use crate::commands::run::DEFAULT_CWD;
 use clap::builder::OsStringValueParser;
 use clap::Args;
+use scpool_core::DEFAULT_CWD;
 use std::ffi::OsString;
 use std::path::PathBuf;
 

@@ -4,7 +4,7 @@ use crate::seconds::parse_seconds;
 use crate::size::parse_size;
 use clap::builder::{OsStringValueParser, TypedValueParser};
 use clap::Args;
-use scpool_core::{CgroupMode, SeccompPolicy};
+use scpool_core::{CgroupMode, SeccompPolicy, DEFAULT_CWD};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -12,8 +12,6 @@ use std::time::Duration;
 
 /// The environment a program gets when no `--env` is given.
 pub const DEFAULT_ENV: &str = "PATH=/usr/local/bin:/usr/bin:/bin";
-/// The working directory inside the container when no `--cwd` is given.
-pub const DEFAULT_CWD: &str = "/w";
 
 const AFTER_HELP: &str = "\
 SIZE is a byte count with an optional suffix K, M, G or T (powers of 1024; also
@@ -66,8 +64,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// CPU time limit, seconds (e.g. 0.5)
-    #[arg(long, allow_hyphen_values = true, value_name = "S", value_parser = parse_seconds)]
-    pub time_limit: Option<Duration>,
+    #[arg(long, visible_alias = "time-limit", allow_hyphen_values = true, value_name = "S", value_parser = parse_seconds)]
+    pub cpu_time_limit: Option<Duration>,
     /// Wall-clock time limit, seconds
     #[arg(long, allow_hyphen_values = true, value_name = "S", value_parser = parse_seconds)]
     pub wall_time_limit: Option<Duration>,
@@ -92,7 +90,7 @@ pub struct RunArgs {
     /// default (deny escape system calls with EPERM), strict (allow-list for
     /// single-process programs; anything else is DISALLOWED_SYSCALL),
     /// single-program (default, and any exec after the program's own is
-    /// DISALLOWED_SYSCALL) or off
+    /// DISALLOWED_SYSCALL) or disabled (no filter; "off" is its old name)
     #[arg(long, allow_hyphen_values = true, value_name = "POLICY", default_value = "default", hide_default_value = true,
           value_parser = parse_seccomp)]
     pub seccomp: SeccompPolicy,
@@ -212,9 +210,9 @@ fn parse_cores(text: &str) -> Result<f64, String> {
         .map_err(|_| format!("invalid number '{text}'"))
 }
 
-/// The built-in policies by their shared names (a custom program has no name).
+/// The built-in policies by the library's names (a custom program has no name).
 fn parse_seccomp(text: &str) -> Result<SeccompPolicy, String> {
-    SeccompPolicy::from_name(text).ok_or_else(|| format!("expected {}", SeccompPolicy::NAMES))
+    text.parse()
 }
 
 fn parse_cgroup_mode(text: &str) -> Result<CgroupMode, String> {
@@ -320,7 +318,7 @@ mod tests {
             options,
             RunArgs {
                 json: false,
-                time_limit: None,
+                cpu_time_limit: None,
                 wall_time_limit: None,
                 memory_limit: None,
                 address_space_limit: None,
@@ -387,6 +385,11 @@ mod tests {
         assert_eq!(options.seccomp, SeccompPolicy::SingleProgram);
         let options = run_options(&["--seccomp=off", "x"]);
         assert_eq!(options.seccomp, SeccompPolicy::Disabled);
+        let options = run_options(&["--seccomp=disabled", "x"]);
+        assert_eq!(options.seccomp, SeccompPolicy::Disabled);
+        // --time-limit is the old name of --cpu-time-limit.
+        let options = run_options(&["--cpu-time-limit", "2", "x"]);
+        assert_eq!(options.cpu_time_limit, Some(Duration::from_secs(2)));
         let options = run_options(&["--cgroup", "required", "--cgroup-parent=/judge", "x"]);
         assert_eq!(options.cgroup, CgroupMode::Required);
         assert_eq!(options.cgroup_parent, Some(PathBuf::from("/judge")));
@@ -438,7 +441,7 @@ mod tests {
             "-x",
         ]);
         assert!(options.json && options.host_exec);
-        assert_eq!(options.time_limit, Some(Duration::from_millis(1500)));
+        assert_eq!(options.cpu_time_limit, Some(Duration::from_millis(1500)));
         assert_eq!(options.wall_time_limit, Some(Duration::from_millis(500)));
         assert_eq!(options.memory_limit, Some(256 << 20));
         assert_eq!(options.output_limit, Some(1024));

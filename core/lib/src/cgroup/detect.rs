@@ -14,11 +14,18 @@ pub const V2_CONTROLLERS: [&str; 3] = ["cpu", "memory", "pids"];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Layout {
     /// The unified hierarchy: its mount point and our cgroup's directory.
-    V2 { mount: PathBuf, own: PathBuf },
+    V2 {
+        /// Where the unified hierarchy is mounted.
+        mount: PathBuf,
+        /// Our own cgroup's directory in it.
+        own: PathBuf,
+    },
     /// Per v1 controller, its hierarchy's mount point and our cgroup's directory
     /// there; co-mounted controllers share both.
     V1 {
+        /// Per controller, its hierarchy's mount point.
         mounts: BTreeMap<&'static str, PathBuf>,
+        /// Per controller, our own cgroup's directory there.
         own: BTreeMap<&'static str, PathBuf>,
     },
 }

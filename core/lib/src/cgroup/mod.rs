@@ -47,13 +47,17 @@ use std::time::{Duration, Instant};
 
 /// Which cgroup version this host gives us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CgroupVersion {
+    /// Per-controller hierarchies (cpuacct, memory, pids, cpu).
     V1,
+    /// The unified hierarchy.
     V2,
 }
 
 /// Whether containers use cgroups.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CgroupMode {
     /// Use cgroups when the host offers them; without them, the limits that need
     /// them are refused (CPU time, memory unless in RLIMIT_AS mode, processes).
@@ -67,7 +71,9 @@ pub enum CgroupMode {
 
 /// Where and whether containers get their cgroup.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CgroupConfig {
+    /// Whether containers use a cgroup.
     pub mode: CgroupMode,
     /// The cgroup to create container cgroups in, as a path of the hierarchy (like
     /// the paths of /proc/self/cgroup, e.g. "/judge"). Default: our own cgroup.

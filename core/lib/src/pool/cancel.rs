@@ -31,6 +31,7 @@ impl AcquireCancel {
         self.shared.available.notify_all();
     }
 
+    /// Whether [`cancel`](Self::cancel) was called.
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::SeqCst)
     }

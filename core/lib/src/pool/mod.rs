@@ -20,6 +20,7 @@
 
 mod cancel;
 mod config;
+mod maintainer;
 mod stats;
 
 pub use cancel::AcquireCancel;
@@ -284,7 +285,7 @@ impl Pool {
         let shared = Arc::clone(&self.shared);
         let maintainer = std::thread::Builder::new()
             .name("scpool-maintainer".into())
-            .spawn(move || maintain(&shared))
+            .spawn(move || maintainer::maintain(&shared))
             .map_err(spawn_error)?;
         threads.push(maintainer);
         Ok(())
@@ -404,6 +405,7 @@ impl Pool {
         }
     }
 
+    /// The pool's counters now.
     pub fn stats(&self) -> PoolStats {
         let state = self.shared.lock();
         self.shared
@@ -411,6 +413,7 @@ impl Pool {
             .snapshot(state.idle.len(), state.in_use, state.pending())
     }
 
+    /// The configuration the pool was made with.
     pub fn config(&self) -> &PoolConfig {
         &self.shared.config
     }
@@ -455,99 +458,6 @@ impl Drop for Pool {
     fn drop(&mut self) {
         self.close();
     }
-}
-
-/// The maintainer: refill to `min_idle`, evict, health-check; wakes on events and at
-/// least once per check period.
-fn maintain(shared: &Shared) {
-    let config = &shared.config;
-    let period = config
-        .health_check_interval
-        .min(config.idle_timeout)
-        .min(Duration::from_secs(1));
-    let mut state = shared.lock();
-    loop {
-        if state.closed {
-            return;
-        }
-        // Refill.
-        let ready = state.idle.len() + state.creating + state.resetting + state.checking;
-        if ready < config.min_idle && state.total() < config.max_size {
-            let made;
-            (state, made) = shared.create_unlocked(state);
-            match made {
-                Ok(container) => {
-                    shared.return_idle(state, container, false);
-                    state = shared.lock();
-                }
-                Err(_) => {
-                    // Try again at the next period rather than spinning.
-                    state = wait(shared, state, period);
-                }
-            }
-            continue;
-        }
-        // Evict: above max_idle, or idle too long above min_idle (oldest first).
-        let now = Instant::now();
-        let evict = state.idle.len() > config.max_idle
-            || (state.idle.len() > config.min_idle
-                && state
-                    .idle
-                    .front()
-                    .is_some_and(|i| now - i.since >= config.idle_timeout));
-        if evict {
-            let oldest = state.idle.pop_front().expect("idle is not empty");
-            drop(state);
-            shared.destroy(oldest.container);
-            state = shared.lock();
-            continue;
-        }
-        // Health check the idle container checked longest ago, if due.
-        let due = state
-            .idle
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| now - i.checked >= config.health_check_interval)
-            .min_by_key(|(_, i)| i.checked)
-            .map(|(at, _)| at);
-        if let Some(at) = due {
-            let mut entry = state.idle.remove(at).expect("index from the iteration");
-            state.checking += 1;
-            drop(state);
-            let healthy = entry.container.ping().is_ok();
-            state = shared.lock();
-            state.checking -= 1;
-            if healthy && !state.closed {
-                entry.checked = Instant::now();
-                // Back where it was in age order.
-                let position = state
-                    .idle
-                    .iter()
-                    .position(|i| i.since > entry.since)
-                    .unwrap_or(state.idle.len());
-                state.idle.insert(position, entry);
-                shared.available.notify_one();
-            } else {
-                drop(state);
-                shared.destroy(entry.container);
-                shared.available.notify_all();
-                state = shared.lock();
-            }
-            continue;
-        }
-        state = wait(shared, state, period);
-    }
-}
-
-fn wait<'a>(
-    shared: &'a Shared,
-    state: MutexGuard<'a, State>,
-    period: Duration,
-) -> MutexGuard<'a, State> {
-    shared
-        .maintain
-        .wait_timeout(state, period)
-        .map_or_else(|p| p.into_inner().0, |r| r.0)
 }
 
 /// A container on loan from a pool; dropping it gives it back (reset off the

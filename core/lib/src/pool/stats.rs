@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// A snapshot of a pool's state and history.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PoolStats {
     /// Ready to hand out.
     pub idle: usize,
@@ -24,8 +25,9 @@ pub struct PoolStats {
     pub acquire_waits: u64,
     /// Acquires that gave up at their timeout.
     pub acquire_timeouts: u64,
-    /// Mean and worst time an acquire took.
+    /// Mean time an acquire took.
     pub acquire_latency_mean: Duration,
+    /// Worst time an acquire took.
     pub acquire_latency_max: Duration,
 }
 

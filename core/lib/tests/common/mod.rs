@@ -11,6 +11,20 @@
 
 pub mod leakcheck;
 
+/// A value of one of the library's non-exhaustive structs (they take no struct
+/// literal outside the library): `base` with the fields named set, as
+/// `set!(Limits::default(), memory = Some(64 << 20), wall_time = Some(d))`.
+macro_rules! set {
+    ($base:expr, $($($field:ident).+ = $value:expr),+ $(,)?) => {{
+        let mut value = $base;
+        $(value.$($field).+ = $value;)+
+        value
+    }};
+}
+// Each test binary uses a different subset of these helpers.
+#[allow(unused_imports)]
+pub(crate) use set;
+
 use scpool_core::{
     memfd_copy_of, Container, ContainerConfig, ExecveParam, Limits, Mount, RunParam, RunResult,
     SeccompPolicy,
@@ -191,10 +205,7 @@ pub fn assert_expected_accounting(c: &Container) {
 pub fn run_param<S: Into<OsString>>(args: impl IntoIterator<Item = S>) -> RunParam {
     let mut param = RunParam::new(args);
     param.env = vec![PATH_ENV.into()];
-    param.limits = Limits {
-        wall_time: Some(SAFETY_WALL_TIME),
-        ..Limits::default()
-    };
+    param.limits = set!(Limits::default(), wall_time = Some(SAFETY_WALL_TIME));
     param
 }
 
@@ -294,10 +305,8 @@ pub fn try_run_prog_with(
     param.env = vec![PATH_ENV.into()];
     param.files = vec![stdin.as_fd(), stdout.as_fd(), stderr.as_fd()];
     param.exec_file = Some(exe.as_fd());
-    param.limits = Limits {
-        wall_time: limits.wall_time.or(Some(SAFETY_WALL_TIME)),
-        ..limits
-    };
+    param.limits = limits;
+    param.limits.wall_time = param.limits.wall_time.or(Some(SAFETY_WALL_TIME));
     param.seccomp = seccomp;
     let mut result = c.execve(&param)?;
     result.stdout = read_all(&mut stdout);
@@ -373,12 +382,7 @@ pub const PROGS_TARGET: &str = "/progs";
 pub fn progs_mount() -> Mount {
     let dir = scratch_dir().join("bin");
     std::fs::create_dir_all(&dir).expect("creating the program directory");
-    Mount {
-        source: dir,
-        target: PROGS_TARGET.into(),
-        writable: false,
-        optional: false,
-    }
+    Mount::new(dir, PROGS_TARGET)
 }
 
 /// The host's process count: the numeric entries of /proc.
@@ -425,10 +429,7 @@ pub fn alive(pid: i32) -> bool {
 /// A pool of one container, so the second acquire reuses the first's container.
 pub fn pool_of_one(user_namespace: bool) -> scpool_core::Pool {
     let mut config = scpool_core::PoolConfig::with_size(1);
-    config.container = ContainerConfig {
-        user_namespace,
-        ..ContainerConfig::default()
-    };
+    config.container = set!(ContainerConfig::default(), user_namespace = user_namespace);
     scpool_core::Pool::new(config).expect("a pool of one container")
 }
 
