@@ -13,6 +13,7 @@ mod interrupt;
 mod json_out;
 mod noop;
 mod program;
+mod pull;
 mod pump;
 mod report;
 mod run_cmd;
@@ -50,6 +51,7 @@ fn dispatch(command: Command) -> Result<u8, CliError> {
     match command {
         Command::Run(options) => run_cmd::run(&options),
         Command::Bench(options) => bench::run(&options).map(|()| 0),
+        Command::Image(options) => commands::image::run(&options),
     }
 }
 

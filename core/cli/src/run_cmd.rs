@@ -125,13 +125,16 @@ where
     O: Write + Send + 'static,
     E: Write + Send + 'static,
 {
-    let config = ContainerConfig {
+    let mut config = ContainerConfig {
         cgroup: CgroupConfig {
             mode: options.cgroup.clone(),
             parent: options.cgroup_parent.clone(),
         },
         ..ContainerConfig::default()
     };
+    if let Some(image) = &options.image {
+        config.image_layers = image_layers(image, options.store.as_deref())?;
+    }
     let mut container =
         Container::new(&config).map_err(|e| CliError::from_core("creating the container", e))?;
     for copy in &options.copy_in {
@@ -181,4 +184,16 @@ fn report_copy_out_errors(errors: &[CliError]) -> Option<u8> {
         eprintln!("{error}");
     }
     (!errors.is_empty()).then_some(EXIT_RUNTIME)
+}
+
+/// The unpacked layers of `image` in the store, lowest first.
+fn image_layers(
+    image: &str,
+    store: Option<&std::path::Path>,
+) -> Result<Vec<std::path::PathBuf>, CliError> {
+    let store = crate::commands::image::open_store(store)?;
+    let resolved = store
+        .resolve(image)
+        .map_err(|e| crate::commands::image::image_error("--image", e))?;
+    Ok(resolved.layers)
 }

@@ -29,6 +29,7 @@ pub mod unpack;
 
 pub use digest::{Digest, Hashing};
 pub use error::{Error, Result};
+pub use import::source::Source;
 pub use import::Format;
 pub use reference::Reference;
 pub use store::{Collected, ImageInfo, ImageLayers, Store, STORE_ENV};

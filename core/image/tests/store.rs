@@ -172,7 +172,7 @@ fn removing_an_image_collects_only_what_no_other_name_uses() {
             &write(
                 dir.path(),
                 "a.tar",
-                &docker_archive(&["a:1"], &[base.clone()]),
+                &docker_archive(&["a:1"], std::slice::from_ref(&base)),
             ),
             None,
         )

@@ -1,4 +1,5 @@
 //! One module per subcommand: its options as clap definitions.
 
 pub mod bench;
+pub mod image;
 pub mod run;

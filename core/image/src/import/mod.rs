@@ -5,7 +5,7 @@
 mod docker;
 mod oci;
 mod rootfs;
-pub(crate) mod source;
+pub mod source;
 
 use crate::digest::Digest;
 use crate::error::{Context, Error, Result};
@@ -64,6 +64,17 @@ impl Store {
         };
         drop(decompressed);
         result
+    }
+}
+
+impl Store {
+    /// Imports the OCI layout that `source` serves (its `index.json` and
+    /// `blobs/sha256/HEX`), checking every digest: how a caller that fetches
+    /// content itself (a registry client) streams it into the store.
+    pub fn import_layout(&self, source: &dyn Source, name: Option<&str>) -> Result<Vec<Reference>> {
+        let name = name.map(Reference::parse).transpose()?;
+        let _lock = self.import_lock()?;
+        oci::import(self, source, name.as_ref())
     }
 }
 
