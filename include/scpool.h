@@ -208,6 +208,12 @@ typedef struct scpool_container_config {
   // fails with `SCPOOL_ERROR_SETUP`. (Added after the first version.)
   uint32_t id_range_first;
   uint32_t id_range_count;
+  // An image of the image store (`NAME[:TAG]`, resolved in the default store:
+  // $SCPOOL_STORE, else /var/lib/scpool for root or ~/.local/share/scpool) whose
+  // layers become the container's root; NULL for none. An unknown or malformed
+  // name fails with `SCPOOL_ERROR_INVALID_ARGUMENT`, a damaged store with
+  // `SCPOOL_ERROR_SETUP`. (Added after the first version.)
+  const char *image;
 } scpool_container_config;
 
 // How a pool sizes itself. Fill with `scpool_pool_config_init()`.

@@ -66,6 +66,9 @@ func cContainerConfig(a *arena, cfg *ContainerConfig, extra []Mount) (*C.scpool_
 	if c.rootfs, err = a.optCstr(cfg.Rootfs, "Rootfs"); err != nil {
 		return nil, err
 	}
+	if c.image, err = a.optCstr(cfg.Image, "Image"); err != nil {
+		return nil, err
+	}
 	if cfg.Hostname != "" {
 		if c.hostname, err = a.cstr(cfg.Hostname, "Hostname"); err != nil {
 			return nil, err

@@ -144,7 +144,11 @@ type ContainerConfig struct {
 	Mounts               []Mount
 	ReplaceDefaultMounts bool
 	// Rootfs is an unpacked image used as the root instead of host binds.
-	Rootfs   string
+	Rootfs string
+	// Image names an image of the image store (NAME[:TAG], looked up in the
+	// default store: $SCPOOL_STORE, else /var/lib/scpool for root) whose layers
+	// become the root; "" for none. An unknown name fails with ErrInvalidArgument.
+	Image    string
 	Hostname string // "" keeps "scpool"
 	// UID and GID of the program: nil (the default) gives the program ids of the
 	// container's own from IDRange (0 inside a user namespace).

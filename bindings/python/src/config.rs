@@ -21,6 +21,7 @@ pub struct PoolKeywords<'py> {
     pub mounts: Option<Bound<'py, PyAny>>,
     pub extra_mounts: Option<Bound<'py, PyAny>>,
     pub rootfs: Option<Bound<'py, PyAny>>,
+    pub image: Option<Bound<'py, PyAny>>,
     pub hostname: Option<Bound<'py, PyAny>>,
     pub work_size: Option<Bound<'py, PyAny>>,
     pub tmp_size: Option<Bound<'py, PyAny>>,
@@ -98,6 +99,9 @@ impl PoolKeywords<'_> {
         if let Some(rootfs) = &self.rootfs {
             container.rootfs = Some(PathBuf::from(convert::os_string(rootfs, "rootfs")?));
         }
+        if let Some(image) = &self.image {
+            container.image_layers = image_layers(image)?;
+        }
         if let Some(hostname) = &self.hostname {
             let name: String = hostname
                 .extract()
@@ -135,6 +139,26 @@ impl PoolKeywords<'_> {
         }
         Ok(config)
     }
+}
+
+/// The layers of the image named `value` (NAME[:TAG]) in the default store:
+/// an unknown or malformed name is InvalidArgument, a damaged store SetupError.
+fn image_layers(value: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
+    let name: String = value
+        .extract()
+        .map_err(|_| PyTypeError::new_err("image must be a str (NAME[:TAG])"))?;
+    let py = value.py();
+    let image = py
+        .detach(|| scpool_image::Store::resolve_default(&name))
+        .map_err(|e| {
+            let class = if e.is_caller_error() {
+                "InvalidArgument"
+            } else {
+                "SetupError"
+            };
+            crate::errors::raise(py, class, (format!("image: {e}"),))
+        })?;
+    Ok(image.layers)
 }
 
 /// `(first, count)`; the core decides which ranges are valid.

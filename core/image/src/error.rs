@@ -52,6 +52,12 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the caller asked for something wrong (a malformed or unknown
+    /// name) rather than the store or its input failing.
+    pub fn is_caller_error(&self) -> bool {
+        matches!(self, Self::Invalid { .. } | Self::UnknownImage(_))
+    }
+
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
         Self::Io {
             context: context.into(),

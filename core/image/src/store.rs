@@ -154,6 +154,12 @@ impl Store {
         })
     }
 
+    /// Resolves `reference` in the default store (`default_path()`): what the
+    /// C, Go and Python bindings do with an image name.
+    pub fn resolve_default(reference: &str) -> Result<ImageLayers> {
+        Self::open_default()?.resolve(reference)
+    }
+
     /// Every named image, by name.
     pub fn list(&self) -> Result<Vec<ImageInfo>> {
         let _lock = Lock::shared(&self.root.join("store.lock"))?;

@@ -161,6 +161,7 @@ class Pool:
         mounts: Optional[Sequence[_Mount]] = None,
         extra_mounts: Optional[Sequence[_Mount]] = None,
         rootfs: Optional[_Str] = None,
+        image: Optional[str] = None,
         hostname: Optional[str] = None,
         work_size: Optional[SupportsIndex] = None,
         tmp_size: Optional[SupportsIndex] = None,
