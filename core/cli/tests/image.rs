@@ -247,6 +247,7 @@ impl FakeRegistry {
         manifests: Vec<(String, Vec<u8>)>,
         blobs: Vec<(String, Vec<u8>)>,
         garbage: Option<&'static [u8]>,
+        cut_blobs: bool,
     ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -311,7 +312,9 @@ impl FakeRegistry {
                     body.len()
                 );
                 let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&body);
+                // A connection lost mid-blob: half the promised bytes, then close.
+                let cut = cut_blobs && path.contains("/blobs/");
+                let _ = stream.write_all(&body[..if cut { body.len() / 2 } else { body.len() }]);
             }
         });
         Self { port }
@@ -368,7 +371,7 @@ fn pull_gets_a_bearer_token_and_stores_a_gzip_image() {
         ],
     );
     let (manifests, blobs) = served("1", &files);
-    let registry = FakeRegistry::start(manifests, blobs, None);
+    let registry = FakeRegistry::start(manifests, blobs, None, false);
     let reference = format!("127.0.0.1:{}/busybox:1", registry.port);
     let out = env.scpool(&["image", "pull", &reference]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -411,7 +414,7 @@ fn pull_refuses_a_blob_that_does_not_match_its_digest() {
     let layer_digest = format!("sha256:{}", Digest::of(&gzip(&diff[0])).hex());
     let layer = blobs.iter_mut().find(|(d, _)| *d == layer_digest).unwrap();
     layer.1 = gzip(&marker_layer("not what the manifest says"));
-    let registry = FakeRegistry::start(manifests, blobs, None);
+    let registry = FakeRegistry::start(manifests, blobs, None, false);
     let out = env.scpool(&[
         "image",
         "pull",
@@ -424,6 +427,41 @@ fn pull_refuses_a_blob_that_does_not_match_its_digest() {
         text(&out.stderr)
     );
     assert!(env.names().is_empty());
+}
+
+#[test]
+fn a_pull_cut_off_midway_lists_no_image_and_leaves_nothing() {
+    let env = Env::new();
+    let diff = [busybox_layer()];
+    let files = oci_layout(
+        None,
+        &diff,
+        &[(
+            gzip(&diff[0]),
+            "application/vnd.oci.image.layer.v1.tar+gzip",
+        )],
+    );
+    let (manifests, blobs) = served("1", &files);
+    let registry = FakeRegistry::start(manifests, blobs, None, true);
+    let out = env.scpool(&[
+        "image",
+        "pull",
+        &format!("127.0.0.1:{}/busybox:1", registry.port),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    // The message names the blob that was cut short.
+    assert!(
+        text(&out.stderr).contains("blobs/sha256/"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(env.names().is_empty());
+    let store = scpool_image::Store::open(env.store()).unwrap();
+    store.collect().unwrap();
+    for dir in ["blobs/sha256", "layers", "tmp"] {
+        let left: Vec<_> = std::fs::read_dir(env.store().join(dir)).unwrap().collect();
+        assert!(left.is_empty(), "{dir}: {left:?}");
+    }
 }
 
 #[test]
@@ -445,6 +483,7 @@ fn pull_from_a_registry_that_is_down_or_answers_garbage_fails_clearly() {
         vec![],
         vec![],
         Some(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot json!"),
+        false,
     );
     let out = env.scpool(&[
         "image",
@@ -461,6 +500,7 @@ fn pull_from_a_registry_that_is_down_or_answers_garbage_fails_clearly() {
         vec![],
         vec![],
         Some(b"\x00\x01 this is not HTTP at all\r\n\r\n"),
+        false,
     );
     let out = env.scpool(&[
         "image",

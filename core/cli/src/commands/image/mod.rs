@@ -62,3 +62,62 @@ pub fn image_error(context: &str, error: scpool_image::Error) -> CliError {
         _ => CliError::runtime(message),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{parse, Command};
+    use std::ffi::OsString;
+
+    fn image(words: &[&str]) -> Result<ImageArgs, clap::Error> {
+        let args = ["scpool", "image"].into_iter().chain(words.iter().copied());
+        match parse(args.map(OsString::from))? {
+            Command::Image(args) => Ok(args),
+            other => panic!("{words:?} parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_subcommand_parses_its_arguments_and_the_store_anywhere() {
+        let args = image(&["import", "--name", "gcc:13", "gcc.tar", "--store", "/s"]).unwrap();
+        assert_eq!(args.store.as_deref(), Some(std::path::Path::new("/s")));
+        assert_eq!(
+            args.command,
+            ImageCommand::Import(import::ImportArgs {
+                name: Some("gcc:13".into()),
+                file: "gcc.tar".into(),
+            })
+        );
+        let args = image(&["save", "gcc:13", "-o", "out.tar"]).unwrap();
+        assert_eq!(
+            args.command,
+            ImageCommand::Save(save::SaveArgs {
+                name: "gcc:13".into(),
+                output: "out.tar".into(),
+            })
+        );
+        assert!(matches!(
+            image(&["ls", "--json"]).unwrap().command,
+            ImageCommand::Ls(ls::LsArgs { json: true })
+        ));
+        let args = image(&["pull", "--insecure", "host:5000/a:1"]).unwrap();
+        assert!(
+            matches!(args.command, ImageCommand::Pull(p) if p.insecure && p.reference == "host:5000/a:1")
+        );
+    }
+
+    #[test]
+    fn missing_arguments_are_usage_errors() {
+        for words in [
+            &["save", "gcc:13"][..],
+            &["rm"],
+            &["import"],
+            &["pull"],
+            &[],
+            &["frob"],
+        ] {
+            let error = image(words).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{words:?}: {error}");
+        }
+    }
+}
