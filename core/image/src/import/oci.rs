@@ -72,7 +72,7 @@ pub fn import(
             (Some(name), _) => name.clone(),
             // A bare tag ("1.0") is not a name.
             (None, Some(label)) if label.contains(':') || label.contains('/') => {
-                Reference::parse(label.trim_start_matches("docker.io/"))?
+                Reference::parse(&label)?
             }
             _ => {
                 return Err(Error::Unsupported(format!(
