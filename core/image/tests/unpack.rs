@@ -233,6 +233,31 @@ fn a_file_replacing_a_symlink_replaces_the_link_not_its_target() {
 }
 
 #[test]
+fn a_directory_replaced_by_a_symlink_keeps_the_link_and_its_mode_goes_nowhere() {
+    let scratch = Scratch::new();
+    let outside = scratch.outside().display().to_string();
+    let tar = Layer::new()
+        .dir("d/", 0o777)
+        .symlink("d", &outside)
+        .finish();
+    scratch.unpack(&tar).unwrap();
+    assert_eq!(
+        std::fs::read_link(scratch.layer().join("d")).unwrap(),
+        scratch.outside()
+    );
+    let mode = std::fs::metadata(scratch.outside())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_ne!(
+        mode, 0o777,
+        "the directory's mode was not applied through the link"
+    );
+    scratch.assert_outside_untouched();
+}
+
+#[test]
 fn hard_links_that_leave_the_layer_are_refused() {
     for target in [
         "../outside/victim",

@@ -456,7 +456,13 @@ impl Unpacker {
         self.parent = None;
         for dir in dirs {
             let shown = PathBuf::from_iter(&dir.path);
-            let fd = self.open_dir(&dir.path, false, &shown)?;
+            let fd = match self.open_dir(&dir.path, false, &shown) {
+                Ok(fd) => fd,
+                // A later entry replaced the directory (by a link, say): its
+                // metadata went with it. Never followed, so nothing to refuse.
+                Err(Error::UnsafeEntry { .. }) => continue,
+                Err(e) => return Err(e),
+            };
             self.set_owner(&fd, dir.owner, &shown)?;
             retry(|| nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(dir.mode)))
                 .context(|| format!("setting the mode of {}", shown.display()))?;
