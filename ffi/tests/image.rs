@@ -14,6 +14,11 @@ fn last_message() -> String {
 
 /// Creates (and releases) a container on `image`; returns the error code.
 fn create_on(image: &CStr) -> error {
+    create_sized(image, std::mem::size_of::<container_config>())
+}
+
+/// As `create_on`, passing a struct of `size` bytes (an older caller's).
+fn create_sized(image: &CStr, size: usize) -> error {
     let mut config = std::mem::MaybeUninit::<container_config>::uninit();
     // SAFETY: writable memory for the struct.
     assert_eq!(
@@ -23,6 +28,7 @@ fn create_on(image: &CStr) -> error {
     // SAFETY: initialised just above.
     let mut config = unsafe { config.assume_init() };
     config.image = image.as_ptr();
+    config.struct_size = size as u32;
     let mut out = std::ptr::null_mut();
     // SAFETY: a valid config whose strings outlive the call; out is writable.
     let code = unsafe { scpool_container_new(&config, &mut out) };
@@ -64,5 +70,10 @@ fn an_image_name_is_resolved_in_the_default_store() {
     let store = scpool_image::Store::open(dir.path()).unwrap();
     store.import(&archive, Some("tiny:1")).unwrap();
     let code = create_on(&CString::new("tiny:1").unwrap());
+    assert_eq!(code, error::Ok, "{}", last_message());
+
+    // A caller built before the field passes a shorter struct: it is never read.
+    let older = std::mem::offset_of!(container_config, image);
+    let code = create_sized(&CString::new("gcc:13").unwrap(), older);
     assert_eq!(code, error::Ok, "{}", last_message());
 }
