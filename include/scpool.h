@@ -233,6 +233,12 @@ typedef struct scpool_container_config {
   size_t image_layers_len;
   // Size cap of the writable upper layer over `image_layers` (default 256 MiB).
   uint64_t root_size;
+  // An image of the image store (`NAME[:TAG]`, resolved in the default store:
+  // $SCPOOL_STORE, else /var/lib/scpool for root or ~/.local/share/scpool) whose
+  // layers become the container's root; NULL for none. An unknown or malformed
+  // name fails with `SCPOOL_ERROR_INVALID_ARGUMENT`, a damaged store with
+  // `SCPOOL_ERROR_SETUP`. (Added after the first version.)
+  const char *image;
 } scpool_container_config;
 
 // How a pool sizes itself. Fill with `scpool_pool_config_init()`.

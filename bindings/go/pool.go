@@ -75,6 +75,9 @@ func cContainerConfig(a *arena, cfg *ContainerConfig, extra []Mount) (*C.scpool_
 	if cfg.RootSize != 0 {
 		c.root_size = C.uint64_t(cfg.RootSize)
 	}
+	if c.image, err = a.optCstr(cfg.Image, "Image"); err != nil {
+		return nil, err
+	}
 	if cfg.Hostname != "" {
 		if c.hostname, err = a.cstr(cfg.Hostname, "Hostname"); err != nil {
 			return nil, err

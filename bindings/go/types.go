@@ -151,6 +151,11 @@ type ContainerConfig struct {
 	ImageLayers []string
 	// RootSize caps the upper layer over ImageLayers, bytes (0 keeps 256 MiB).
 	RootSize uint64
+	// Image names an image of the image store (NAME[:TAG], looked up in the
+	// default store: $SCPOOL_STORE, else /var/lib/scpool for root) whose layers
+	// become the root; "" for none. Excludes ImageLayers. An unknown name fails
+	// with ErrInvalidArgument.
+	Image string
 	// Hostname names the container: its host name and domain name both ("" keeps
 	// "scpool").
 	Hostname string

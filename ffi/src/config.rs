@@ -91,6 +91,12 @@ pub struct container_config {
     pub image_layers_len: usize,
     /// Size cap of the writable upper layer over `image_layers` (default 256 MiB).
     pub root_size: u64,
+    /// An image of the image store (`NAME[:TAG]`, resolved in the default store:
+    /// $SCPOOL_STORE, else /var/lib/scpool for root or ~/.local/share/scpool) whose
+    /// layers become the container's root; NULL for none. An unknown or malformed
+    /// name fails with `SCPOOL_ERROR_INVALID_ARGUMENT`, a damaged store with
+    /// `SCPOOL_ERROR_SETUP`. (Added after the first version.)
+    pub image: *const c_char,
 }
 
 impl SizedStruct for container_config {
@@ -155,6 +161,7 @@ fn container_defaults() -> container_config {
         image_layers: std::ptr::null(),
         image_layers_len: 0,
         root_size: d.root_size,
+        image: std::ptr::null(),
     }
 }
 
@@ -326,7 +333,32 @@ pub(crate) unsafe fn container_config_from(
     // SAFETY: forwarded contract.
     config.cgroup.parent =
         unsafe { args::optional_string(c.cgroup_parent, "cgroup_parent") }?.map(Into::into);
+    // SAFETY: forwarded contract. A prefix of an older version reads as NULL.
+    if let Some(image) = unsafe { args::optional_string(c.image, "image") }? {
+        if !config.image_layers.is_empty() {
+            return Err(FfiError::invalid("give image or image_layers, not both"));
+        }
+        config.image_layers = image_layers(&image)?;
+    }
     Ok(config)
+}
+
+/// The layers of image `name` in the default store, lowest first.
+fn image_layers(name: &std::ffi::OsStr) -> FfiResult<Vec<std::path::PathBuf>> {
+    let name = name
+        .to_str()
+        .ok_or_else(|| FfiError::invalid("image is not UTF-8"))?;
+    scpool_image::Store::resolve_default(name)
+        .map(|image| image.layers)
+        .map_err(|e| FfiError {
+            code: if e.is_caller_error() {
+                error::InvalidArgument
+            } else {
+                error::Setup
+            },
+            message: format!("image: {e}"),
+            errno: 0,
+        })
 }
 
 /// Converts a caller's pool config (NULL = defaults).

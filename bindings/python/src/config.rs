@@ -23,6 +23,7 @@ pub struct PoolKeywords<'py> {
     pub rootfs: Option<Bound<'py, PyAny>>,
     pub image_layers: Option<Bound<'py, PyAny>>,
     pub root_size: Option<Bound<'py, PyAny>>,
+    pub image: Option<Bound<'py, PyAny>>,
     pub hostname: Option<Bound<'py, PyAny>>,
     pub work_size: Option<Bound<'py, PyAny>>,
     pub tmp_size: Option<Bound<'py, PyAny>>,
@@ -91,6 +92,13 @@ impl PoolKeywords<'_> {
         if let Some(n) = convert::count(self.root_size.as_ref(), "root_size")? {
             container.root_size = n;
         }
+        if let Some(image) = &self.image {
+            if self.image_layers.is_some() {
+                let why = ("give image or image_layers, not both",);
+                return Err(crate::errors::raise(image.py(), "InvalidArgument", why));
+            }
+            container.image_layers = image_layers(image)?;
+        }
         if let Some(hostname) = &self.hostname {
             let name: String = hostname
                 .extract()
@@ -127,6 +135,26 @@ impl PoolKeywords<'_> {
         }
         Ok(config)
     }
+}
+
+/// The layers of the image named `value` (NAME[:TAG]) in the default store:
+/// an unknown or malformed name is InvalidArgument, a damaged store SetupError.
+fn image_layers(value: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
+    let name: String = value
+        .extract()
+        .map_err(|_| PyTypeError::new_err("image must be a str (NAME[:TAG])"))?;
+    let py = value.py();
+    let image = py
+        .detach(|| scpool_image::Store::resolve_default(&name))
+        .map_err(|e| {
+            let class = if e.is_caller_error() {
+                "InvalidArgument"
+            } else {
+                "SetupError"
+            };
+            crate::errors::raise(py, class, (format!("image: {e}"),))
+        })?;
+    Ok(image.layers)
 }
 
 /// `(first, count)`; the core decides which ranges are valid.

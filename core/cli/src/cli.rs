@@ -1,6 +1,7 @@
 //! The command line, defined once with clap: parsing, help and usage errors all
 //! come from these definitions and those of each subcommand in `commands/`.
 
+use crate::commands::image::ImageArgs;
 use crate::commands::{bench::BenchArgs, run::RunArgs};
 use crate::commands::{
     exec::ExecArgs, ps::PsArgs, rm::RmArgs, stop::StopArgs, supervise::SuperviseArgs,
@@ -35,6 +36,7 @@ pub enum Command {
     /// The supervisor of a named container (started by `run -d`)
     #[command(hide = true)]
     Supervise(Box<SuperviseArgs>),
+    Image(ImageArgs),
 }
 
 /// Parses the whole command line (the program's name first). Help and

@@ -9,6 +9,7 @@ mod interrupt;
 mod json_out;
 mod named;
 mod program;
+mod pull;
 mod pump;
 mod report;
 mod run_cmd;
@@ -55,6 +56,7 @@ fn dispatch(command: Command) -> Result<u8, CliError> {
             let name = options.run.name.clone().unwrap_or_default();
             named::supervisor::supervise(&name, &options.run)
         }
+        Command::Image(options) => commands::image::run(&options),
     }
 }
 

@@ -63,7 +63,7 @@ impl Launch {
             // Not found: pass the name on, and the run reports RUNNER_ERROR. On image
             // layers the host's PATH says nothing of the image's files.
             let path = path
-                .filter(|_| options.image_layers.is_empty())
+                .filter(|_| options.image_layers.is_empty() && options.image.is_none())
                 .map_or_else(|| options.program().to_owned(), PathBuf::into_os_string);
             (path, None)
         };
@@ -125,7 +125,7 @@ where
     O: Write + Send + 'static,
     E: Write + Send + 'static,
 {
-    let config = crate::run_config::container_config(options);
+    let config = crate::run_config::container_config(options)?;
     let mut container =
         Container::new(&config).map_err(|e| CliError::from_core("creating the container", e))?;
     for copy in &options.copy_in {

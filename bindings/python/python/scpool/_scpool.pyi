@@ -167,6 +167,7 @@ class Pool:
         rootfs: Optional[_Str] = None,
         image_layers: Optional[Sequence[_Str]] = None,
         root_size: Optional[SupportsIndex] = None,
+        image: Optional[str] = None,
         hostname: Optional[str] = None,
         work_size: Optional[SupportsIndex] = None,
         tmp_size: Optional[SupportsIndex] = None,

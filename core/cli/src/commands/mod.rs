@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod exec;
+pub mod image;
 pub mod ps;
 pub mod rm;
 pub mod run;

@@ -122,6 +122,13 @@ pub struct RunArgs {
     /// Copy PATH from the container to host file HOST after the run; repeatable
     #[arg(long, allow_hyphen_values = true, value_name = "PATH:HOST", value_parser = OsStringValueParser::new().try_map(copy_out))]
     pub copy_out: Vec<CopyOut>,
+    /// Run on image REF's root filesystem (NAME[:TAG] in the image store, see
+    /// 'scpool image --help') instead of the host's directories
+    #[arg(long, value_name = "REF", conflicts_with = "image_layers")]
+    pub image: Option<String>,
+    /// The image store's directory (default: $SCPOOL_STORE, else the default store)
+    #[arg(long, value_name = "DIR", requires = "image")]
+    pub store: Option<PathBuf>,
     /// Load PROGRAM from the host into memory and run that copy (the program need
     /// not be visible inside the container; ELF binaries only, not #! scripts)
     #[arg(long)]
@@ -140,7 +147,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", value_delimiter = ':',
           value_parser = OsStringValueParser::new().try_map(host_path))]
     pub image_layers: Vec<PathBuf>,
-    /// Size cap of the writable layer over --image-layers (default 256M)
+    /// Size cap of the writable layer over --image or --image-layers (default 256M)
     #[arg(long, allow_hyphen_values = true, value_name = "SIZE", value_parser = positive_size)]
     pub root_size: Option<u64>,
     /// PROGRAM and its arguments: everything from PROGRAM on is the program's
@@ -333,6 +340,8 @@ mod tests {
                 cwd: PathBuf::from("/w"),
                 copy_in: vec![],
                 copy_out: vec![],
+                image: None,
+                store: None,
                 host_exec: false,
                 detach: false,
                 name: None,

@@ -84,7 +84,7 @@ fn update(dir: &Path, change: impl FnOnce(&mut State)) -> Result<(), CliError> {
 fn start(dir: &Path, options: &RunArgs) -> Result<(Shared, OwnedFd), CliError> {
     let pid = std::process::id();
     let start_time = state::start_time(pid).unwrap_or(0);
-    let config = crate::run_config::container_config(options);
+    let config = crate::run_config::container_config(options)?;
     let parents = cleanup::cgroup_parents(options.cgroup_parent.as_deref());
     update(dir, |s| {
         s.supervisor_pid = pid;
@@ -312,7 +312,7 @@ pub fn initial_state(name: &str, options: &RunArgs) -> State {
     State {
         name: name.to_string(),
         id: state::new_id(),
-        image: None,
+        image: options.image.clone(),
         image_layers: options.image_layers.clone(),
         command: options
             .command

@@ -1,0 +1,23 @@
+//! `scpool image rm NAME:TAG...`.
+
+use super::image_error;
+use crate::error::CliError;
+use clap::Args;
+use scpool_image::Store;
+
+/// Remove images by name; layers and blobs no other image uses are deleted
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct RmArgs {
+    #[arg(value_name = "NAME:TAG", required = true)]
+    pub names: Vec<String>,
+}
+
+pub fn run(store: &Store, args: &RmArgs) -> Result<u8, CliError> {
+    for name in &args.names {
+        store
+            .remove(name)
+            .map_err(|e| image_error(&format!("removing {name}"), e))?;
+        println!("{name}");
+    }
+    Ok(0)
+}
