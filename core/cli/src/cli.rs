@@ -1,7 +1,7 @@
 //! The command line, defined once with clap: parsing, help and usage errors all
 //! come from these definitions and those of each subcommand in `commands/`.
 
-use crate::commands::{bench::BenchArgs, run::RunArgs};
+use crate::commands::{bench::BenchArgs, run::RunArgs, serve::ServeArgs};
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
 
@@ -24,6 +24,7 @@ pub enum Command {
     // Their help is that of their options' structs. Run is boxed: far larger.
     Run(Box<RunArgs>),
     Bench(BenchArgs),
+    Serve(ServeArgs),
 }
 
 /// Parses the whole command line (the program's name first). Help and
