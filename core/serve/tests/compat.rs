@@ -407,3 +407,88 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn an_interactive_pair_talks_through_pipe_mapping_with_a_proxy() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    let stderr = json!([null, null, {"name": "stderr", "max": 1024}]);
+    let request = json!({
+        "cmd": [
+            {"args": ["/bin/sh", "-c", "read n; echo $((n+1))"], "env": [PATH], "files": stderr},
+            {"args": ["/bin/sh", "-c", "echo 41; read m; [ \"$m\" = 42 ] && echo correct >&2"],
+             "env": [PATH], "files": stderr},
+        ],
+        "pipeMapping": [
+            {"in": {"index": 0, "fd": 0}, "out": {"index": 1, "fd": 1}},
+            {"in": {"index": 1, "fd": 0}, "out": {"index": 0, "fd": 1},
+             "proxy": true, "name": "answer", "max": 2},
+        ],
+    });
+    let results = c.run(&request);
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["status"], "Accepted", "{results:?}");
+    assert_eq!(results[1]["status"], "Accepted", "{results:?}");
+    assert_eq!(results[1]["files"]["stderr"], "correct\n");
+    // The proxy keeps the first `max` bytes of what passed, for the reading command,
+    // and passes everything on.
+    assert_eq!(results[1]["files"]["answer"], "42");
+
+    // A mapping onto a descriptor that files already gives is refused.
+    let mut bad = request.clone();
+    bad["cmd"][0]["files"] = json!([{"content": ""}]);
+    assert_eq!(c.post_json("/run", &bad).status, 400);
+    // More commands than containers at once can never run.
+    let three = json!({"cmd": [sh("true"), sh("true"), sh("true")]});
+    assert_eq!(c.post_json("/run", &three).status, 400);
+}
+
+#[test]
+fn the_service_answers_on_a_unix_socket() {
+    use std::io::{Read, Write};
+    let path = std::env::temp_dir().join(format!("scpool-serve-{}.sock", std::process::id()));
+    let mut config = small_config();
+    config.http_addr = None;
+    config.unix_socket = Some(path.clone());
+    let s = scpool_serve::start(config).unwrap();
+    let body = json!({"cmd": [sh("echo over unix")]}).to_string();
+    let mut stream = std::os::unix::net::UnixStream::connect(&path).unwrap();
+    write!(
+        stream,
+        "POST /run HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains(r#""stdout":"over unix\n""#), "{reply}");
+    s.stop();
+    assert!(!path.exists(), "the socket is removed at stop");
+}
+
+#[test]
+fn limits_reach_the_program() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    // stackLimit becomes RLIMIT_STACK; addressSpaceLimit makes memoryLimit RLIMIT_AS
+    // too, so an allocation fails instead of the run being killed.
+    let mut cmd = sh("ulimit -s; ulimit -v");
+    cmd["stackLimit"] = json!(4 * MIB);
+    cmd["memoryLimit"] = json!(256 * MIB);
+    cmd["addressSpaceLimit"] = json!(true);
+    let r = c.run_one(cmd);
+    assert_eq!(
+        r["files"]["stdout"],
+        format!("4096\n{}\n", 256 * 1024),
+        "{r}"
+    );
+    // cpuRateLimit is thousandths of a core, a CFS quota: slower, never killed.
+    let mut cmd = sh("head -c 1 /dev/zero > /dev/null");
+    cmd["cpuRateLimit"] = json!(500);
+    assert_eq!(c.run_one(cmd)["status"], "Accepted");
+    // realCpuLimit is go-judge's older name for clockLimit.
+    let mut cmd = sh("sleep 5");
+    cmd["realCpuLimit"] = json!(SECOND / 2);
+    assert_eq!(c.run_one(cmd)["status"], "Time Limit Exceeded");
+}
