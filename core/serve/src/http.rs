@@ -111,31 +111,11 @@ pub async fn execute(state: &Arc<AppState>, request: Request) -> Result<Vec<CmdR
         .map_err(|BadRequest(m)| ApiError(StatusCode::BAD_REQUEST, m))?;
     tracing::debug!(request_id = %plan.request_id, cmds = plan.cmds.len(), "run");
     let needed = u32::try_from(plan.cmds.len()).unwrap_or(u32::MAX);
-    let permits = {
-        // The queue: bounded in length and in time; beyond either, 503 at once.
-        if state.waiting.fetch_add(1, Ordering::SeqCst) >= state.queue_max {
-            state.waiting.fetch_sub(1, Ordering::SeqCst);
-            return Err(unavailable(format!(
-                "the wait queue is full ({} requests wait for a container)",
-                state.queue_max
-            )));
-        }
-        let acquired = tokio::time::timeout(
-            state.queue_timeout,
-            state.permits.clone().acquire_many_owned(needed),
-        )
-        .await;
-        state.waiting.fetch_sub(1, Ordering::SeqCst);
-        match acquired {
-            Ok(Ok(permits)) => permits,
-            Ok(Err(_)) => return Err(unavailable("the service is stopping".into())),
-            Err(_) => {
-                return Err(unavailable(format!(
-                    "no container became free within {:?}",
-                    state.queue_timeout
-                )))
-            }
-        }
+    // Free containers are taken at once; otherwise the request joins the queue,
+    // bounded in length and in time (503 beyond either).
+    let permits = match state.permits.clone().try_acquire_many_owned(needed) {
+        Ok(permits) => permits,
+        Err(_) => wait_in_queue(state, needed).await?,
     };
     let cancel = Arc::new(Cancel::default());
     let mut guard = CancelOnDrop {
@@ -157,6 +137,41 @@ pub async fn execute(state: &Arc<AppState>, request: Request) -> Result<Vec<CmdR
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("run failed: {e}"),
         )),
+    }
+}
+
+async fn wait_in_queue(
+    state: &AppState,
+    needed: u32,
+) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    // Counted out again however this ends, a client that goes away included.
+    struct Waiting<'a>(&'a AtomicUsize);
+    impl Drop for Waiting<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    let before = state.waiting.fetch_add(1, Ordering::SeqCst);
+    let waiting = Waiting(&state.waiting);
+    if before >= state.queue_max {
+        return Err(unavailable(format!(
+            "the wait queue is full ({} requests wait for a container)",
+            state.queue_max
+        )));
+    }
+    let acquired = tokio::time::timeout(
+        state.queue_timeout,
+        state.permits.clone().acquire_many_owned(needed),
+    )
+    .await;
+    drop(waiting);
+    match acquired {
+        Ok(Ok(permits)) => Ok(permits),
+        Ok(Err(_)) => Err(unavailable("the service is stopping".into())),
+        Err(_) => Err(unavailable(format!(
+            "no container became free within {:?}",
+            state.queue_timeout
+        ))),
     }
 }
 
