@@ -25,6 +25,7 @@ pub struct AppState {
     pub queue_max: usize,
     pub queue_timeout: Duration,
     pub auth_token: Option<String>,
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// An error answer: go-judge sends a JSON string.
@@ -43,6 +44,8 @@ pub fn router(state: Arc<AppState>, body_max: usize) -> Router {
         .route("/file/{id}", get(file_get).delete(file_delete))
         .route("/version", get(version))
         .route("/config", get(config))
+        .route("/metrics", get(metrics))
+        .route("/ws", get(crate::ws::upgrade))
         .layer(DefaultBodyLimit::max(body_max))
         .layer(middleware::from_fn_with_state(state.clone(), authorize))
         .with_state(state)
@@ -82,6 +85,29 @@ pub fn parse_request(body: &[u8]) -> Result<Request, ApiError> {
         .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("bad request body: {e}")))
 }
 
+/// The router of `--metrics-addr`: /metrics alone, without the bearer token
+/// (scrapers reach it on an address of their own).
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let waiting = state.waiting.load(Ordering::SeqCst);
+    state
+        .metrics
+        .waiting
+        .set(i64::try_from(waiting).unwrap_or(i64::MAX));
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(state.exec.store.usage()),
+    )
+}
+
 async fn run(
     State(state): State<Arc<AppState>>,
     body: Bytes,
@@ -113,6 +139,7 @@ pub async fn execute(state: &Arc<AppState>, request: Request) -> Result<Vec<CmdR
     let needed = u32::try_from(plan.cmds.len()).unwrap_or(u32::MAX);
     // Free containers are taken at once; otherwise the request joins the queue,
     // bounded in length and in time (503 beyond either).
+    let arrived = std::time::Instant::now();
     let permits = match state.permits.clone().try_acquire_many_owned(needed) {
         Ok(permits) => permits,
         Err(_) => wait_in_queue(state, needed).await?,
@@ -123,13 +150,24 @@ pub async fn execute(state: &Arc<AppState>, request: Request) -> Result<Vec<CmdR
         done: false,
     };
     let exec = state.exec.clone();
+    state.metrics.running.inc();
     let outcome = tokio::task::spawn_blocking(move || {
         let results = exec.run(plan, &cancel);
         drop(permits);
         results
     })
     .await;
+    state.metrics.running.dec();
     guard.done = true;
+    state
+        .metrics
+        .request_seconds
+        .observe(arrived.elapsed().as_secs_f64());
+    if let Ok(Ok(results)) = &outcome {
+        for r in results {
+            state.metrics.count_run(r.status);
+        }
+    }
     match outcome {
         Ok(Ok(results)) => Ok(results),
         Ok(Err(e)) => Err(ApiError(StatusCode::INTERNAL_SERVER_ERROR, e)),
@@ -154,6 +192,7 @@ async fn wait_in_queue(
     let before = state.waiting.fetch_add(1, Ordering::SeqCst);
     let waiting = Waiting(&state.waiting);
     if before >= state.queue_max {
+        state.metrics.count_rejected("queue_full");
         return Err(unavailable(format!(
             "the wait queue is full ({} requests wait for a container)",
             state.queue_max
@@ -168,10 +207,13 @@ async fn wait_in_queue(
     match acquired {
         Ok(Ok(permits)) => Ok(permits),
         Ok(Err(_)) => Err(unavailable("the service is stopping".into())),
-        Err(_) => Err(unavailable(format!(
-            "no container became free within {:?}",
-            state.queue_timeout
-        ))),
+        Err(_) => {
+            state.metrics.count_rejected("queue_timeout");
+            Err(unavailable(format!(
+                "no container became free within {:?}",
+                state.queue_timeout
+            )))
+        }
     }
 }
 

@@ -10,10 +10,12 @@ mod cancel;
 mod collect;
 mod exec;
 mod http;
+mod metrics;
 pub mod model;
 mod plan;
 pub mod status;
 mod store;
+mod ws;
 
 use scpool_core::{ContainerConfig, Pool, PoolConfig};
 use std::net::SocketAddr;
@@ -46,6 +48,8 @@ pub struct ServeConfig {
     pub queue_max: usize,
     pub queue_timeout: Duration,
     pub container: ContainerConfig,
+    /// Serve /metrics (without the bearer token) on this address too.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:5050";
@@ -64,6 +68,7 @@ impl Default for ServeConfig {
             queue_max: 1024,
             queue_timeout: Duration::from_secs(60),
             container: ContainerConfig::default(),
+            metrics_addr: None,
         }
     }
 }
@@ -87,6 +92,7 @@ fn fail(what: &str) -> impl Fn(std::io::Error) -> ServeError + '_ {
 /// A running service (in this process, on its own threads).
 pub struct Server {
     local_addr: Option<SocketAddr>,
+    metrics_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
     unix_socket: Option<PathBuf>,
@@ -96,6 +102,11 @@ impl Server {
     /// The TCP address it listens on (the port chosen when 0 was asked).
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.local_addr
+    }
+
+    /// The address of /metrics alone, when one was asked for.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Stops taking requests, lets those in flight finish, then destroys every
@@ -172,6 +183,7 @@ pub fn start(config: ServeConfig) -> Result<Server, ServeError> {
         queue_max: config.queue_max,
         queue_timeout: config.queue_timeout,
         auth_token: config.auth_token.clone(),
+        metrics: metrics::Metrics::default(),
     });
     let app = http::router(state.clone(), config.body_max);
 
@@ -190,6 +202,16 @@ pub fn start(config: ServeConfig) -> Result<Server, ServeError> {
         None => None,
     };
     let local_addr = tcp.as_ref().and_then(|l| l.local_addr().ok());
+    let metrics_tcp = match config.metrics_addr {
+        Some(addr) => Some(
+            runtime
+                .block_on(tokio::net::TcpListener::bind(addr))
+                .map_err(|e| ServeError(format!("listening on {addr} for metrics: {e}")))?,
+        ),
+        None => None,
+    };
+    let metrics_addr = metrics_tcp.as_ref().and_then(|l| l.local_addr().ok());
+    let metrics_app = http::metrics_router(state.clone());
     let unix = match &config.unix_socket {
         Some(path) => {
             let _guard = runtime.enter();
@@ -216,6 +238,14 @@ pub fn start(config: ServeConfig) -> Result<Server, ServeError> {
                         let _ = axum::serve(l, app).with_graceful_shutdown(until(rx)).await;
                     }));
                 }
+                if let Some(l) = metrics_tcp {
+                    let rx = stopped.clone();
+                    servers.push(tokio::spawn(async move {
+                        let _ = axum::serve(l, metrics_app)
+                            .with_graceful_shutdown(until(rx))
+                            .await;
+                    }));
+                }
                 if let Some(l) = unix {
                     let rx = stopped.clone();
                     servers.push(tokio::spawn(async move {
@@ -236,6 +266,7 @@ pub fn start(config: ServeConfig) -> Result<Server, ServeError> {
         .map_err(fail("starting the service thread"))?;
     Ok(Server {
         local_addr,
+        metrics_addr,
         stop,
         thread: Some(thread),
         unix_socket: config.unix_socket,

@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// Seconds a request may wait for a container (HTTP 503 after)
     #[arg(long, value_name = "S", default_value = "60", value_parser = crate::seconds::parse_seconds)]
     pub queue_timeout: Duration,
+    /// Also serve /metrics (Prometheus text, without the bearer token) on this
+    /// address; /metrics on the main address wants the token like every endpoint
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
     /// Logs as one JSON object a line (default: key=value text)
     #[arg(long)]
     pub log_json: bool,
@@ -71,5 +75,6 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
     config.body_max = usize::try_from(args.body_max).unwrap_or(usize::MAX);
     config.queue_max = args.queue_max;
     config.queue_timeout = args.queue_timeout;
+    config.metrics_addr = args.metrics_addr;
     scpool_serve::serve(config, args.log_json).map_err(|e| e.to_string())
 }

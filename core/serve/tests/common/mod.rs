@@ -49,8 +49,12 @@ impl Reply {
 
 impl Client {
     pub fn new(server: &Server) -> Self {
+        Self::at(server.local_addr().unwrap())
+    }
+
+    pub fn at(addr: SocketAddr) -> Self {
         Self {
-            addr: server.local_addr().unwrap(),
+            addr,
             stream: None,
             token: None,
         }
