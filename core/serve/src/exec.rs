@@ -140,7 +140,12 @@ impl Executor {
         }
 
         let mut param = ExecveParam::new(cmd.args.iter().map(OsString::from));
-        param.args[0] = self.find_program(c, &cmd.args[0], &cmd.env).into();
+        param.args[0] = if plan.copy_in.iter().any(|(path, _)| path == &cmd.args[0]) {
+            // go-judge's usual `"args": ["a"]` with `a` copied in: the work dir's.
+            in_container(&cmd.args[0]).into()
+        } else {
+            self.find_program(c, &cmd.args[0], &cmd.env).into()
+        };
         param.env = cmd.env.iter().map(OsString::from).collect();
         param.files = fds.iter().map(|f| f.as_fd()).collect();
         param.limits = limits(cmd);
@@ -256,8 +261,8 @@ impl Executor {
         Ok(data)
     }
 
-    /// go-judge looks a program without a slash up in the PATH of its env, as a
-    /// shell does; the library executes paths only.
+    /// A program named without a slash (and not copied in) is looked up in the PATH
+    /// of its env, as a shell does; the library executes paths only.
     fn find_program(&self, c: &mut Container, name: &str, env: &[String]) -> String {
         if name.contains('/') {
             return name.to_owned();

@@ -49,9 +49,6 @@ fn run_by_id(client: &mut Client, id: &str, extra: Value) -> Value {
     for (k, v) in extra.as_object().unwrap() {
         cmd[k] = v.clone();
     }
-    // go-judge runs "a" from the working directory when PATH names it; here the
-    // program is named by its path.
-    cmd["args"][0] = json!("/w/a");
     client.run_one(cmd)
 }
 
@@ -88,8 +85,9 @@ fn compile_with_copy_out_cached_then_run_by_file_id() {
         "g++",
         "#include <iostream>\nint main(){int a,b;std::cin>>a>>b;std::cout<<a+b<<std::endl;}\n",
     );
+    // go-judge's documented form: "a", copied in, run from the working directory.
     let mut cmd = json!({
-        "args": ["/w/a"],
+        "args": ["a"],
         "env": [PATH],
         "files": [{"content": "1 2"}, {"name": "stdout", "max": 10240}, {"name": "stderr", "max": 10240}],
         "cpuLimit": SECOND,
