@@ -6,6 +6,7 @@
 // Default and assigned field by field, never as literals.
 #![allow(clippy::field_reassign_with_default)]
 
+mod bench;
 mod cancel;
 mod collect;
 mod exec;
@@ -17,6 +18,7 @@ pub mod status;
 mod store;
 mod ws;
 
+pub use bench::{bench, BenchReport, Summary};
 use scpool_core::{ContainerConfig, Pool, PoolConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -51,6 +51,15 @@ pub struct ServeArgs {
     /// address; /metrics on the main address wants the token like every endpoint
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<SocketAddr>,
+    /// Measure instead of serving: POST /run of a static no-op by fileId from 1 and
+    /// 2 keep-alive clients on 127.0.0.1, next to the library's pooled run of the
+    /// same work, in this one process; prints requests/s, medians, 99th
+    /// percentiles and the service's cost per request
+    #[arg(long)]
+    pub bench: bool,
+    /// Requests per client with --bench
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub bench_requests: usize,
     /// Logs as one JSON object a line (default: key=value text)
     #[arg(long)]
     pub log_json: bool,
@@ -58,6 +67,11 @@ pub struct ServeArgs {
 
 /// Runs the service until a signal stops it.
 pub fn run(args: &ServeArgs) -> Result<(), String> {
+    if args.bench {
+        let report = scpool_serve::bench(args.bench_requests).map_err(|e| e.to_string())?;
+        print!("{report}");
+        return Ok(());
+    }
     let mut config = scpool_serve::ServeConfig::default();
     config.http_addr = match (args.http_addr, &args.unix_socket) {
         (Some(addr), _) => Some(addr),
