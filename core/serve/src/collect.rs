@@ -6,8 +6,9 @@ use crate::model::PipeMap;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::thread::JoinHandle;
+use tokio::runtime::Handle;
 
 /// A pipe whose ends are closed on exec (the host never forks; the library passes
 /// the program's end by descriptor).
@@ -30,17 +31,39 @@ pub struct Collected {
 
 pub struct Collector {
     name: String,
-    reader: JoinHandle<(Vec<u8>, bool)>,
+    reader: Reader,
+}
+
+/// On the service's runtime a collector is a task woken by epoll (no thread to
+/// start per stream); elsewhere a thread of its own.
+enum Reader {
+    Task(Handle, tokio::task::JoinHandle<(Vec<u8>, bool)>),
+    Thread(JoinHandle<(Vec<u8>, bool)>),
 }
 
 impl Collector {
-    /// A pipe read by a thread of the service, keeping at most `max` bytes; the
-    /// write end is for the program.
-    pub fn start(name: &str, max: u64) -> io::Result<(OwnedFd, Collector)> {
+    /// A pipe read by the service, keeping at most `max` bytes; the write end is
+    /// for the program.
+    pub fn start(
+        name: &str,
+        max: u64,
+        runtime: Option<&Handle>,
+    ) -> io::Result<(OwnedFd, Collector)> {
         let (read, write) = pipe()?;
-        let reader = std::thread::Builder::new()
-            .name("scpool-collect".into())
-            .spawn(move || read_at_most(File::from(read), max))?;
+        let reader = match runtime {
+            Some(handle) => {
+                // Only our end: the program's end is another open file description.
+                set_nonblocking(&read)?;
+                let _entered = handle.enter();
+                let pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(read)?;
+                Reader::Task(handle.clone(), handle.spawn(read_async(pipe, max)))
+            }
+            None => Reader::Thread(
+                std::thread::Builder::new()
+                    .name("scpool-collect".into())
+                    .spawn(move || read_at_most(File::from(read), max))?,
+            ),
+        };
         Ok((
             write,
             Collector {
@@ -50,13 +73,57 @@ impl Collector {
         ))
     }
 
-    /// Waits for the end of the output (every write end closed).
+    /// Waits for the end of the output (every write end closed). Called on a
+    /// blocking thread, never on the runtime's own.
     pub fn finish(self) -> Collected {
-        let (data, overflow) = self.reader.join().unwrap_or_default();
+        let (data, overflow) = match self.reader {
+            Reader::Task(handle, task) => handle.block_on(task).unwrap_or_default(),
+            Reader::Thread(thread) => thread.join().unwrap_or_default(),
+        };
         Collected {
             name: self.name,
             data,
             overflow,
+        }
+    }
+}
+
+fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
+    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    // SAFETY: as above.
+    if flags < 0
+        || unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0
+    {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `read_at_most` on the runtime.
+async fn read_async(pipe: tokio::net::unix::pipe::Receiver, max: u64) -> (Vec<u8>, bool) {
+    let mut data = Vec::new();
+    let mut chunk = vec![0u8; 64 << 10];
+    loop {
+        if pipe.readable().await.is_err() {
+            return (data, false);
+        }
+        match pipe.try_read(&mut chunk) {
+            Ok(0) => return (data, false),
+            Ok(n) => {
+                let room = usize::try_from(max).unwrap_or(usize::MAX) - data.len();
+                if n > room {
+                    data.extend_from_slice(&chunk[..room]);
+                    return (data, true);
+                }
+                data.extend_from_slice(&chunk[..n]);
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) => {}
+            Err(_) => return (data, false),
         }
     }
 }

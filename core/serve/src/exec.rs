@@ -48,13 +48,21 @@ impl Executor {
                     .map_err(|e| e.to_string())?,
             );
         }
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        let runtime = runtime.as_ref();
         let pipes = collect::Pipes::new(&plan.pipes, plan.cmds.len())
             .map_err(|e| format!("creating pipes: {e}"))?;
         let (mut ends, relays) = pipes.split();
         if plan.cmds.len() == 1 {
             let mut c = containers.pop().expect("one container per command");
             let cmd = &plan.cmds[0];
-            return Ok(vec![self.run_cmd(&mut c, cmd, ends.remove(0), cancel)]);
+            return Ok(vec![self.run_cmd(
+                &mut c,
+                cmd,
+                ends.remove(0),
+                cancel,
+                runtime,
+            )]);
         }
         let mut results: Vec<CmdResult> = std::thread::scope(|scope| {
             let handles: Vec<_> = plan
@@ -62,7 +70,9 @@ impl Executor {
                 .iter()
                 .zip(containers.iter_mut())
                 .zip(ends)
-                .map(|((cmd, c), ends)| scope.spawn(move || self.run_cmd(c, cmd, ends, cancel)))
+                .map(|((cmd, c), ends)| {
+                    scope.spawn(move || self.run_cmd(c, cmd, ends, cancel, runtime))
+                })
                 .collect();
             handles
                 .into_iter()
@@ -89,6 +99,7 @@ impl Executor {
         plan: &CmdPlan,
         mut pipe_ends: BTreeMap<usize, OwnedFd>,
         cancel: &Cancel,
+        runtime: Option<&tokio::runtime::Handle>,
     ) -> CmdResult {
         let cmd = &plan.cmd;
         let mut file_errors = Vec::new();
@@ -115,7 +126,7 @@ impl Executor {
                             message: m.clone(),
                         })
                     }),
-                Slot::Collector { name, max } => collect::Collector::start(name, *max)
+                Slot::Collector { name, max } => collect::Collector::start(name, *max, runtime)
                     .map(|(write, collector)| {
                         collectors.push(collector);
                         write

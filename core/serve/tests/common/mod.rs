@@ -80,10 +80,21 @@ impl Client {
         }
         head += "\r\n";
         let stream = reader.get_mut();
-        stream.write_all(head.as_bytes()).unwrap();
+        if stream.write_all(head.as_bytes()).is_err() {
+            // The server closed the kept-alive connection meanwhile: a new one.
+            self.stream = None;
+            return self.send(method, path, content_type, body);
+        }
         // A body the server refuses early may not be read whole: ignore a reset.
         let _ = stream.write_all(body);
-        read_reply(reader)
+        let reply = read_reply(reader);
+        if reply
+            .header("connection")
+            .is_some_and(|c| c.eq_ignore_ascii_case("close"))
+        {
+            self.stream = None;
+        }
+        reply
     }
 
     pub fn post_json(&mut self, path: &str, body: &Value) -> Reply {
