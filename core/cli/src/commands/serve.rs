@@ -22,9 +22,13 @@ pub struct ServeArgs {
     /// Also (or only) listen on this unix socket, removed at stop
     #[arg(long, value_name = "PATH")]
     pub unix_socket: Option<PathBuf>,
-    /// Every endpoint then wants 'Authorization: Bearer TOKEN'
-    #[arg(long, value_name = "TOKEN")]
+    /// Every endpoint then wants 'Authorization: Bearer TOKEN' (other users can
+    /// read a command line: prefer --auth-token-file)
+    #[arg(long, value_name = "TOKEN", conflicts_with = "auth_token_file")]
     pub auth_token: Option<String>,
+    /// --auth-token read from this file (its first line)
+    #[arg(long, value_name = "PATH")]
+    pub auth_token_file: Option<PathBuf>,
     /// Programs run at once [default: the number of CPUs]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub parallelism: Option<u32>,
@@ -65,6 +69,19 @@ pub struct ServeArgs {
     pub log_json: bool,
 }
 
+fn read_token(path: &std::path::Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("reading --auth-token-file {}: {e}", path.display()))?;
+    let token = text.lines().next().unwrap_or("").trim();
+    if token.is_empty() {
+        return Err(format!(
+            "--auth-token-file {} holds no token",
+            path.display()
+        ));
+    }
+    Ok(token.to_owned())
+}
+
 /// Runs the service until a signal stops it.
 pub fn run(args: &ServeArgs) -> Result<(), String> {
     if args.bench {
@@ -79,7 +96,10 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
         (None, None) => config.http_addr,
     };
     config.unix_socket = args.unix_socket.clone();
-    config.auth_token = args.auth_token.clone();
+    config.auth_token = match &args.auth_token_file {
+        Some(path) => Some(read_token(path)?),
+        None => args.auth_token.clone(),
+    };
     if let Some(n) = args.parallelism {
         config.parallelism = n as usize;
     }
