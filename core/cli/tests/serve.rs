@@ -66,8 +66,12 @@ fn cgroup_dirs_named(prefix: &str) -> usize {
     walk(Path::new("/sys/fs/cgroup"), 6, prefix)
 }
 
-#[test]
-fn sigterm_drains_the_run_in_flight_then_removes_everything() {
+/// A `scpool serve` on a free port, once it says it serves; its log's reader.
+fn start_service() -> (
+    std::process::Child,
+    String,
+    BufReader<std::process::ChildStderr>,
+) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -81,7 +85,6 @@ fn sigterm_drains_the_run_in_flight_then_removes_everything() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id();
     let mut log = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     while !line.contains("serving") {
@@ -91,9 +94,15 @@ fn sigterm_drains_the_run_in_flight_then_removes_everything() {
             "scpool serve ended early"
         );
     }
+    (child, addr, log)
+}
 
-    let body = r#"{"cmd":[{"args":["/bin/sh","-c","sleep 1; echo done"],"files":[{"content":""},{"name":"stdout","max":100},{"name":"stderr","max":100}]}]}"#;
-    let mut stream = TcpStream::connect(&addr).unwrap();
+/// Sends a run of `script` and waits until its `sleep` runs under `pid`.
+fn start_run(addr: &str, pid: u32, script: &str) -> TcpStream {
+    let body = format!(
+        r#"{{"cmd":[{{"args":["/bin/sh","-c","{script}"],"files":[{{"content":""}},{{"name":"stdout","max":100}},{{"name":"stderr","max":100}}]}}]}}"#
+    );
+    let mut stream = TcpStream::connect(addr).unwrap();
     write!(
         stream,
         "POST /run HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
@@ -105,6 +114,14 @@ fn sigterm_drains_the_run_in_flight_then_removes_everything() {
         assert!(Instant::now() < deadline, "the run never started");
         std::thread::sleep(Duration::from_millis(10));
     }
+    stream
+}
+
+#[test]
+fn sigterm_drains_the_run_in_flight_then_removes_everything() {
+    let (mut child, addr, _log) = start_service();
+    let pid = child.id();
+    let mut stream = start_run(&addr, pid, "sleep 1; echo done");
     assert!(cgroup_dirs_named(&format!("scpool-{pid}-")) > 0);
     // SAFETY: kill has no memory arguments; `pid` is our own child, not yet reaped.
     assert_eq!(unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) }, 0);
@@ -117,4 +134,52 @@ fn sigterm_drains_the_run_in_flight_then_removes_everything() {
     assert_eq!(status.code(), Some(0));
     assert_eq!(cgroup_dirs_named(&format!("scpool-{pid}-")), 0);
     assert!(TcpStream::connect(&addr).is_err());
+}
+
+#[test]
+fn after_sigkill_nothing_runs_on_and_the_next_start_sweeps_the_cgroups() {
+    let (mut child, addr, _log) = start_service();
+    let pid = child.id();
+    let _stream = start_run(&addr, pid, "sleep 67.25");
+    let prefix = format!("scpool-{pid}-");
+    assert!(cgroup_dirs_named(&prefix) > 0);
+    assert!(sleeping_program_left(), "the check below sees the run");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The inits die with the service (parent-death signal), their runs with them:
+    // no `sleep 67.25` is left anywhere (the service's pid is gone, so look by name
+    // among processes whose uid is not root: the programs' own ids).
+    let deadline = Instant::now() + PATIENCE;
+    while sleeping_program_left() {
+        assert!(Instant::now() < deadline, "the run outlived the service");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The next service's start removes what the killed one could not.
+    let (mut next, _, _log) = start_service();
+    let deadline = Instant::now() + PATIENCE;
+    while cgroup_dirs_named(&prefix) > 0 {
+        assert!(Instant::now() < deadline, "stale cgroups {prefix}* stayed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: kill has no memory arguments; `next` is our own child, not yet reaped.
+    assert_eq!(
+        unsafe { libc::kill(next.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    assert_eq!(next.wait().unwrap().code(), Some(0));
+}
+
+/// A `sleep 67.25` run by a non-root uid (the containers' programs) still alive.
+fn sleeping_program_left() -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        let dir = e.path();
+        let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
+        let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
+        let uid_not_root = status
+            .lines()
+            .find(|l| l.starts_with("Uid:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .is_some_and(|u| u != "0");
+        cmdline == b"sleep\x0067.25\x00" && uid_not_root && !status.contains("State:\tZ")
+    })
 }
