@@ -26,15 +26,14 @@ fn one_container(queue_max: usize, queue_timeout: Duration) -> scpool_serve::Ser
 }
 
 /// Starts a request that holds the only container for `seconds`, and waits until
-/// it runs (its `echo started` shows in a file the test cannot see, so: until a
-/// second request no longer gets the container at once).
+/// it runs.
 fn hold(s: &scpool_serve::Server, seconds: u32) -> std::thread::JoinHandle<Value> {
     let mut c = Client::new(s);
     let handle = std::thread::spawn(move || {
         let r = c.run(&sh(&format!("sleep {seconds}; echo done")));
         r[0].clone()
     });
-    std::thread::sleep(Duration::from_millis(500));
+    common::wait_running(s, 1);
     handle
 }
 
@@ -82,7 +81,7 @@ fn a_client_that_goes_away_mid_run_has_its_run_killed() {
         body.len()
     )
     .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    common::wait_running(&s, 1);
     drop(stream);
     // The only container is free long before `sleep 40` would have ended (the
     // queue waits 20 s at most), and works.

@@ -132,3 +132,24 @@ fn metrics_count_runs_by_status() {
         .contains("scpool_serve_running 0"));
     assert_eq!(scraper.get("/version").status, 404);
 }
+
+#[test]
+fn closing_the_websocket_kills_its_runs() {
+    let mut config = small_config();
+    config.parallelism = 1;
+    config.queue_timeout = std::time::Duration::from_secs(20);
+    let s = server(config);
+    let mut ws = Ws::connect(s.local_addr().unwrap());
+    let long = json!({"requestId": "long", "cmd": [{
+        "args": ["/bin/sleep", "40"],
+        "clockLimit": 60_000_000_000u64,
+    }]});
+    ws.send(&long.to_string());
+    common::wait_running(&s, 1);
+    drop(ws);
+    // The container is free long before `sleep 40` would have ended (the queue
+    // waits 20 s at most).
+    let mut c = Client::new(&s);
+    let r = c.run(&echo("", "after"));
+    assert_eq!(r[0]["files"]["stdout"], "after\n");
+}

@@ -195,3 +195,22 @@ fn read_reply(reader: &mut BufReader<TcpStream>) -> Reply {
         body,
     }
 }
+
+/// Waits until the service reports `n` requests running (its /metrics), so a test
+/// knows a run has started before it acts on it.
+pub fn wait_running(server: &Server, n: usize) {
+    let mut c = Client::new(server);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let want = format!("scpool_serve_running {n}\n");
+    loop {
+        let text = String::from_utf8(c.get("/metrics").body).unwrap();
+        if text.contains(&want) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never {n} running: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
