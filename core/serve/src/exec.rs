@@ -25,6 +25,8 @@ pub struct Executor {
     pub src_prefixes: Vec<PathBuf>,
     /// `copyOutMax` when a command gives none, and the most a `src` file may hold.
     pub copy_out_max: u64,
+    /// RLIMIT_FSIZE of every program.
+    pub output_limit: u64,
     /// Container paths that show the host's file of the same path (read-only binds
     /// with source = target): a program is looked up there without a round trip.
     pub host_paths: Vec<PathBuf>,
@@ -160,6 +162,7 @@ impl Executor {
         param.env = cmd.env.iter().map(OsString::from).collect();
         param.files = fds.iter().map(|f| f.as_fd()).collect();
         param.limits = limits(cmd);
+        param.limits.output = Some(self.output_limit);
         let init = c.init_pid();
         if !cancel.register(init) {
             return internal("the client went away before the run started");

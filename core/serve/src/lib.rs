@@ -45,6 +45,9 @@ pub struct ServeConfig {
     pub body_max: usize,
     /// `copyOutMax` when a command gives none; also the largest `src` file.
     pub copy_out_max: u64,
+    /// The most a program may write to any one file (RLIMIT_FSIZE; more is Output
+    /// Limit Exceeded), as go-judge's `-output-limit`.
+    pub output_limit: u64,
     /// Requests that may wait for a container at once, and how long each may wait
     /// (503 beyond either).
     pub queue_max: usize,
@@ -67,6 +70,7 @@ impl Default for ServeConfig {
             file_store_max: 1 << 30,
             body_max: 64 << 20,
             copy_out_max: 64 << 20,
+            output_limit: 256 << 20,
             queue_max: 1024,
             queue_timeout: Duration::from_secs(60),
             container: ContainerConfig::default(),
@@ -175,6 +179,7 @@ pub fn start(config: ServeConfig) -> Result<Server, ServeError> {
         store: Arc::new(store::FileStore::new(config.file_store_max)),
         src_prefixes,
         copy_out_max: config.copy_out_max,
+        output_limit: config.output_limit,
         host_paths,
     };
     let state = Arc::new(http::AppState {

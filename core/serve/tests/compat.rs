@@ -185,6 +185,19 @@ fn output_beyond_a_collectors_max_is_output_limit_exceeded_not_memory() {
 }
 
 #[test]
+fn a_file_larger_than_the_output_limit_is_output_limit_exceeded() {
+    let mut config = small_config();
+    config.output_limit = 4096;
+    let s = server(config);
+    let mut c = Client::new(&s);
+    let r = c.run_one(sh("head -c 4096 /dev/zero > f && echo fits"));
+    assert_eq!(r["status"], "Accepted", "{r}");
+    // head itself, not a shell that reports its death as an exit status.
+    let r = c.run_one(sh("exec head -c 4097 /dev/zero > f"));
+    assert_eq!(r["status"], "Output Limit Exceeded", "{r}");
+}
+
+#[test]
 fn nonzero_exit_and_signal_give_their_exit_status() {
     let s = server(small_config());
     let mut c = Client::new(&s);

@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// copyOutMax of a command that gives none; also the largest 'src' file
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
     pub copy_out_max: u64,
+    /// The most a program may write to any one file; more is Output Limit Exceeded
+    /// (collected output has its own 'max')
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    pub output_limit: u64,
     /// The largest request body (HTTP 413 above)
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
     pub body_max: u64,
@@ -106,6 +110,7 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
     config.src_prefixes = args.src_prefix.clone();
     config.file_store_max = args.file_store_max;
     config.copy_out_max = args.copy_out_max;
+    config.output_limit = args.output_limit;
     config.body_max = usize::try_from(args.body_max).unwrap_or(usize::MAX);
     config.queue_max = args.queue_max;
     config.queue_timeout = args.queue_timeout;
