@@ -13,6 +13,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -374,8 +375,6 @@ impl Executor {
         }
     }
 }
-
-use std::os::unix::fs::OpenOptionsExt;
 
 fn read_out(
     c: &mut Container,
