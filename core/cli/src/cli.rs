@@ -2,7 +2,7 @@
 //! come from these definitions and those of each subcommand in `commands/`.
 
 use crate::commands::image::ImageArgs;
-use crate::commands::{bench::BenchArgs, run::RunArgs};
+use crate::commands::{bench::BenchArgs, run::RunArgs, serve::ServeArgs};
 use crate::commands::{
     exec::ExecArgs, ps::PsArgs, rm::RmArgs, stop::StopArgs, supervise::SuperviseArgs,
 };
@@ -37,6 +37,7 @@ pub enum Command {
     #[command(hide = true)]
     Supervise(Box<SuperviseArgs>),
     Image(ImageArgs),
+    Serve(ServeArgs),
 }
 
 /// Parses the whole command line (the program's name first). Help and

@@ -22,12 +22,17 @@ use cli::Command;
 use error::{CliError, EXIT_RUNTIME};
 
 fn main() {
+    // Parsing starts no thread. `serve` takes its signals itself, to drain the runs
+    // in flight before it stops.
+    let parsed = cli::parse(std::env::args_os());
     // First, before any thread exists: every thread must inherit the blocked signals.
-    if let Err(e) = interrupt::install() {
-        eprintln!("scpool: setting up signal handling: {e}");
-        std::process::exit(i32::from(EXIT_RUNTIME));
+    if !matches!(parsed, Ok(Command::Serve(_))) {
+        if let Err(e) = interrupt::install() {
+            eprintln!("scpool: setting up signal handling: {e}");
+            std::process::exit(i32::from(EXIT_RUNTIME));
+        }
     }
-    let outcome = match cli::parse(std::env::args_os()) {
+    let outcome = match parsed {
         Ok(command) => dispatch(command),
         // Help and --version too: clap prints them on stdout with status 0, usage
         // errors on stderr with status 2.
@@ -57,6 +62,9 @@ fn dispatch(command: Command) -> Result<u8, CliError> {
             named::supervisor::supervise(&name, &options.run)
         }
         Command::Image(options) => commands::image::run(&options),
+        Command::Serve(options) => commands::serve::run(&options)
+            .map(|()| 0)
+            .map_err(CliError::runtime),
     }
 }
 

@@ -6,5 +6,6 @@ pub mod image;
 pub mod ps;
 pub mod rm;
 pub mod run;
+pub mod serve;
 pub mod stop;
 pub mod supervise;

@@ -1,0 +1,505 @@
+//! go-judge's REST API as its README, docs and `model` package define it, asked of
+//! `scpool serve` over HTTP: statuses, exit statuses, units and collected files,
+//! and where scpool differs on purpose, the difference. Runs as root.
+
+mod common;
+
+use common::{server, small_config, Client};
+use serde_json::{json, Value};
+
+const PATH: &str = "PATH=/usr/bin:/bin";
+const MIB: u64 = 1 << 20;
+const SECOND: u64 = 1_000_000_000;
+
+fn collectors() -> Value {
+    json!([{"content": ""}, {"name": "stdout", "max": 10240}, {"name": "stderr", "max": 10240}])
+}
+
+fn sh(script: &str) -> Value {
+    json!({"args": ["/bin/sh", "-c", script], "env": [PATH], "files": collectors()})
+}
+
+/// Compiles C or C++ inside the service and keeps the program by fileId, as a
+/// judge does; the program never exists on the host.
+fn compile(client: &mut Client, compiler: &str, source: &str) -> String {
+    let file = if compiler == "g++" { "a.cc" } else { "a.c" };
+    let r = client.run_one(json!({
+        "args": [compiler, file, "-O1", "-o", "a"],
+        "env": [PATH],
+        "files": collectors(),
+        "cpuLimit": 20 * SECOND,
+        "clockLimit": 60 * SECOND,
+        "memoryLimit": 512 * MIB,
+        "procLimit": 64,
+        "copyIn": {file: {"content": source}},
+        "copyOut": ["stdout", "stderr"],
+        "copyOutCached": ["a"],
+    }));
+    assert_eq!(r["status"], "Accepted", "{r}");
+    r["fileIds"]["a"].as_str().expect("fileIds.a").to_owned()
+}
+
+fn run_by_id(client: &mut Client, id: &str, extra: Value) -> Value {
+    let mut cmd = json!({
+        "args": ["a"],
+        "env": [PATH],
+        "files": collectors(),
+        "copyIn": {"a": {"fileId": id}},
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        cmd[k] = v.clone();
+    }
+    client.run_one(cmd)
+}
+
+#[test]
+fn echo_is_accepted_with_its_output_collected() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    let r = c.run_one(json!({
+        "args": ["echo", "hello", "world"],
+        "env": [PATH],
+        "files": collectors(),
+    }));
+    assert_eq!(r["status"], "Accepted");
+    assert_eq!(r["exitStatus"], 0);
+    assert_eq!(r["files"]["stdout"], "hello world\n");
+    assert_eq!(r["files"]["stderr"], "");
+    // Units: time and runTime in nanoseconds, memory in bytes.
+    let time = r["time"].as_u64().unwrap();
+    let run_time = r["runTime"].as_u64().unwrap();
+    let memory = r["memory"].as_u64().unwrap();
+    assert!(
+        time < SECOND && run_time > 1_000 && run_time < 10 * SECOND,
+        "{r}"
+    );
+    assert!(memory > 64 * 1024 && memory < 256 * MIB, "{r}");
+}
+
+#[test]
+fn compile_with_copy_out_cached_then_run_by_file_id() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    let id = compile(
+        &mut c,
+        "g++",
+        "#include <iostream>\nint main(){int a,b;std::cin>>a>>b;std::cout<<a+b<<std::endl;}\n",
+    );
+    // go-judge's documented form: "a", copied in, run from the working directory.
+    let mut cmd = json!({
+        "args": ["a"],
+        "env": [PATH],
+        "files": [{"content": "1 2"}, {"name": "stdout", "max": 10240}, {"name": "stderr", "max": 10240}],
+        "cpuLimit": SECOND,
+        "memoryLimit": 64 * MIB,
+        "procLimit": 50,
+        "copyIn": {"a": {"fileId": id}},
+    });
+    let r = c.run_one(cmd.clone());
+    assert_eq!(r["status"], "Accepted", "{r}");
+    assert_eq!(r["files"]["stdout"], "3\n");
+    // The stored program is there for the next request too, and listed.
+    cmd["files"][0] = json!({"content": "40 2"});
+    assert_eq!(c.run_one(cmd)["files"]["stdout"], "42\n");
+    let list = c.get("/file").json();
+    assert_eq!(list[&id], "a");
+}
+
+#[test]
+fn cpu_and_clock_limits_give_time_limit_exceeded() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    let mut spin = sh("while :; do :; done");
+    spin["cpuLimit"] = json!(SECOND);
+    spin["clockLimit"] = json!(10 * SECOND);
+    let r = c.run_one(spin);
+    assert_eq!(r["status"], "Time Limit Exceeded", "{r}");
+    assert!(r["time"].as_u64().unwrap() >= SECOND, "{r}");
+
+    let mut sleep = sh("sleep 5");
+    sleep["cpuLimit"] = json!(SECOND);
+    sleep["clockLimit"] = json!(SECOND);
+    let r = c.run_one(sleep);
+    assert_eq!(r["status"], "Time Limit Exceeded", "{r}");
+    let run_time = r["runTime"].as_u64().unwrap();
+    // Killed at the limit, not when sleep would have ended.
+    assert!((SECOND..5 * SECOND).contains(&run_time), "{r}");
+    assert!(r["time"].as_u64().unwrap() < SECOND / 2, "{r}");
+}
+
+#[test]
+fn touching_more_memory_than_allowed_is_memory_limit_exceeded() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    let id = compile(
+        &mut c,
+        "gcc",
+        "#include <stdlib.h>\nint main(){size_t n=200u<<20;volatile char*p=malloc(n);if(!p)return 2;for(size_t i=0;i<n;i+=4096)p[i]=1;return p[n-4096]==1?0:3;}\n",
+    );
+    let r = run_by_id(
+        &mut c,
+        &id,
+        json!({"memoryLimit": 64 * MIB, "cpuLimit": 5 * SECOND}),
+    );
+    assert_eq!(r["status"], "Memory Limit Exceeded", "{r}");
+    let memory = r["memory"].as_u64().unwrap();
+    assert!((60 * MIB..=65 * MIB).contains(&memory), "{r}");
+    // With room it runs.
+    let r = run_by_id(
+        &mut c,
+        &id,
+        json!({"memoryLimit": 256 * MIB, "cpuLimit": 5 * SECOND}),
+    );
+    assert_eq!(r["status"], "Accepted", "{r}");
+}
+
+#[test]
+fn output_beyond_a_collectors_max_is_output_limit_exceeded_not_memory() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    let mut flood = json!({
+        "args": ["/bin/sh", "-c", "head -c 16777216 /dev/zero"],
+        "env": [PATH],
+        "files": [{"content": ""}, {"name": "stdout", "max": 1024}, {"name": "stderr", "max": 1024}],
+    });
+    let r = c.run_one(flood.clone());
+    assert_eq!(r["status"], "Output Limit Exceeded", "{r}");
+    assert_eq!(r["files"]["stdout"].as_str().unwrap().len(), 1024);
+
+    // go-judge: 100 MB of output under a 64 MiB limit is Memory Limit Exceeded
+    // (its collectors are charged to the program). Here it is Output Limit Exceeded.
+    flood["args"][2] = json!("head -c 100000000 /dev/zero");
+    flood["memoryLimit"] = json!(64 * MIB);
+    let r = c.run_one(flood.clone());
+    assert_eq!(r["status"], "Output Limit Exceeded", "{r}");
+
+    // And collected output within its max is not program memory: 16 MiB collected
+    // under an 8 MiB memory limit.
+    flood["args"][2] = json!("head -c 16777216 /dev/zero");
+    flood["memoryLimit"] = json!(8 * MIB);
+    flood["files"][1]["max"] = json!(32 * MIB);
+    let r = c.run_one(flood);
+    assert_eq!(r["status"], "Accepted", "{r}");
+    assert_eq!(r["files"]["stdout"].as_str().unwrap().len(), 16 << 20);
+    assert!(r["memory"].as_u64().unwrap() < 8 * MIB, "{r}");
+}
+
+#[test]
+fn a_file_larger_than_the_output_limit_is_output_limit_exceeded() {
+    let mut config = small_config();
+    config.output_limit = 4096;
+    let s = server(config);
+    let mut c = Client::new(&s);
+    let r = c.run_one(sh("head -c 4096 /dev/zero > f && echo fits"));
+    assert_eq!(r["status"], "Accepted", "{r}");
+    // head itself, not a shell that reports its death as an exit status.
+    let r = c.run_one(sh("exec head -c 4097 /dev/zero > f"));
+    assert_eq!(r["status"], "Output Limit Exceeded", "{r}");
+}
+
+#[test]
+fn nonzero_exit_and_signal_give_their_exit_status() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    let r = c.run_one(sh("exit 3"));
+    assert_eq!(r["status"], "Nonzero Exit Status");
+    assert_eq!(r["exitStatus"], 3);
+    let r = c.run_one(sh("kill -SEGV $$"));
+    assert_eq!(r["status"], "Signalled", "{r}");
+    assert_eq!(r["exitStatus"], 11);
+}
+
+#[test]
+fn process_limit_makes_fork_fail() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    let script = "for i in 1 2 3 4 5 6 7 8; do sleep 0.5 & done; wait";
+    let mut cmd = sh(script);
+    cmd["procLimit"] = json!(4);
+    let r = c.run_one(cmd);
+    assert_eq!(r["status"], "Nonzero Exit Status", "{r}");
+    assert!(
+        r["files"]["stderr"].as_str().unwrap().contains("fork"),
+        "{r}"
+    );
+    let mut cmd = sh(script);
+    cmd["procLimit"] = json!(16);
+    assert_eq!(c.run_one(cmd)["status"], "Accepted");
+}
+
+#[test]
+fn file_errors_are_reported_per_file() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    // A missing copyOut is a File Error; a missing optional one ("name?") is not.
+    let mut cmd = sh("echo x > made");
+    cmd["copyOut"] = json!(["made", "missing", "absent?"]);
+    let r = c.run_one(cmd);
+    assert_eq!(r["status"], "File Error", "{r}");
+    assert_eq!(r["files"]["made"], "x\n");
+    let errors = r["fileError"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{r}");
+    assert_eq!(errors[0]["name"], "missing");
+    assert_eq!(errors[0]["type"], "CopyOutOpen");
+
+    // copyOutMax: too large is CopyOutSizeExceeded, or cut with copyOutTruncate.
+    let mut cmd = sh("head -c 100 /dev/zero > big");
+    cmd["copyOut"] = json!(["big"]);
+    cmd["copyOutMax"] = json!(10);
+    let r = c.run_one(cmd.clone());
+    assert_eq!(r["fileError"][0]["type"], "CopyOutSizeExceeded", "{r}");
+    cmd["copyOutTruncate"] = json!(true);
+    let r = c.run_one(cmd);
+    assert_eq!(r["status"], "Accepted", "{r}");
+    assert_eq!(r["files"]["big"].as_str().unwrap().len(), 10);
+
+    // src of a file that does not exist (under a configured prefix).
+    drop(c);
+    drop(s);
+    let dir = tempdir();
+    std::fs::write(dir.join("input.txt"), "from the host\n").unwrap();
+    let mut config = small_config();
+    config.src_prefixes = vec![dir.clone()];
+    let s = server(config);
+    let mut c = Client::new(&s);
+    let mut cmd = sh("cat in.txt");
+    cmd["copyIn"] = json!({"in.txt": {"src": dir.join("nope.txt")}});
+    let r = c.run_one(cmd.clone());
+    assert_eq!(r["status"], "File Error", "{r}");
+    assert_eq!(r["fileError"][0]["type"], "CopyInOpenFile");
+    cmd["copyIn"] = json!({"in.txt": {"src": dir.join("input.txt")}});
+    let r = c.run_one(cmd.clone());
+    assert_eq!(r["files"]["stdout"], "from the host\n", "{r}");
+    // Outside every prefix, even through "..": refused, saying why. go-judge reads
+    // any host file as root.
+    cmd["copyIn"] = json!({"in.txt": {"src": format!("{}/../../etc/shadow", dir.display())}});
+    let r = c.run_one(cmd);
+    assert_eq!(r["status"], "File Error", "{r}");
+    let message = r["fileError"][0]["message"].as_str().unwrap();
+    assert!(message.contains("not under a --src-prefix"), "{message}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn src_is_refused_when_no_prefix_is_configured() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    let mut cmd = sh("cat");
+    cmd["files"][0] = json!({"src": "/etc/shadow"});
+    let r = c.run_one(cmd);
+    assert_eq!(r["status"], "File Error", "{r}");
+    assert!(r["fileError"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--src-prefix"));
+    assert!(r.get("files").is_none(), "{r}");
+}
+
+#[test]
+fn an_unknown_file_id_is_a_client_error_with_go_judges_message() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    let mut cmd = sh("true");
+    cmd["copyIn"] = json!({"a": {"fileId": "NOSUCHID"}});
+    let reply = c.post_json("/run", &json!({"cmd": [cmd]}));
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.json(),
+        json!("file does not exists with id: \"NOSUCHID\"")
+    );
+}
+
+#[test]
+fn file_endpoints_store_list_fetch_and_delete() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    let reply = c.upload("in.txt", b"5 6\n");
+    assert_eq!(reply.status, 200);
+    let id = reply.json().as_str().unwrap().to_owned();
+    assert_eq!(c.get("/file").json(), json!({ &id: "in.txt" }));
+    let reply = c.get(&format!("/file/{id}"));
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, b"5 6\n");
+    assert!(reply
+        .header("content-disposition")
+        .unwrap()
+        .contains("in.txt"));
+    // Used as stdin by fileId.
+    let mut cmd = sh("read a b; echo $((a*b))");
+    cmd["files"][0] = json!({"fileId": id});
+    assert_eq!(c.run_one(cmd)["files"]["stdout"], "30\n");
+    assert_eq!(
+        c.send("DELETE", &format!("/file/{id}"), "", b"").status,
+        200
+    );
+    assert_eq!(c.get(&format!("/file/{id}")).status, 404);
+    assert_eq!(
+        c.send("DELETE", &format!("/file/{id}"), "", b"").status,
+        404
+    );
+    assert_eq!(c.get("/file").json(), json!({}));
+    let version = c.get("/version").json();
+    assert_eq!(version["copyOutOptional"], true);
+    assert_eq!(c.get("/config").status, 200);
+}
+
+#[test]
+fn a_full_file_store_says_so() {
+    let mut config = small_config();
+    config.file_store_max = 100;
+    let s = server(config);
+    let mut c = Client::new(&s);
+    assert_eq!(c.upload("a", &[1; 80]).status, 200);
+    let reply = c.upload("b", &[1; 80]);
+    assert_eq!(reply.status, 507);
+    assert!(reply
+        .json()
+        .as_str()
+        .unwrap()
+        .contains("file store is full"));
+    let mut cmd = sh("head -c 50 /dev/zero > out");
+    cmd["copyOutCached"] = json!(["out"]);
+    let r = c.run_one(cmd);
+    assert_eq!(r["status"], "File Error", "{r}");
+    assert_eq!(r["fileError"][0]["type"], "CopyOutCreateFile");
+}
+
+#[test]
+fn bad_requests_get_400_413_and_401() {
+    let mut config = small_config();
+    config.body_max = 4096;
+    let s = server(config);
+    let mut c = Client::new(&s);
+    let reply = c.send("POST", "/run", "application/json", b"{not json");
+    assert_eq!(reply.status, 400);
+    assert!(reply.json().as_str().unwrap().contains("bad request body"));
+    // An unknown field (a misspelt limit) is refused, not ignored.
+    let reply = c.post_json(
+        "/run",
+        &json!({"cmd": [{"args": ["/bin/true"], "cpuLimt": 1}]}),
+    );
+    assert_eq!(reply.status, 400);
+    assert!(reply.json().as_str().unwrap().contains("cpuLimt"));
+    let reply = c.post_json("/run", &json!({"cmd": []}));
+    assert_eq!(reply.status, 400);
+    let reply = c.post_json(
+        "/run",
+        &json!({"cmd": [{"args": ["/bin/true"], "tty": true}]}),
+    );
+    assert_eq!(reply.status, 400);
+    assert!(reply.json().as_str().unwrap().contains("not supported"));
+    let big = json!({"cmd": [{"args": ["/bin/true"], "env": ["X=".repeat(5000)]}]});
+    let mut fresh = Client::new(&s);
+    assert_eq!(fresh.post_json("/run", &big).status, 413);
+    drop(c);
+    drop(fresh);
+    drop(s);
+
+    let mut config = small_config();
+    config.auth_token = Some("sesame".into());
+    let s = server(config);
+    let mut c = Client::new(&s);
+    for path in ["/version", "/config", "/file"] {
+        assert_eq!(c.get(path).status, 401, "{path}");
+    }
+    assert_eq!(
+        c.post_json("/run", &json!({"cmd": [sh("true")]})).status,
+        401
+    );
+    c.token = Some("wrong".into());
+    assert_eq!(c.get("/version").status, 401);
+    c.token = Some("sesame".into());
+    assert_eq!(c.get("/version").status, 200);
+    assert_eq!(c.run_one(sh("true"))["status"], "Accepted");
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("scpool-serve-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn an_interactive_pair_talks_through_pipe_mapping_with_a_proxy() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    let stderr = json!([null, null, {"name": "stderr", "max": 1024}]);
+    let request = json!({
+        "cmd": [
+            {"args": ["/bin/sh", "-c", "read n; echo $((n+1))"], "env": [PATH], "files": stderr},
+            {"args": ["/bin/sh", "-c", "echo 41; read m; [ \"$m\" = 42 ] && echo correct >&2"],
+             "env": [PATH], "files": stderr},
+        ],
+        "pipeMapping": [
+            {"in": {"index": 0, "fd": 0}, "out": {"index": 1, "fd": 1}},
+            {"in": {"index": 1, "fd": 0}, "out": {"index": 0, "fd": 1},
+             "proxy": true, "name": "answer", "max": 2},
+        ],
+    });
+    let results = c.run(&request);
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["status"], "Accepted", "{results:?}");
+    assert_eq!(results[1]["status"], "Accepted", "{results:?}");
+    assert_eq!(results[1]["files"]["stderr"], "correct\n");
+    // The proxy keeps the first `max` bytes of what passed, for the reading command,
+    // and passes everything on.
+    assert_eq!(results[1]["files"]["answer"], "42");
+
+    // A mapping onto a descriptor that files already gives is refused.
+    let mut bad = request.clone();
+    bad["cmd"][0]["files"] = json!([{"content": ""}]);
+    assert_eq!(c.post_json("/run", &bad).status, 400);
+    // More commands than containers at once can never run.
+    let three = json!({"cmd": [sh("true"), sh("true"), sh("true")]});
+    assert_eq!(c.post_json("/run", &three).status, 400);
+}
+
+#[test]
+fn the_service_answers_on_a_unix_socket() {
+    use std::io::{Read, Write};
+    let path = std::env::temp_dir().join(format!("scpool-serve-{}.sock", std::process::id()));
+    let mut config = small_config();
+    config.http_addr = None;
+    config.unix_socket = Some(path.clone());
+    let s = scpool_serve::start(config).unwrap();
+    let body = json!({"cmd": [sh("echo over unix")]}).to_string();
+    let mut stream = std::os::unix::net::UnixStream::connect(&path).unwrap();
+    write!(
+        stream,
+        "POST /run HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains(r#""stdout":"over unix\n""#), "{reply}");
+    s.stop();
+    assert!(!path.exists(), "the socket is removed at stop");
+}
+
+#[test]
+fn limits_reach_the_program() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    // stackLimit becomes RLIMIT_STACK; addressSpaceLimit makes memoryLimit RLIMIT_AS
+    // too, so an allocation fails instead of the run being killed.
+    let mut cmd = sh("ulimit -s; ulimit -v");
+    cmd["stackLimit"] = json!(4 * MIB);
+    cmd["memoryLimit"] = json!(256 * MIB);
+    cmd["addressSpaceLimit"] = json!(true);
+    let r = c.run_one(cmd);
+    assert_eq!(
+        r["files"]["stdout"],
+        format!("4096\n{}\n", 256 * 1024),
+        "{r}"
+    );
+    // cpuRateLimit is thousandths of a core, a CFS quota: slower, never killed.
+    let mut cmd = sh("head -c 1 /dev/zero > /dev/null");
+    cmd["cpuRateLimit"] = json!(500);
+    assert_eq!(c.run_one(cmd)["status"], "Accepted");
+    // realCpuLimit is go-judge's older name for clockLimit.
+    let mut cmd = sh("sleep 5");
+    cmd["realCpuLimit"] = json!(SECOND / 2);
+    assert_eq!(c.run_one(cmd)["status"], "Time Limit Exceeded");
+}
