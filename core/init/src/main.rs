@@ -20,6 +20,7 @@ mod privileges;
 mod remount;
 mod runner;
 mod sockets;
+mod standby;
 mod sys;
 
 use arch::KernelSigaction;
@@ -182,7 +183,7 @@ fn serve(
     own: &own_state::OwnState,
     writable: &mut mount::Writable,
 ) -> ! {
-    let mut stack = child::RunnerStack::new();
+    let mut runners = runner::Runners::new();
     loop {
         let (bytes, fds) = match channel.recv() {
             Ok(message) => message,
@@ -223,12 +224,15 @@ fn serve(
                 Err(report) => send(channel, &Response::Error(report), &[]),
             },
             Request::Execve(req) => {
-                let response = runner::run(req, fds, channel, sigchld, creds, own, &mut stack);
+                let response = runner::run(req, fds, channel, sigchld, creds, own, &mut runners);
                 send(channel, &response, &[]);
+                // Off the caller's path: the answer is out.
+                runners.standbys.refill(creds);
             }
             // A kill that raced with the end of its run: nothing is running now.
             Request::Kill => {}
             Request::Reset { clear_keys } => {
+                runners.standbys.dismiss();
                 sys::kill_all_and_reap();
                 sockets::wait_until_gone(std::time::Duration::from_secs(1));
                 ipc::remove_all();
@@ -241,6 +245,7 @@ fn serve(
                     Err(e) => error(ErrorKind::System, e.errno as i32, e.to_string()),
                 };
                 send(channel, &response, &[]);
+                runners.standbys.refill(creds);
             }
             Request::Shutdown => host_gone(),
             Request::Setup(_) => send(
