@@ -20,15 +20,21 @@ static EXIT: Mutex<()> = Mutex::new(());
 /// Blocks the signals in the calling thread (call it before any thread starts) and
 /// starts the thread that takes them.
 pub fn install() -> io::Result<()> {
-    let mut set = SigSet::empty();
-    for signal in SIGNALS {
-        set.add(signal);
-    }
+    let set = blocked();
     set.thread_block()?;
     std::thread::Builder::new()
         .name("scpool-signals".into())
         .spawn(move || take_signal(&set))?;
     Ok(())
+}
+
+/// The signals this process takes in its signal thread.
+pub fn blocked() -> SigSet {
+    let mut set = SigSet::empty();
+    for signal in SIGNALS {
+        set.add(signal);
+    }
+    set
 }
 
 fn take_signal(set: &SigSet) {

@@ -1,24 +1,18 @@
-//! `scpool`: run a program in a sandbox container, or benchmark what a run costs.
+//! `scpool`: run a program in a sandbox container, or benchmark what a run costs
+//! (through `scpool-bench`).
 
-mod bench;
-mod bench_cli;
-mod bench_ffi;
-mod bench_python;
-mod bench_scale;
 mod cli;
 mod commands;
 mod copy;
 mod error;
 mod interrupt;
 mod json_out;
-mod noop;
 mod program;
 mod pump;
 mod report;
 mod run_cmd;
 mod seconds;
 mod size;
-mod stats;
 mod stdin;
 
 use cli::Command;
@@ -49,7 +43,7 @@ fn main() {
 fn dispatch(command: Command) -> Result<u8, CliError> {
     match command {
         Command::Run(options) => run_cmd::run(&options),
-        Command::Bench(options) => bench::run(&options).map(|()| 0),
+        Command::Bench(options) => Err(commands::bench::forward(&options)),
     }
 }
 

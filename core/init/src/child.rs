@@ -8,8 +8,8 @@
 //! lock: only system calls on what `Prepared` holds.
 
 use crate::privileges;
+use crate::privileges::Credentials;
 use crate::protocol::{ExecStage, Rlimit, MAX_FDS};
-use crate::runner::Credentials;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -32,24 +32,14 @@ use std::os::fd::{FromRawFd, OwnedFd};
 
 const SOCKET_FD: i32 = 3;
 
-/// The host is gone or asked us to stop: end the container.
-pub fn host_gone() -> ! {
-    sys::kill_all_and_reap();
-    std::process::exit(0)
-}
-
 fn send(channel: &Channel, response: &Response, fds: &[i32]) {
     if let Err(ChannelError::Closed) = channel.send(&encode_response(response), fds) {
-        host_gone();
+        sys::host_gone();
     }
 }
 
 fn error(kind: ErrorKind, errno: i32, message: impl Into<String>) -> Response {
-    Response::Error(ErrorReport {
-        kind,
-        errno,
-        message: message.into(),
-    })
+    Response::Error(ErrorReport::new(kind, errno, message))
 }
 
 fn main() {
@@ -161,7 +151,7 @@ fn main() {
     // An earlier container with the same uid may have left keys behind.
     keyrings::clear(setup.uid, setup.gid);
     let own = own_state::OwnState::capture();
-    let creds = runner::Credentials {
+    let creds = privileges::Credentials {
         uid: setup.uid,
         gid: setup.gid,
         user_namespace: setup.user_namespace,
@@ -179,7 +169,7 @@ fn main() {
 fn serve(
     channel: &mut Channel,
     sigchld: &SignalFd,
-    creds: &runner::Credentials,
+    creds: &privileges::Credentials,
     own: &own_state::OwnState,
     writable: &mut mount::Writable,
 ) -> ! {
@@ -187,7 +177,7 @@ fn serve(
     loop {
         let (bytes, fds) = match channel.recv() {
             Ok(message) => message,
-            Err(ChannelError::Closed) => host_gone(),
+            Err(ChannelError::Closed) => sys::host_gone(),
             Err(e) => {
                 send(
                     channel,
@@ -247,7 +237,7 @@ fn serve(
                 send(channel, &response, &[]);
                 runners.standbys.refill(creds);
             }
-            Request::Shutdown => host_gone(),
+            Request::Shutdown => sys::host_gone(),
             Request::Setup(_) => send(
                 channel,
                 &error(ErrorKind::Protocol, 0, "already set up"),

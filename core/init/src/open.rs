@@ -15,11 +15,7 @@ use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 
 fn invalid(index: usize, path: &[u8], why: &str) -> ErrorReport {
-    ErrorReport {
-        kind: ErrorKind::InvalidArgument,
-        errno: libc::EINVAL,
-        message: format!("{index}: {}: {why}", String::from_utf8_lossy(path)),
-    }
+    ErrorReport::invalid(format!("{}: {why}", String::from_utf8_lossy(path))).at_entry(index)
 }
 
 /// Switches the filesystem ids for the lifetime of the guard.
@@ -62,11 +58,7 @@ pub fn open_all(entries: &[OpenEntry], uid: u32, gid: u32) -> Result<Vec<OwnedFd
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )
-    .map_err(|e| ErrorReport {
-        kind: ErrorKind::System,
-        errno: e as i32,
-        message: format!("0: opening /: {}", e.desc()),
-    })?;
+    .map_err(|e| ErrorReport::system("opening /", e))?;
     let _ids = FsIds::assume(uid, gid);
     let mut files = Vec::with_capacity(entries.len());
     for (index, entry) in entries.iter().enumerate() {
@@ -93,11 +85,10 @@ pub fn open_all(entries: &[OpenEntry], uid: u32, gid: u32) -> Result<Vec<OwnedFd
                     Errno::EXDEV => "the path leaves the container's root".to_string(),
                     other => other.desc().to_string(),
                 };
-                return Err(ErrorReport {
-                    kind: ErrorKind::System,
-                    errno: errno as i32,
-                    message: format!("{index}: {}: {why}", String::from_utf8_lossy(&entry.path)),
-                });
+                let path = String::from_utf8_lossy(&entry.path);
+                let report =
+                    ErrorReport::new(ErrorKind::System, errno as i32, format!("{path}: {why}"));
+                return Err(report.at_entry(index));
             }
         }
     }

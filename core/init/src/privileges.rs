@@ -5,9 +5,15 @@
 //! unaffected, and every runner it forks inherits them. Per run only the ids change
 //! and the remaining capability sets are cleared.
 
-use crate::runner::Credentials;
 use crate::sys::{Context, SysResult};
 use nix::errno::Errno;
+
+/// Who the program runs as.
+pub struct Credentials {
+    pub uid: u32,
+    pub gid: u32,
+    pub user_namespace: bool,
+}
 
 const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 

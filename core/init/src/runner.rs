@@ -3,6 +3,7 @@
 use crate::child::{self, Prepared};
 use crate::own_state::OwnState;
 use crate::pid_ns;
+use crate::privileges::Credentials;
 use crate::protocol::codec::{decode_request, encode_response};
 use crate::protocol::*;
 use crate::standby::Standbys;
@@ -14,27 +15,12 @@ use nix::sys::signalfd::SignalFd;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::Ordering;
 
-/// Who the program runs as.
-pub struct Credentials {
-    pub uid: u32,
-    pub gid: u32,
-    pub user_namespace: bool,
-}
-
 fn invalid(message: impl Into<String>) -> Response {
-    Response::Error(ErrorReport {
-        kind: ErrorKind::InvalidArgument,
-        errno: libc::EINVAL,
-        message: message.into(),
-    })
+    Response::Error(ErrorReport::invalid(message))
 }
 
 fn system(context: &str, errno: Errno) -> Response {
-    Response::Error(ErrorReport {
-        kind: ErrorKind::System,
-        errno: errno as i32,
-        message: format!("{context}: {}", errno.desc()),
-    })
+    Response::Error(ErrorReport::system(context, errno))
 }
 
 /// The limits a runner starts from. The host sends every resource, so nothing is
@@ -368,20 +354,18 @@ fn wait_for_main(
 
 fn handle_request_during_run(channel: &mut Channel) {
     match channel.recv() {
-        Err(ChannelError::Closed) => crate::host_gone(),
+        Err(ChannelError::Closed) => sys::host_gone(),
         Err(_) => {}
         Ok((bytes, _fds)) => match decode_request(&bytes) {
             Ok(Request::Kill) => {
                 // SAFETY: kill(-1) from PID 1 reaches every process of the container.
                 unsafe { libc::kill(-1, libc::SIGKILL) };
             }
-            Ok(Request::Shutdown) => crate::host_gone(),
+            Ok(Request::Shutdown) => sys::host_gone(),
             _ => {
-                let busy = Response::Error(ErrorReport {
-                    kind: ErrorKind::Protocol,
-                    errno: libc::EBUSY,
-                    message: "a run is in progress".into(),
-                });
+                let busy =
+                    ErrorReport::new(ErrorKind::Protocol, libc::EBUSY, "a run is in progress");
+                let busy = Response::Error(busy);
                 let _ = channel.send(&encode_response(&busy), &[]);
             }
         },

@@ -127,3 +127,9 @@ pub fn highest_open_fd() -> i32 {
         })
         .unwrap_or(0)
 }
+
+/// The host is gone or asked us to stop: end the container.
+pub fn host_gone() -> ! {
+    kill_all_and_reap();
+    std::process::exit(0)
+}

@@ -582,12 +582,9 @@ fn open_error(cmds: &[OpenCmd], e: ErrorReport) -> Error {
     match e.kind {
         ErrorKind::InvalidArgument => Error::InvalidArgument(e.message),
         _ => {
-            // The init names the failing entry's index at the start of its message.
             let path = e
-                .message
-                .split_once(':')
-                .and_then(|(index, _)| index.trim().parse::<usize>().ok())
-                .and_then(|i| cmds.get(i))
+                .entry
+                .and_then(|i| cmds.get(usize::try_from(i).ok()?))
                 .map(|c| c.path.display().to_string())
                 .unwrap_or_default();
             Error::Open {

@@ -370,6 +370,8 @@ pub fn encode_response(resp: &Response) -> Vec<u8> {
             w.u8(e.kind as u8);
             w.i32(e.errno);
             w.bytes(e.message.as_bytes());
+            // u32::MAX: no entry (a request has far fewer).
+            w.u32(e.entry.unwrap_or(u32::MAX));
         }
     }
     w.buf
@@ -425,10 +427,14 @@ pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
                 what: "error kind",
                 tag,
             })?;
+            let errno = r.i32()?;
+            let message = r.string("message")?;
+            let entry = Some(r.u32()?).filter(|&i| i != u32::MAX);
             Response::Error(ErrorReport {
                 kind,
-                errno: r.i32()?,
-                message: r.string("message")?,
+                errno,
+                message,
+                entry,
             })
         }
         tag => {

@@ -201,11 +201,48 @@ impl ErrorKind {
     }
 }
 
+/// A request the init could not carry out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorReport {
     pub kind: ErrorKind,
     pub errno: i32,
     pub message: String,
+    /// For `Open`: the index of the entry that failed (the host names its path).
+    pub entry: Option<u32>,
+}
+
+impl ErrorReport {
+    /// A failure of `kind` with its errno and what was being done.
+    pub fn new(kind: ErrorKind, errno: i32, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            errno,
+            message: message.into(),
+            entry: None,
+        }
+    }
+
+    /// A request the init refuses as malformed (EINVAL).
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidArgument, libc::EINVAL, message)
+    }
+
+    /// A system call that failed with `errno` while doing `context`.
+    pub fn system(context: &str, errno: nix::errno::Errno) -> Self {
+        Self::new(
+            ErrorKind::System,
+            errno as i32,
+            format!("{context}: {}", errno.desc()),
+        )
+    }
+
+    /// The same report, about entry `index` of the request.
+    pub fn at_entry(self, index: usize) -> Self {
+        Self {
+            entry: u32::try_from(index).ok(),
+            ..self
+        }
+    }
 }
 
 /// Init to host.

@@ -93,11 +93,8 @@ fn sample_responses() -> Vec<Response> {
             errno: 2,
         })),
         Response::ResetDone,
-        Response::Error(ErrorReport {
-            kind: ErrorKind::System,
-            errno: 13,
-            message: "0: /w/x: denied".into(),
-        }),
+        Response::Error(ErrorReport::system("opening /w/x", nix::errno::Errno::EACCES).at_entry(3)),
+        Response::Error(ErrorReport::invalid("bad")),
     ]
 }
 

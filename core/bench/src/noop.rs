@@ -1,7 +1,7 @@
 //! The static no-op program the benchmark runs, compiled into a fresh temporary
 //! directory that is removed again when the value is dropped.
 
-use crate::error::CliError;
+use crate::error::BenchError;
 use std::fs::{self, DirBuilder};
 use std::io::ErrorKind;
 use std::os::unix::fs::DirBuilderExt;
@@ -23,16 +23,16 @@ pub struct NoopProgram {
 
 impl NoopProgram {
     /// Compiles the no-op with `cc -static -O2`.
-    pub fn build() -> Result<Self, CliError> {
+    pub fn build() -> Result<Self, BenchError> {
         Self::compile(SOURCE, &[])
     }
 
     /// Compiles a no-op without the C runtime's start-up (`-nostartfiles`).
-    pub fn build_tiny() -> Result<Self, CliError> {
+    pub fn build_tiny() -> Result<Self, BenchError> {
         Self::compile(TINY_SOURCE, &["-nostartfiles"])
     }
 
-    fn compile(source_text: &str, flags: &[&str]) -> Result<Self, CliError> {
+    fn compile(source_text: &str, flags: &[&str]) -> Result<Self, BenchError> {
         let dir = create_temp_dir()?;
         // From here on, dropping `program` removes the directory, on error too.
         let program = Self {
@@ -41,7 +41,7 @@ impl NoopProgram {
         };
         let source = program.dir.join("noop.c");
         fs::write(&source, source_text)
-            .map_err(|e| CliError::runtime(format!("writing {}: {e}", source.display())))?;
+            .map_err(|e| BenchError::runtime(format!("writing {}: {e}", source.display())))?;
         let output = Command::new("cc")
             .args(["-static", "-O2"])
             .args(flags)
@@ -50,9 +50,9 @@ impl NoopProgram {
             .arg(&source)
             .stdin(Stdio::null())
             .output()
-            .map_err(|e| CliError::runtime(format!("cannot run cc to build the no-op: {e}")))?;
+            .map_err(|e| BenchError::runtime(format!("cannot run cc to build the no-op: {e}")))?;
         if !output.status.success() {
-            return Err(CliError::runtime(format!(
+            return Err(BenchError::runtime(format!(
                 "cc -static failed to build the no-op ({}); a static C library is needed \
                  (e.g. libc6-dev or glibc-static):\n{}",
                 output.status,
@@ -74,7 +74,7 @@ impl Drop for NoopProgram {
 }
 
 /// A new directory only we can use, under the system's temporary directory.
-fn create_temp_dir() -> Result<PathBuf, CliError> {
+fn create_temp_dir() -> Result<PathBuf, BenchError> {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -89,14 +89,14 @@ fn create_temp_dir() -> Result<PathBuf, CliError> {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
             Err(e) => {
-                return Err(CliError::runtime(format!(
+                return Err(BenchError::runtime(format!(
                     "creating a directory in {}: {e}",
                     base.display()
                 )))
             }
         }
     }
-    Err(CliError::runtime(format!(
+    Err(BenchError::runtime(format!(
         "no unused directory name in {}",
         base.display()
     )))

@@ -1,13 +1,13 @@
 //! The pooled run through the Python module: `PYTHON -m scpool.bench` measures it in
 //! its own interpreter, in the same benchmark run as the other figures.
 
-use crate::error::CliError;
+use crate::error::BenchError;
 use crate::stats::Summary;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Runs the Python benchmark for `runs` runs of `program` and reads its medians.
-pub fn measure(python: &Path, runs: usize, program: &Path) -> Result<Summary, CliError> {
+pub fn measure(python: &Path, runs: usize, program: &Path) -> Result<Summary, BenchError> {
     let output = Command::new(python)
         .args(["-m", "scpool.bench", "--json", "--runs"])
         .arg(runs.to_string())
@@ -16,9 +16,9 @@ pub fn measure(python: &Path, runs: usize, program: &Path) -> Result<Summary, Cl
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|e| CliError::runtime(format!("running {}: {e}", python.display())))?;
+        .map_err(|e| BenchError::runtime(format!("running {}: {e}", python.display())))?;
     if !output.status.success() {
-        return Err(CliError::runtime(format!(
+        return Err(BenchError::runtime(format!(
             "{} -m scpool.bench failed ({}); is the scpool module installed?",
             python.display(),
             output.status
@@ -33,8 +33,8 @@ pub fn measure(python: &Path, runs: usize, program: &Path) -> Result<Summary, Cl
 }
 
 /// The number after `"key":` in a flat JSON object.
-fn number(json: &str, key: &str) -> Result<f64, CliError> {
-    let missing = || CliError::runtime(format!("scpool.bench printed no {key}: {json}"));
+fn number(json: &str, key: &str) -> Result<f64, BenchError> {
+    let missing = || BenchError::runtime(format!("scpool.bench printed no {key}: {json}"));
     let at = json.find(&format!("\"{key}\"")).ok_or_else(missing)?;
     let rest = json[at + key.len() + 2..].trim_start();
     let rest = rest.strip_prefix(':').ok_or_else(missing)?.trim_start();

@@ -1,4 +1,4 @@
-//! `scpool bench`: what a run costs compared with a plain fork+exec, all measured in
+//! What a run costs compared with a plain fork+exec, all measured in
 //! this one process on this machine, so the ratios mean something.
 //!
 //! - floor: fork+exec+wait of a static no-op on the host, no sandbox;
@@ -13,18 +13,18 @@
 //! - throughput: pooled runs per second with 1 thread, 2 threads and one per core;
 //! - idle memory: an idle container's init's anonymous memory (its image is shared);
 //! - commands: `scpool run` of a no-op as a whole command, against bwrap and a
-//!   fork+exec of it (see `bench_cli`);
+//!   fork+exec of it (see `commands`);
 //! - scale: 500 idle containers of one pool, per container: creation time, memory,
-//!   descriptors and threads (see `bench_scale`).
+//!   descriptors and threads (see `scale`).
 
-use crate::bench_cli::{self, Commands};
-use crate::bench_ffi::CAbiPool;
-use crate::bench_python;
-use crate::bench_scale::{self, Scale};
-use crate::commands::bench::BenchArgs;
-use crate::error::CliError;
-use crate::json_out::{self, Fixed};
+use crate::args::BenchArgs;
+use crate::c_abi::CAbiPool;
+use crate::commands::{self, Commands};
+use crate::error::BenchError;
+use crate::json::{self, Fixed};
 use crate::noop::NoopProgram;
+use crate::python;
+use crate::scale::{self, Scale};
 use crate::stats::{summarize, Summary};
 use scpool_core::{Container, ContainerConfig, ExecveParam, Pool, PoolConfig, Status};
 use serde::{Serialize, Serializer};
@@ -57,26 +57,26 @@ struct Figures {
     scale: Scale,
 }
 
-pub fn run(options: &BenchArgs) -> Result<(), CliError> {
+pub fn run(options: &BenchArgs) -> Result<(), BenchError> {
     let noop = NoopProgram::build()?;
     let runs = options.runs;
     let create_runs = (runs / 10).max(MIN_CREATE_RUNS);
     let warmup = (runs / 10).clamp(10, 100);
     // A memfd copy runs without the program being visible inside the container.
     let exec_file = scpool_core::memfd_copy_of(noop.path())
-        .map_err(|e| CliError::from_core("loading the no-op", e))?;
+        .map_err(|e| BenchError::from_core("loading the no-op", e))?;
     let param = noop_param(noop.path(), &exec_file);
 
     let floor = measure(runs, warmup, || spawn_on_host(noop.path()))?;
 
     let mut container = Container::new(&ContainerConfig::default())
-        .map_err(|e| CliError::from_core("creating the container", e))?;
+        .map_err(|e| BenchError::from_core("creating the container", e))?;
     let execve = measure(runs, warmup, || execve_in(&mut container, &param))?;
     let idle_anon_kib = anon_kib(container.init_pid());
     drop(container);
 
     let pool = Pool::new(PoolConfig::with_size(2))
-        .map_err(|e| CliError::from_core("creating the pool", e))?;
+        .map_err(|e| BenchError::from_core("creating the pool", e))?;
     let c_pool = CAbiPool::new(2, noop.path(), exec_file.as_raw_fd())?;
     let mut acquire_samples = Vec::with_capacity(runs);
     let (pooled, pooled_c) = measure_pair(
@@ -86,7 +86,7 @@ pub fn run(options: &BenchArgs) -> Result<(), CliError> {
             let started = Instant::now();
             let mut c = pool
                 .acquire()
-                .map_err(|e| CliError::from_core("acquiring a container", e))?;
+                .map_err(|e| BenchError::from_core("acquiring a container", e))?;
             acquire_samples.push(started.elapsed());
             execve_in(&mut c, &param)
         },
@@ -97,19 +97,19 @@ pub fn run(options: &BenchArgs) -> Result<(), CliError> {
     drop(pool);
     drop(c_pool);
     let pooled_python = match &options.python {
-        Some(python) => Some(bench_python::measure(python, runs, noop.path())?),
+        Some(python) => Some(python::measure(python, runs, noop.path())?),
         None => None,
     };
 
     let fresh = measure(create_runs, warmup.min(MIN_CREATE_RUNS), || {
         let mut c = Container::new(&ContainerConfig::default())
-            .map_err(|e| CliError::from_core("creating a container", e))?;
+            .map_err(|e| BenchError::from_core("creating a container", e))?;
         execve_in(&mut c, &param)
     })?;
     let create = measure(create_runs, warmup.min(MIN_CREATE_RUNS), || {
         Container::new(&ContainerConfig::default())
             .map(Container::destroy)
-            .map_err(|e| CliError::from_core("creating a container", e))
+            .map_err(|e| BenchError::from_core("creating a container", e))
     })?;
     let bwrap = match bwrap_available() {
         true => Some(measure(create_runs, 5, || under_bwrap(noop.path()))?),
@@ -117,7 +117,7 @@ pub fn run(options: &BenchArgs) -> Result<(), CliError> {
     };
     let tiny = NoopProgram::build_tiny()?;
     let bwrap_command: Option<fn(&Path) -> Command> = bwrap.is_some().then_some(bwrap_command);
-    let commands = bench_cli::measure(tiny.path(), bwrap_command, create_runs, 5)?;
+    let commands = commands::measure(tiny.path(), bwrap_command, create_runs, 5)?;
     drop(tiny);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut throughput = Vec::new();
@@ -126,7 +126,7 @@ pub fn run(options: &BenchArgs) -> Result<(), CliError> {
         throughput.push((threads, rate));
     }
     drop(noop);
-    let scale = bench_scale::measure()?;
+    let scale = scale::measure()?;
 
     let figures = Figures {
         runs,
@@ -153,15 +153,15 @@ pub fn run(options: &BenchArgs) -> Result<(), CliError> {
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|e| CliError::runtime(format!("writing the results: {e}")))
+        .map_err(|e| BenchError::runtime(format!("writing the results: {e}")))
 }
 
 /// Runs `once` `warmup` times unmeasured, then `runs` times timed.
 fn measure(
     runs: usize,
     warmup: usize,
-    mut once: impl FnMut() -> Result<(), CliError>,
-) -> Result<Summary, CliError> {
+    mut once: impl FnMut() -> Result<(), BenchError>,
+) -> Result<Summary, BenchError> {
     for _ in 0..warmup {
         once()?;
     }
@@ -179,9 +179,9 @@ fn measure(
 fn measure_pair(
     runs: usize,
     warmup: usize,
-    mut first: impl FnMut() -> Result<(), CliError>,
-    mut second: impl FnMut() -> Result<(), CliError>,
-) -> Result<(Summary, Summary), CliError> {
+    mut first: impl FnMut() -> Result<(), BenchError>,
+    mut second: impl FnMut() -> Result<(), BenchError>,
+) -> Result<(Summary, Summary), BenchError> {
     for _ in 0..warmup {
         first()?;
         second()?;
@@ -200,12 +200,12 @@ fn measure_pair(
 }
 
 /// The floor: fork+exec+wait on the host, no sandbox.
-fn spawn_on_host(program: &Path) -> Result<(), CliError> {
+fn spawn_on_host(program: &Path) -> Result<(), BenchError> {
     let status = Command::new(program)
         .status()
-        .map_err(|e| CliError::runtime(format!("running {}: {e}", program.display())))?;
+        .map_err(|e| BenchError::runtime(format!("running {}: {e}", program.display())))?;
     if !status.success() {
-        return Err(CliError::runtime(format!(
+        return Err(BenchError::runtime(format!(
             "the no-op failed on the host: {status}"
         )));
     }
@@ -218,12 +218,12 @@ fn noop_param<'fd>(program: &Path, exec_file: &'fd OwnedFd) -> ExecveParam<'fd> 
     param
 }
 
-fn execve_in(container: &mut Container, param: &ExecveParam<'_>) -> Result<(), CliError> {
+fn execve_in(container: &mut Container, param: &ExecveParam<'_>) -> Result<(), BenchError> {
     let result = container
         .execve(param)
-        .map_err(|e| CliError::from_core("running the no-op in the container", e))?;
+        .map_err(|e| BenchError::from_core("running the no-op in the container", e))?;
     if result.status != Status::Ok {
-        return Err(CliError::runtime(format!(
+        return Err(BenchError::runtime(format!(
             "the no-op failed in the container: {} {}",
             result.status, result.message
         )));
@@ -253,14 +253,14 @@ fn param_source(noop: &NoopProgram, exec_file: &OwnedFd) -> ParamSource {
 }
 
 /// Pooled runs per second with `threads` threads sharing one pool of that size.
-fn runs_per_second(threads: usize, runs: usize, source: &ParamSource) -> Result<f64, CliError> {
+fn runs_per_second(threads: usize, runs: usize, source: &ParamSource) -> Result<f64, BenchError> {
     let pool = Arc::new(
         Pool::new(PoolConfig::with_size(threads + 1))
-            .map_err(|e| CliError::from_core("creating the pool", e))?,
+            .map_err(|e| BenchError::from_core("creating the pool", e))?,
     );
     let per_thread = (runs / threads).max(50);
     let started = Instant::now();
-    let outcomes: Vec<Result<(), CliError>> = std::thread::scope(|scope| {
+    let outcomes: Vec<Result<(), BenchError>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let pool = Arc::clone(&pool);
@@ -269,7 +269,7 @@ fn runs_per_second(threads: usize, runs: usize, source: &ParamSource) -> Result<
                     for _ in 0..per_thread {
                         let mut c = pool
                             .acquire()
-                            .map_err(|e| CliError::from_core("acquiring a container", e))?;
+                            .map_err(|e| BenchError::from_core("acquiring a container", e))?;
                         execve_in(&mut c, &param)?;
                     }
                     Ok(())
@@ -282,7 +282,7 @@ fn runs_per_second(threads: usize, runs: usize, source: &ParamSource) -> Result<
             .collect()
     });
     let elapsed = started.elapsed();
-    outcomes.into_iter().collect::<Result<(), CliError>>()?;
+    outcomes.into_iter().collect::<Result<(), BenchError>>()?;
     Ok((per_thread * threads) as f64 / elapsed.as_secs_f64())
 }
 
@@ -312,13 +312,13 @@ fn bwrap_available() -> bool {
 }
 
 /// The no-op under bubblewrap: new namespaces, a read-only bind of its directory.
-fn under_bwrap(program: &Path) -> Result<(), CliError> {
+fn under_bwrap(program: &Path) -> Result<(), BenchError> {
     let status = bwrap_command(program)
         .stdin(Stdio::null())
         .status()
-        .map_err(|e| CliError::runtime(format!("running bwrap: {e}")))?;
+        .map_err(|e| BenchError::runtime(format!("running bwrap: {e}")))?;
     if !status.success() {
-        return Err(CliError::runtime(format!("bwrap failed: {status}")));
+        return Err(BenchError::runtime(format!("bwrap failed: {status}")));
     }
     Ok(())
 }
@@ -467,7 +467,7 @@ fn to_json(f: &Figures) -> String {
         scale_fds: Fixed(f.scale.fds),
         scale_threads: Fixed(f.scale.threads),
     };
-    json_out::to_line(&json).expect("the bench's JSON has only numbers")
+    json::to_line(&json)
 }
 
 fn to_table(f: &Figures) -> String {

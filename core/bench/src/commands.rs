@@ -2,7 +2,7 @@
 //! `bwrap --unshare-all` and a plain fork+exec of it, interleaved run for run so
 //! that all three see the same machine.
 
-use crate::error::CliError;
+use crate::error::BenchError;
 use crate::stats::{summarize, Summary};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -16,25 +16,27 @@ pub struct Commands {
 }
 
 /// Runs `command` to completion; it must succeed.
-fn timed(command: &mut Command, what: &str) -> Result<Duration, CliError> {
+fn timed(command: &mut Command, what: &str) -> Result<Duration, BenchError> {
     let started = Instant::now();
     let status = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .map_err(|e| CliError::runtime(format!("running {what}: {e}")))?;
+        .map_err(|e| BenchError::runtime(format!("running {what}: {e}")))?;
     let took = started.elapsed();
     if !status.success() {
-        return Err(CliError::runtime(format!("{what} failed: {status}")));
+        return Err(BenchError::runtime(format!("{what} failed: {status}")));
     }
     Ok(took)
 }
 
-/// `scpool run --host-exec -- NOOP` with this very executable.
-fn scpool_run(noop: &Path) -> Result<Command, CliError> {
+/// `scpool run --host-exec -- NOOP` with the `scpool` beside this executable (they
+/// are built and installed together).
+fn scpool_run(noop: &Path) -> Result<Command, BenchError> {
     let exe = std::env::current_exe()
-        .map_err(|e| CliError::runtime(format!("finding the scpool executable: {e}")))?;
+        .map_err(|e| BenchError::runtime(format!("finding the scpool executable: {e}")))?
+        .with_file_name("scpool");
     let mut command = Command::new(exe);
     command.args(["run", "--host-exec", "--"]).arg(noop);
     Ok(command)
@@ -47,7 +49,7 @@ pub fn measure(
     bwrap: Option<fn(&Path) -> Command>,
     runs: usize,
     warmup: usize,
-) -> Result<Commands, CliError> {
+) -> Result<Commands, BenchError> {
     let scpool_command = || scpool_run(noop);
     let contenders = if bwrap.is_some() { 3 } else { 2 };
     let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(runs); contenders];

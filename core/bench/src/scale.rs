@@ -1,7 +1,7 @@
 //! The scale figure of `scpool bench`: what 500 idle containers of one pool cost the
 //! host, per container: the time to create them, memory, descriptors and threads.
 
-use crate::error::CliError;
+use crate::error::BenchError;
 use scpool_core::{Pool, PoolConfig};
 use std::time::Instant;
 
@@ -81,11 +81,11 @@ fn children_pss_kib() -> u64 {
 }
 
 /// Creates a pool of [`CONTAINERS`] idle containers and measures what each costs.
-pub fn measure() -> Result<Scale, CliError> {
+pub fn measure() -> Result<Scale, BenchError> {
     let before = Host::now();
     let started = Instant::now();
     let pool = Pool::new(PoolConfig::with_size(CONTAINERS))
-        .map_err(|e| CliError::from_core("creating a pool of 500", e))?;
+        .map_err(|e| BenchError::from_core("creating a pool of 500", e))?;
     let create = started.elapsed();
     let after = Host::now();
     let pss = children_pss_kib();

@@ -1,7 +1,7 @@
 //! The pooled run through the C ABI: the acquire + execve + release a C host makes,
 //! calling the exported `extern "C"` functions of libscpool directly.
 
-use crate::error::CliError;
+use crate::error::BenchError;
 use scpool as ffi;
 use std::ffi::{CStr, CString};
 use std::os::fd::RawFd;
@@ -17,11 +17,11 @@ pub struct CAbiPool {
     exec_fd: RawFd,
 }
 
-fn failure(what: &str, code: ffi::error) -> CliError {
+fn failure(what: &str, code: ffi::error) -> BenchError {
     // SAFETY: the library returns a NUL-terminated string valid until the next call
     // on this thread.
     let message = unsafe { CStr::from_ptr(ffi::scpool_last_error_message()) };
-    CliError::runtime(format!(
+    BenchError::runtime(format!(
         "{what} through the C ABI: {code:?}: {}",
         message.to_string_lossy()
     ))
@@ -29,9 +29,9 @@ fn failure(what: &str, code: ffi::error) -> CliError {
 
 impl CAbiPool {
     /// A pool of `size` containers that will run `program` from `exec_fd`.
-    pub fn new(size: u32, program: &Path, exec_fd: RawFd) -> Result<Self, CliError> {
+    pub fn new(size: u32, program: &Path, exec_fd: RawFd) -> Result<Self, BenchError> {
         let args = CString::new(program.as_os_str().as_encoded_bytes())
-            .map_err(|_| CliError::runtime("the no-op's path contains a NUL byte"))?;
+            .map_err(|_| BenchError::runtime("the no-op's path contains a NUL byte"))?;
         let mut config = std::mem::MaybeUninit::<ffi::pool_config>::uninit();
         // SAFETY: the init function fills the whole struct.
         let code = unsafe { ffi::scpool_pool_config_init(config.as_mut_ptr()) };
@@ -58,7 +58,7 @@ impl CAbiPool {
     }
 
     /// One acquire + execve of the no-op + release.
-    pub fn run_once(&self) -> Result<(), CliError> {
+    pub fn run_once(&self) -> Result<(), BenchError> {
         let mut container = std::ptr::null_mut();
         // SAFETY: a live pool and a valid out-pointer.
         let code = unsafe { ffi::scpool_pool_acquire(self.pool, -1, &mut container) };
@@ -71,7 +71,7 @@ impl CAbiPool {
         outcome
     }
 
-    fn execve(&self, container: *mut ffi::container) -> Result<(), CliError> {
+    fn execve(&self, container: *mut ffi::container) -> Result<(), BenchError> {
         let mut param = std::mem::MaybeUninit::<ffi::execve_param>::uninit();
         let mut result = std::mem::MaybeUninit::<ffi::result>::uninit();
         // SAFETY: the init functions fill the whole structs.
@@ -93,7 +93,7 @@ impl CAbiPool {
         // SAFETY: the result was filled by the library.
         unsafe { ffi::scpool_result_free(&mut result) };
         if status != ffi::status::Ok {
-            return Err(CliError::runtime(format!(
+            return Err(BenchError::runtime(format!(
                 "the no-op failed through the C ABI: {status:?}"
             )));
         }
