@@ -23,7 +23,7 @@
 
 use crate::child::{self, Placement, Prepared, Report};
 use crate::protocol::{ExecStage, MAX_FDS};
-use crate::runner::Credentials;
+use crate::privileges::Credentials;
 use nix::errno::Errno;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicPtr, Ordering};
