@@ -183,6 +183,7 @@ pub fn run(
             None
         }
     });
+    let standby = served.is_some();
     let (pid, failure, exec_ns) = match served {
         Some((pid, report)) => (pid, report.failure(), report.exec_ns()),
         None => {
@@ -246,6 +247,8 @@ pub fn run(
         },
         wall_time_exceeded: ended.wall_time_exceeded,
         init_tampered,
+        replied_ns: sys::monotonic_ns(),
+        standby,
     })
 }
 

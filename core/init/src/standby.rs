@@ -22,8 +22,8 @@
 //! as the runner it will become.
 
 use crate::child::{self, Placement, Prepared, Report};
-use crate::protocol::{ExecStage, MAX_FDS};
 use crate::privileges::Credentials;
+use crate::protocol::{ExecStage, MAX_FDS};
 use nix::errno::Errno;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicPtr, Ordering};

@@ -91,11 +91,20 @@ fn state(c: &mut Container, seccomp: SeccompPolicy, limits: Limits) -> (u32, Str
 fn a_run_after_a_run_is_served_by_the_standby_and_sees_the_same_process_state() {
     let mut c = container();
     assert!(standbys(&c).is_empty(), "no run yet, no filter to prepare");
+    assert_eq!(c.last_run_timing(), None);
     let (first_pid, ordinary) = state(&mut c, SeccompPolicy::Default, Limits::default());
+    assert!(!c.last_run_timing().expect("a timing").standby);
     let waiting = the_standby(&c);
     assert_ne!(waiting, first_pid);
+    let called = std::time::Instant::now();
     let (second_pid, served) = state(&mut c, SeccompPolicy::Default, Limits::default());
+    let elapsed = called.elapsed();
     assert_eq!(second_pid, waiting, "the run was not the standby's");
+    // The report says so too, and its parts fit in the call.
+    let timing = c.last_run_timing().expect("a timing");
+    assert!(timing.standby);
+    let parts = timing.message + timing.exec + timing.wait + timing.accounting + timing.reply;
+    assert!(parts <= elapsed && !timing.wait.is_zero(), "{timing:?} {elapsed:?}");
     assert_eq!(served, ordinary);
     assert!(served.contains("NoNewPrivs:\t1"), "{served}");
     assert!(served.contains("Seccomp:\t2"), "{served}");

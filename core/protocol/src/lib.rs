@@ -23,7 +23,7 @@ pub use message::*;
 
 /// Bumped whenever a message layout changes; the init reports it in `Ready` and the
 /// host refuses an init that speaks another version.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// Largest encoded message accepted by either side (args + env + paths).
 pub const MAX_MESSAGE_BYTES: usize = 8 << 20;
