@@ -217,7 +217,7 @@ fn serve(
                 let response = runner::run(req, fds, channel, sigchld, creds, own, &mut runners);
                 send(channel, &response, &[]);
                 // Off the caller's path: the answer is out.
-                runners.standbys.refill(creds);
+                runners.standbys.after_run(creds);
             }
             // A kill that raced with the end of its run: nothing is running now.
             Request::Kill => {}
@@ -235,7 +235,7 @@ fn serve(
                     Err(e) => error(ErrorKind::System, e.errno as i32, e.to_string()),
                 };
                 send(channel, &response, &[]);
-                runners.standbys.refill(creds);
+                runners.standbys.after_reset(creds);
             }
             Request::Shutdown => sys::host_gone(),
             Request::Setup(_) => send(

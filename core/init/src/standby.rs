@@ -323,11 +323,28 @@ pub struct Standbys {
     /// A filter a standby could not work under (it denies a system call the
     /// standby makes after installing it): none is made for it again.
     unusable: Option<Option<Vec<u8>>>,
+    /// Runs answered since the set-up.
+    runs: u64,
 }
 
 impl Standbys {
+    /// After a run was answered. A container's first run makes none: a one-shot
+    /// container (`scpool run`) is destroyed next, and the standby would only
+    /// compete with its teardown for the CPU.
+    pub fn after_run(&mut self, creds: &Credentials) {
+        self.runs += 1;
+        if self.runs >= 2 {
+            self.refill(creds);
+        }
+    }
+
+    /// After a reset was answered: the container is being reused.
+    pub fn after_reset(&mut self, creds: &Credentials) {
+        self.refill(creds);
+    }
+
     /// Makes the next standby if there is none, for a filter a run has used.
-    pub fn refill(&mut self, creds: &Credentials) {
+    fn refill(&mut self, creds: &Credentials) {
         // Rootless runs get a PID namespace of their own (`pid_ns`), made per run.
         if self.current.is_some() || creds.user_namespace {
             return;
