@@ -46,7 +46,41 @@ struct Shared {
     /// The request, set by the init before the wake-up message.
     job: AtomicPtr<Prepared>,
     report: Report,
-    stack: Vec<u8>,
+    stack: Stack,
+}
+
+/// The standby's stack: a private mapping, so that an idle container holds only the
+/// pages the standby touched (a few), not all of them.
+struct Stack(*mut libc::c_void);
+
+impl Stack {
+    fn new() -> Option<Self> {
+        // SAFETY: a fresh anonymous mapping; no existing memory is affected.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                STACK_BYTES,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        (base != libc::MAP_FAILED).then_some(Self(base))
+    }
+
+    /// The 16-byte aligned top (stacks grow down).
+    fn top(&self) -> usize {
+        (self.0 as usize + STACK_BYTES) & !15
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping, no longer used: `Standby` drops its shared block
+        // only once the standby is gone or exec'd.
+        unsafe { libc::munmap(self.0, STACK_BYTES) };
+    }
 }
 
 /// A standby runner and the init's end of its socket.
@@ -86,7 +120,7 @@ impl Standby {
             None => None,
         };
         let (ours, theirs) = socket_pair().ok()?;
-        let mut shared = Box::new(Shared {
+        let shared = Box::new(Shared {
             filter_bytes,
             filter,
             creds: Credentials {
@@ -97,9 +131,9 @@ impl Standby {
             socket: theirs.as_raw_fd(),
             job: AtomicPtr::new(std::ptr::null_mut()),
             report: Report::default(),
-            stack: vec![0; STACK_BYTES],
+            stack: Stack::new()?,
         });
-        let top = (shared.stack.as_mut_ptr() as usize + STACK_BYTES) & !15;
+        let top = shared.stack.top();
         // SAFETY: `standby_main` only makes system calls on `shared`, which the
         // returned Standby owns and keeps in place until the standby is gone (killed
         // and reaped, or exec'd), and on the stack inside it.
