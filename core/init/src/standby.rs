@@ -28,7 +28,8 @@ use nix::errno::Errno;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicPtr, Ordering};
 
-/// The standby's process name until its exec.
+/// The standby's process name until its exec (which renames it), for whoever lists
+/// the container's processes.
 const STANDBY_NAME: &std::ffi::CStr = c"scpool-standby";
 
 /// Bytes of the standby's stack.
@@ -134,6 +135,15 @@ impl Standby {
             stack: Stack::new()?,
         });
         let top = shared.stack.top();
+        // Born with its name (a clone takes the parent's), so that nobody listing
+        // the container's processes ever sees it under the init's.
+        let mut own_name = [0u8; 16];
+        // SAFETY: PR_GET_NAME writes at most 16 bytes into `own_name`; PR_SET_NAME
+        // reads a NUL-terminated name; both change only this process's name.
+        unsafe {
+            libc::prctl(libc::PR_GET_NAME, own_name.as_mut_ptr(), 0, 0, 0);
+            libc::prctl(libc::PR_SET_NAME, STANDBY_NAME.as_ptr(), 0, 0, 0);
+        }
         // SAFETY: `standby_main` only makes system calls on `shared`, which the
         // returned Standby owns and keeps in place until the standby is gone (killed
         // and reaped, or exec'd), and on the stack inside it.
@@ -145,6 +155,8 @@ impl Standby {
                 &*shared as *const Shared as *mut libc::c_void,
             )
         };
+        // SAFETY: as above; `own_name` is NUL-terminated (PR_GET_NAME).
+        unsafe { libc::prctl(libc::PR_SET_NAME, own_name.as_ptr(), 0, 0, 0) };
         // Ours to close once it holds its copy; its exec closes that one.
         drop(theirs);
         let pid = Errno::result(pid).ok()?;
@@ -267,8 +279,6 @@ extern "C" fn standby_main(arg: *mut libc::c_void) -> libc::c_int {
     let report = &shared.report;
     // SAFETY: every step below acts on this process only, before its exec.
     unsafe {
-        // Named for whoever lists the container's processes; the exec renames it.
-        libc::prctl(libc::PR_SET_NAME, STANDBY_NAME.as_ptr(), 0, 0, 0);
         child::leave_init_state();
         child::lock_down(&[&shared.filter], &shared.creds, report);
         let mut received = [-1i32; MAX_FDS + 1];

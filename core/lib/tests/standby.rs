@@ -22,7 +22,7 @@ fn text(bytes: &[u8]) -> String {
 fn standbys(c: &Container) -> Vec<(u32, u32)> {
     common::leakcheck::children_of(c.init_pid() as u32)
         .into_iter()
-        // A standby just cloned is named only a moment later.
+        // Anything else is a process of a run, which an idle container has none of.
         .filter(|(pid, name)| name.starts_with(STANDBY_NAME) && alive(*pid as i32))
         .map(|(pid, _)| {
             let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
