@@ -3,6 +3,7 @@
 //! so that the `scpool` command links neither the C ABI nor the measuring code.
 
 mod args;
+mod breakdown;
 mod c_abi;
 mod commands;
 mod error;

@@ -18,6 +18,7 @@
 //!   descriptors and threads (see `scale`).
 
 use crate::args::BenchArgs;
+use crate::breakdown::{Breakdown, BreakdownJson};
 use crate::c_abi::CAbiPool;
 use crate::commands::{self, Commands};
 use crate::error::BenchError;
@@ -47,6 +48,8 @@ struct Figures {
     pooled_c: Summary,
     pooled_python: Option<Summary>,
     acquire: Summary,
+    /// The parts of the pooled runs' execve.
+    breakdown: Option<BreakdownJson>,
     fresh: Summary,
     create: Summary,
     bwrap: Option<Summary>,
@@ -79,6 +82,7 @@ pub fn run(options: &BenchArgs) -> Result<(), BenchError> {
         .map_err(|e| BenchError::from_core("creating the pool", e))?;
     let c_pool = CAbiPool::new(2, noop.path(), exec_file.as_raw_fd())?;
     let mut acquire_samples = Vec::with_capacity(runs);
+    let mut breakdown = Breakdown::default();
     let (pooled, pooled_c) = measure_pair(
         runs,
         warmup,
@@ -88,12 +92,16 @@ pub fn run(options: &BenchArgs) -> Result<(), BenchError> {
                 .acquire()
                 .map_err(|e| BenchError::from_core("acquiring a container", e))?;
             acquire_samples.push(started.elapsed());
-            execve_in(&mut c, &param)
+            execve_in(&mut c, &param)?;
+            breakdown.push(c.last_run_timing());
+            Ok(())
         },
         || c_pool.run_once(),
     )?;
     acquire_samples.drain(..warmup.min(acquire_samples.len()));
     let acquire = summarize(&mut acquire_samples);
+    breakdown.skip(warmup);
+    let breakdown = breakdown.json();
     drop(pool);
     drop(c_pool);
     let pooled_python = match &options.python {
@@ -137,6 +145,7 @@ pub fn run(options: &BenchArgs) -> Result<(), BenchError> {
         pooled_c,
         pooled_python,
         acquire,
+        breakdown,
         fresh,
         create,
         bwrap,
@@ -344,7 +353,7 @@ fn bwrap_command(program: &Path) -> Command {
 
 /// The JSON object of `scpool bench --json`, the keys in this order.
 #[derive(Serialize)]
-struct BenchJson {
+struct BenchJson<'a> {
     runs: usize,
     create_runs: usize,
     floor_us: Fixed<1>,
@@ -371,6 +380,9 @@ struct BenchJson {
     pooled_per_floor: Fixed<3>,
     pooled_c_per_pooled: Fixed<3>,
     fresh_per_pooled: Fixed<3>,
+    /// The parts of a pooled run (message, exec, wait, accounting, reply).
+    #[serde(flatten)]
+    breakdown: Option<&'a BreakdownJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     idle_anon_kib: Option<u64>,
     cli_host_us: Fixed<1>,
@@ -451,6 +463,7 @@ fn to_json(f: &Figures) -> String {
         pooled_per_floor: Fixed(f.pooled.median_us / f.floor.median_us),
         pooled_c_per_pooled: Fixed(f.pooled_c.median_us / f.pooled.median_us),
         fresh_per_pooled: Fixed(f.fresh.median_us / f.pooled.median_us),
+        breakdown: f.breakdown.as_ref(),
         idle_anon_kib: f.idle_anon_kib,
         cli_host_us: median(&c.host),
         cli_host_p99_us: p99(&c.host),
@@ -509,6 +522,18 @@ fn to_table(f: &Figures) -> String {
         );
     }
     table += &row("acquire", &f.acquire, "acquire from idle".to_string());
+    if let Some(b) = &f.breakdown {
+        table += &format!(
+            "  a pooled run's execve, medians (us): message {:.1}, exec {:.1}, wait {:.1}, \
+             accounting {:.1}, reply {:.1}; standby served {:.0}%\n",
+            b.pooled_message_us.0,
+            b.pooled_exec_us.0,
+            b.pooled_wait_us.0,
+            b.pooled_accounting_us.0,
+            b.pooled_reply_us.0,
+            b.pooled_standby_share.0 * 100.0
+        );
+    }
     table += &row(
         "fresh",
         &f.fresh,
@@ -586,6 +611,14 @@ mod tests {
             pooled_c: summary(303.0, 460.0),
             pooled_python: Some(summary(330.0, 500.0)),
             acquire: summary(10.0, 20.0),
+            breakdown: Some(BreakdownJson {
+                pooled_message_us: Fixed(40.0),
+                pooled_exec_us: Fixed(20.5),
+                pooled_wait_us: Fixed(150.0),
+                pooled_accounting_us: Fixed(50.0),
+                pooled_reply_us: Fixed(15.0),
+                pooled_standby_share: Fixed(0.999),
+            }),
             fresh: summary(6000.0, 9000.0),
             create: summary(5000.0, 8000.0),
             bwrap: Some(summary(3000.0, 4000.0)),
@@ -619,7 +652,10 @@ mod tests {
                 r#""pooled_python_us":330.0,"pooled_python_p99_us":500.0,"#,
                 r#""pooled_python_per_pooled":1.100,"bwrap_us":3000.0,"bwrap_p99_us":4000.0,"#,
                 r#""runs_per_sec":{"1":3000,"2":5500},"pooled_per_floor":1.500,"#,
-                r#""pooled_c_per_pooled":1.010,"fresh_per_pooled":20.000,"idle_anon_kib":256,"#,
+                r#""pooled_c_per_pooled":1.010,"fresh_per_pooled":20.000,"#,
+                r#""pooled_message_us":40.0,"pooled_exec_us":20.5,"pooled_wait_us":150.0,"#,
+                r#""pooled_accounting_us":50.0,"pooled_reply_us":15.0,"#,
+                r#""pooled_standby_share":0.999,"idle_anon_kib":256,"#,
                 r#""cli_host_us":600.0,"cli_host_p99_us":700.0,"cli_scpool_us":2500.0,"#,
                 r#""cli_scpool_p99_us":3000.0,"cli_bwrap_us":3125.0,"cli_bwrap_p99_us":4000.0,"#,
                 r#""cli_scpool_per_bwrap":0.800,"scale_containers":500,"scale_create_us":1500.0,"#,
@@ -628,8 +664,9 @@ mod tests {
         );
         let mut f = figures();
         (f.pooled_python, f.bwrap, f.idle_anon_kib, f.commands.bwrap) = (None, None, None, None);
+        f.breakdown = None;
         let json = to_json(&f);
-        for absent in ["python", "bwrap", "idle_anon_kib"] {
+        for absent in ["python", "bwrap", "idle_anon_kib", "pooled_exec_us"] {
             assert!(!json.contains(absent), "{json}");
         }
     }

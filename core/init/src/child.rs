@@ -74,6 +74,23 @@ impl Prepared {
         }
     }
 
+    pub fn files(&self) -> &[OwnedFd] {
+        &self.files
+    }
+
+    pub fn exec_file(&self) -> Option<&OwnedFd> {
+        self.exec_file.as_ref()
+    }
+
+    /// The single-program policy's exec lock is on.
+    pub fn exec_locked(&self) -> bool {
+        self.exec_lock.is_some()
+    }
+
+    pub fn rlimits(&self) -> &[Rlimit] {
+        &self.rlimits
+    }
+
     /// Lets this run's program make no exec but the runner's own: the filter
     /// allows exactly the filename pointers `exec` passes, which stay valid (and
     /// unseen by the program) because the mapped copy of the path and the mapped
@@ -199,12 +216,12 @@ extern "C" fn runner_main(arg: *mut libc::c_void) -> libc::c_int {
     exec(launch.prepared, &launch.report, launch.creds)
 }
 
-fn errno() -> i32 {
+pub fn errno() -> i32 {
     nix::errno::Errno::last_raw()
 }
 
 /// Reports a failed stage to the init and leaves.
-fn fail(report: &Report, stage: ExecStage, errno: i32) -> ! {
+pub fn fail(report: &Report, stage: ExecStage, errno: i32) -> ! {
     report.set(stage, errno);
     // SAFETY: leaves at once, running none of the init's destructors.
     unsafe { libc::_exit(127) }
@@ -217,8 +234,27 @@ fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
             fail(report, ExecStage::Cgroup, e);
         }
     }
-    // SAFETY: the system calls below act on this child process only, with pointers
-    // to buffers that `p` keeps alive.
+    // SAFETY: each step acts on this child process only, before its exec.
+    unsafe {
+        leave_init_state();
+        let files: [i32; MAX_FDS] =
+            std::array::from_fn(|i| p.files.get(i).map_or(-1, |f| f.as_raw_fd()));
+        let placed = Placement {
+            files: &files[..p.files.len()],
+            exec_file: p.exec_file.as_ref().map(|f| f.as_raw_fd()),
+            highest_fd: p.highest_fd,
+        };
+        let exec_fd = enter(p, &placed, report);
+        lock_down(&[&p.seccomp, &p.exec_lock], creds, report);
+        exec_program(p, exec_fd, report)
+    }
+}
+
+/// Gives the runner the program's signal state, session and OOM score.
+///
+/// SAFETY (for callers): only in a runner, before its exec.
+pub unsafe fn leave_init_state() {
+    // SAFETY: the system calls below act on this child process only.
     unsafe {
         // The init blocks SIGCHLD and Rust ignores SIGPIPE: give the program the
         // defaults (the init reset every other disposition at start-up).
@@ -239,8 +275,25 @@ fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
             libc::write(adj, b"1000".as_ptr().cast(), 4);
             libc::close(adj);
         }
+    }
+}
 
-        let exec_fd = place_files(p).unwrap_or_else(|e| fail(report, ExecStage::Files, e));
+/// The descriptors a runner places, as numbers in its own descriptor table.
+pub struct Placement<'a> {
+    pub files: &'a [i32],
+    pub exec_file: Option<i32>,
+    pub highest_fd: i32,
+}
+
+/// Places the files, changes to the working directory and sets the limits.
+/// Returns the exec file's new number.
+///
+/// SAFETY (for callers): only in a runner, before its exec.
+pub unsafe fn enter(p: &Prepared, placed: &Placement<'_>, report: &Report) -> Option<i32> {
+    // SAFETY: the system calls below act on this child process only, with pointers
+    // to buffers that `p` keeps alive.
+    unsafe {
+        let exec_fd = place_files(placed).unwrap_or_else(|e| fail(report, ExecStage::Files, e));
         if libc::chdir(p.cwd.as_ptr()) != 0 {
             fail(report, ExecStage::Chdir, errno());
         }
@@ -253,6 +306,21 @@ fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
                 fail(report, ExecStage::Rlimit, errno());
             }
         }
+        exec_fd
+    }
+}
+
+/// The program's ids, no capability, no_new_privs, then the seccomp filters.
+///
+/// SAFETY (for callers): only in a runner, before its exec.
+pub unsafe fn lock_down(
+    filters: &[&Option<Vec<libc::sock_filter>>],
+    creds: &Credentials,
+    report: &Report,
+) {
+    // SAFETY: the system calls below act on this child process only, with pointers
+    // to filters the caller keeps alive.
+    unsafe {
         if let Err(e) = privileges::become_program(creds) {
             fail(report, ExecStage::Credentials, e);
         }
@@ -261,7 +329,7 @@ fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
         }
         // The policy, then the exec lock: the kernel runs every filter installed
         // and the strictest answer wins.
-        for filter in [&p.seccomp, &p.exec_lock].into_iter().flatten() {
+        for filter in filters.iter().copied().flatten() {
             let prog = libc::sock_fprog {
                 len: filter.len() as u16,
                 filter: filter.as_ptr() as *mut _,
@@ -270,6 +338,15 @@ fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
                 fail(report, ExecStage::Seccomp, errno());
             }
         }
+    }
+}
+
+/// Notes the instant and execs the program (by `exec_fd` when there is one).
+///
+/// SAFETY (for callers): only in a runner; `p` stays alive until the exec is done.
+pub unsafe fn exec_program(p: &Prepared, exec_fd: Option<i32>, report: &Report) -> ! {
+    // SAFETY: exec with argument vectors `p` keeps alive.
+    unsafe {
         // The clock is read through the vDSO: no system call, nothing allocated.
         report.1.store(crate::sys::monotonic_ns(), Ordering::SeqCst);
         match exec_fd {
@@ -323,7 +400,7 @@ fn join_cgroup(procs: &OwnedFd) -> Result<(), i32> {
 /// above the range and closed by the exec itself.
 ///
 /// SAFETY (for callers): only in the runner, before exec.
-unsafe fn place_files(p: &Prepared) -> Result<Option<i32>, i32> {
+unsafe fn place_files(p: &Placement<'_>) -> Result<Option<i32>, i32> {
     let n = p.files.len() as i32;
     let floor = n.max(3);
     // SAFETY: fcntl/dup2/open/close_range on descriptors of this runner (it has its
@@ -339,13 +416,13 @@ unsafe fn place_files(p: &Prepared) -> Result<Option<i32>, i32> {
                 Ok(high)
             }
         };
-        let exec_fd = match &p.exec_file {
-            Some(f) => Some(lift(f.as_raw_fd())?),
+        let exec_fd = match p.exec_file {
+            Some(f) => Some(lift(f)?),
             None => None,
         };
         let mut lifted = [0i32; MAX_FDS];
-        for (slot, f) in lifted.iter_mut().zip(&p.files) {
-            *slot = lift(f.as_raw_fd())?;
+        for (slot, f) in lifted.iter_mut().zip(p.files) {
+            *slot = lift(*f)?;
         }
         for (target, fd) in lifted.iter().take(p.files.len()).enumerate() {
             if libc::dup2(*fd, target as i32) < 0 {

@@ -21,6 +21,7 @@ mod privileges;
 mod remount;
 mod runner;
 mod sockets;
+mod standby;
 mod sys;
 
 use arch::KernelSigaction;
@@ -173,7 +174,7 @@ fn serve(
     own: &own_state::OwnState,
     writable: &mut mount::Writable,
 ) -> ! {
-    let mut stack = child::RunnerStack::new();
+    let mut runners = runner::Runners::new();
     loop {
         let (bytes, fds) = match channel.recv() {
             Ok(message) => message,
@@ -214,12 +215,15 @@ fn serve(
                 Err(report) => send(channel, &Response::Error(report), &[]),
             },
             Request::Execve(req) => {
-                let response = runner::run(req, fds, channel, sigchld, creds, own, &mut stack);
+                let response = runner::run(req, fds, channel, sigchld, creds, own, &mut runners);
                 send(channel, &response, &[]);
+                // Off the caller's path: the answer is out.
+                runners.standbys.after_run(creds);
             }
             // A kill that raced with the end of its run: nothing is running now.
             Request::Kill => {}
             Request::Reset { clear_keys } => {
+                runners.standbys.dismiss();
                 sys::kill_all_and_reap();
                 sockets::wait_until_gone(std::time::Duration::from_secs(1));
                 ipc::remove_all();
@@ -232,6 +236,7 @@ fn serve(
                     Err(e) => error(ErrorKind::System, e.errno as i32, e.to_string()),
                 };
                 send(channel, &response, &[]);
+                runners.standbys.after_reset(creds);
             }
             Request::Shutdown => sys::host_gone(),
             Request::Setup(_) => send(

@@ -6,6 +6,7 @@ use crate::pid_ns;
 use crate::privileges::Credentials;
 use crate::protocol::codec::{decode_request, encode_response};
 use crate::protocol::*;
+use crate::standby::Standbys;
 use crate::sys::{self, cstring};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -114,6 +115,31 @@ fn prepare(
     Ok(prepared)
 }
 
+/// What runs are started with: the ordinary runner's stacks, and the standby.
+pub struct Runners {
+    pub stack: child::RunnerStack,
+    pub standbys: Standbys,
+}
+
+impl Runners {
+    pub fn new() -> Self {
+        Self {
+            stack: child::RunnerStack::new(),
+            standbys: Standbys::default(),
+        }
+    }
+}
+
+/// Whether a runner without privilege can set every limit of `prepared`: none asks
+/// for a hard limit above the init's own.
+fn lowerable(prepared: &Prepared, own: &OwnState) -> bool {
+    prepared.rlimits().iter().all(|r| {
+        own.limits
+            .get(r.resource as usize)
+            .is_some_and(|&(_, hard)| r.hard <= hard)
+    })
+}
+
 /// Runs one program; answers with its report (or an error) once every process of
 /// the run is gone.
 pub fn run(
@@ -123,15 +149,21 @@ pub fn run(
     sigchld: &SignalFd,
     creds: &Credentials,
     own: &OwnState,
-    stack: &mut child::RunnerStack,
+    runners: &mut Runners,
 ) -> Response {
+    let Runners { stack, standbys } = runners;
     let received_ns = sys::monotonic_ns();
     let wall_limit_ns = req.wall_limit_ns;
+    let filter = req.seccomp.clone();
+    let standby = standbys.take(&filter);
     let prepared = match prepare(req, fds, creds, own) {
         Ok(p) => p,
         Err(response) => return response,
     };
-    let before = match getrusage(UsageWho::RUSAGE_CHILDREN) {
+    // A standby dropped here is killed and reaped before the figures start.
+    let standby = standby.filter(|s| s.honours(&prepared, &filter, lowerable(&prepared, own)));
+    let usage = || getrusage(UsageWho::RUSAGE_CHILDREN);
+    let mut before = match usage() {
         Ok(r) => r,
         Err(e) => return system("getrusage", e),
     };
@@ -141,21 +173,35 @@ pub fn run(
         creds,
         report: child::Report::default(),
     };
-    // Rootless, the program shares the init's uid: it runs in a PID namespace of
-    // its own, where the init has no pid it could act on.
     let reaper = pid_ns::Reaper::default();
-    let spawned = match creds.user_namespace {
-        true => pid_ns::spawn(&launch, stack, &reaper),
-        false => child::spawn(&launch, stack),
+    let served = standby.and_then(|s| match s.launch(&prepared) {
+        Ok(served) => Some(served),
+        Err(stage) => {
+            standbys.failed(&filter, stage);
+            // What the standby used before it was killed is not the run's.
+            before = usage().unwrap_or(before);
+            None
+        }
+    });
+    let standby = served.is_some();
+    let (pid, failure, exec_ns) = match served {
+        Some((pid, report)) => (pid, report.failure(), report.exec_ns()),
+        None => {
+            // Rootless, the program shares the init's uid: it runs in a PID
+            // namespace of its own, where the init has no pid it could act on.
+            let spawned = match creds.user_namespace {
+                true => pid_ns::spawn(&launch, stack, &reaper),
+                false => child::spawn(&launch, stack),
+            };
+            match spawned {
+                Ok(pid) => (pid, launch.report.failure(), launch.report.exec_ns()),
+                Err(e) => return system("clone", e),
+            }
+        }
     };
-    let pid = match spawned {
-        Ok(pid) => pid,
-        Err(e) => return system("clone", e),
-    };
-    // The runner exec'd (or failed) by now: CLONE_VFORK. It noted the instant of
-    // its exec itself: on a busy machine the init may wake much later.
-    let failure = launch.report.failure();
-    let exec_ns = launch.report.exec_ns();
+    // The runner exec'd (or failed) by now (CLONE_VFORK, or the standby's socket
+    // closed). It noted the instant of its exec itself: on a busy machine the init
+    // may wake much later.
     drop(prepared);
     let started_ns = exec_ns.unwrap_or_else(sys::monotonic_ns);
 
@@ -201,6 +247,8 @@ pub fn run(
         },
         wall_time_exceeded: ended.wall_time_exceeded,
         init_tampered,
+        replied_ns: sys::monotonic_ns(),
+        standby,
     })
 }
 

@@ -49,6 +49,8 @@ pub struct Container {
     broken: Option<String>,
     next_nonce: u64,
     files: crate::files::FileSettings,
+    /// Where the time of the last completed run went.
+    last_timing: Option<crate::timing::RunTiming>,
     /// Keeps the stock of spare inits alive (see `spare`).
     _live: crate::spare::Live,
 }
@@ -112,6 +114,7 @@ impl Container {
             broken: None,
             next_nonce: 1,
             files: crate::files::FileSettings::of(config, program_ids),
+            last_timing: None,
             _live: live,
         };
         match container.call(&Request::Setup(setup), &[], config.setup_timeout) {
@@ -159,6 +162,12 @@ impl Container {
     /// without a round trip) or misbehaved.
     pub fn is_broken(&self) -> bool {
         self.broken.is_some() || self.init.has_exited()
+    }
+
+    /// Where the time of the last run that completed (`execve` or `run` returned
+    /// its result from the init's report) went; `None` before the first.
+    pub fn last_run_timing(&self) -> Option<crate::timing::RunTiming> {
+        self.last_timing
     }
 
     /// What accounts this container's runs.
@@ -257,6 +266,7 @@ impl Container {
                 }
             }
         };
+        let arrived_ns = monotonic_ns();
         let usage = match (&mut self.cgroup, &baseline) {
             (Some(cgroup), Some(base)) => Some(
                 cgroup
@@ -278,6 +288,12 @@ impl Container {
                     killed_for_cpu_time: watch.killed == Some(KillReason::CpuTime),
                     accounting: self.accounting(),
                 });
+                self.last_timing = Some(crate::timing::RunTiming::of(
+                    &report,
+                    called_ns,
+                    arrived_ns,
+                    monotonic_ns(),
+                ));
                 if report.init_tampered {
                     // The run is over and its result stands; the container is not
                     // reused (a pool replaces it).

@@ -25,8 +25,11 @@ fn sigkill(pid: i32) {
 fn wait_for_child_of(init: i32) -> u32 {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Some((pid, _)) = children_of(init as u32).first() {
-            return *pid;
+        let run = children_of(init as u32)
+            .into_iter()
+            .find(|(_, name)| !name.starts_with(&format!("{STANDBY_NAME} ")));
+        if let Some((pid, _)) = run {
+            return pid;
         }
         assert!(Instant::now() < deadline, "the run never started");
         std::thread::sleep(Duration::from_millis(10));

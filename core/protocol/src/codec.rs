@@ -381,6 +381,8 @@ pub fn encode_response(resp: &Response) -> Vec<u8> {
             w.u64(x.init_cpu_us);
             w.bool(x.wall_time_exceeded);
             w.bool(x.init_tampered);
+            w.u64(x.replied_ns);
+            w.bool(x.standby);
         }
         Response::ResetDone => w.u8(RESP_RESET_DONE),
         Response::Error(e) => {
@@ -437,6 +439,8 @@ pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
                 init_cpu_us: r.u64()?,
                 wall_time_exceeded: r.bool()?,
                 init_tampered: r.bool()?,
+                replied_ns: r.u64()?,
+                standby: r.bool()?,
             })
         }
         RESP_RESET_DONE => Response::ResetDone,

@@ -247,6 +247,10 @@ pub struct ExecReport {
     /// A process of the run changed the init's own state (its resource limits or
     /// scheduling): the container must not be reused.
     pub init_tampered: bool,
+    /// When the init sent this report (after its accounting).
+    pub replied_ns: u64,
+    /// The init's standby runner became the program (see the init's `standby`).
+    pub standby: bool,
 }
 
 /// Why the init refused or failed a request.

@@ -81,6 +81,8 @@ fn sample_responses() -> Vec<Response> {
         init_cpu_us: 8,
         wall_time_exceeded: true,
         init_tampered: false,
+        replied_ns: 9,
+        standby: true,
     };
     vec![
         Response::Ready {

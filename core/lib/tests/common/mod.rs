@@ -398,13 +398,21 @@ pub fn host_process_count() -> usize {
         .count()
 }
 
+/// The name of the runner a container's init keeps ready for the next run while
+/// it is idle (its only child then).
+pub const STANDBY_NAME: &str = "scpool-standby";
+
 /// Every process descended from `pid` (children, grandchildren, ...), with its name
-/// and state.
+/// and state, but a standby runner among the direct children (when `pid` is a
+/// container's init, the standby is no process of a run).
 pub fn descendants_of(pid: u32) -> Vec<(u32, String)> {
     let mut found = Vec::new();
     let mut parents = vec![pid];
     while let Some(parent) = parents.pop() {
         for child in leakcheck::children_of(parent) {
+            if parent == pid && child.1.starts_with(&format!("{STANDBY_NAME} ")) {
+                continue;
+            }
             parents.push(child.0);
             found.push(child);
         }
