@@ -62,10 +62,7 @@ const STATE: &str = "echo pid $$; \
 fn state(c: &mut Container, seccomp: SeccompPolicy, limits: Limits) -> (u32, String) {
     let mut param = run_param(["/bin/sh", "-c", &format!("{}{STATE}", sh_guard())]);
     param.seccomp = seccomp;
-    param.limits = Limits {
-        wall_time: Some(SAFETY_WALL_TIME),
-        ..limits
-    };
+    param.limits = set!(limits, wall_time = Some(SAFETY_WALL_TIME));
     let r = c.run(&param).expect("a run");
     assert_ok(&r);
     let out = text(&r.stdout);
@@ -133,12 +130,14 @@ fn a_run_after_a_run_is_served_by_the_standby_and_sees_the_same_process_state() 
 #[test]
 fn lowered_limits_are_served_by_the_standby_exactly_as_requested() {
     let mut c = container_with_standby();
-    let limits = || Limits {
-        open_files: Some(64),
-        stack: Some(2 << 20),
-        output: Some(1 << 20),
-        address_space: Some(1 << 30),
-        ..Limits::default()
+    let limits = || {
+        set!(
+            Limits::default(),
+            open_files = Some(64),
+            stack = Some(2 << 20),
+            output = Some(1 << 20),
+            address_space = Some(1 << 30),
+        )
     };
     let (_, ordinary) = state(&mut c, SeccompPolicy::Default, limits());
     let waiting = the_standby(&c);
@@ -244,10 +243,7 @@ fn a_standby_served_run_is_accounted_and_limited_like_an_ordinary_one() {
     }
 
     if c.cgroup_version().is_some() {
-        let limits = Limits {
-            memory: Some(32 << 20),
-            ..Limits::default()
-        };
+        let limits = set!(Limits::default(), memory = Some(32 << 20));
         let over = run_guarded_with(
             &mut c,
             "hostile_memory",
@@ -257,15 +253,9 @@ fn a_standby_served_run_is_accounted_and_limited_like_an_ordinary_one() {
         );
         assert_eq!(over.status, Status::MemoryLimitExceeded, "{over:?}");
         // A process limit counts the program as it counts an ordinary runner.
-        let limits = Limits {
-            processes: Some(1),
-            ..Limits::default()
-        };
+        let limits = set!(Limits::default(), processes = Some(1));
         let mut param = run_param(["/bin/sh", "-c", "/bin/true && echo forked"]);
-        param.limits = Limits {
-            wall_time: Some(SAFETY_WALL_TIME),
-            ..limits
-        };
+        param.limits = set!(limits, wall_time = Some(SAFETY_WALL_TIME));
         let waiting = the_standby(&c);
         let r = c.run(&param).expect("a run");
         assert_ne!(text(&r.stdout), "forked\n", "{r:?}");
@@ -317,10 +307,7 @@ fn a_standby_is_replaced_on_reset_and_never_outlives_its_container() {
 
 #[test]
 fn rootless_runs_get_no_standby() {
-    let config = ContainerConfig {
-        user_namespace: true,
-        ..ContainerConfig::default()
-    };
+    let config = set!(ContainerConfig::default(), user_namespace = true);
     let mut c = Container::new(&config).expect("a rootless container");
     let r = c.run(&run_param(["/bin/true"])).expect("a run");
     assert_ok(&r);
