@@ -302,7 +302,9 @@ pub unsafe fn enter(p: &Prepared, placed: &Placement<'_>, report: &Report) -> Op
                 rlim_cur: r.soft,
                 rlim_max: r.hard,
             };
-            if libc::setrlimit(r.resource as libc::__rlimit_resource_t, &lim) != 0 {
+            // The system call, as for the ids (see `privileges`).
+            let none = std::ptr::null_mut::<libc::rlimit>();
+            if libc::syscall(libc::SYS_prlimit64, 0, r.resource, &lim, none) != 0 {
                 fail(report, ExecStage::Rlimit, errno());
             }
         }
@@ -446,7 +448,7 @@ unsafe fn place_files(p: &Placement<'_>) -> Result<Option<i32>, i32> {
                 return Err(errno());
             }
         }
-        if libc::close_range(floor as u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as i32) != 0 {
+        if crate::sys::close_range(floor as u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) != 0 {
             if errno() != libc::EINVAL || p.highest_fd < 0 {
                 return Err(errno());
             }

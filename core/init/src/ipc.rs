@@ -26,6 +26,37 @@ struct ShmInfo {
 }
 const SHM_INFO: libc::c_int = 14;
 
+/// struct seminfo from <sys/sem.h> (not in the libc crate for every C library).
+#[repr(C)]
+struct SemInfo {
+    semmap: libc::c_int,
+    semmni: libc::c_int,
+    semmns: libc::c_int,
+    semmnu: libc::c_int,
+    semmsl: libc::c_int,
+    semopm: libc::c_int,
+    semume: libc::c_int,
+    semusz: libc::c_int,
+    semvmx: libc::c_int,
+    semaem: libc::c_int,
+}
+
+/// The SysV control calls as system calls: C libraries rewrite their commands
+/// (musl adds IPC_64 to each), and these *_INFO commands are the kernel's own.
+///
+/// # Safety
+/// `buf` must be what `cmd` reads or writes (or null where the command allows).
+unsafe fn ctl(call: libc::c_long, id: i32, cmd: i32, buf: *mut libc::c_void) -> i64 {
+    // SAFETY: forwarded contract. semctl takes a semaphore number before the command.
+    unsafe {
+        if call == libc::SYS_semctl {
+            libc::syscall(call, id, 0, cmd, buf)
+        } else {
+            libc::syscall(call, id, cmd, buf)
+        }
+    }
+}
+
 /// How many SysV objects of each kind exist (shm, msg, sem), from the kernel's
 /// *_INFO calls: one system call each instead of parsing /proc.
 fn counts() -> [i32; 3] {
@@ -33,11 +64,11 @@ fn counts() -> [i32; 3] {
     // which return the number of objects in use in the relevant field.
     unsafe {
         let mut shm: ShmInfo = std::mem::zeroed();
-        libc::shmctl(0, SHM_INFO, (&mut shm as *mut ShmInfo).cast());
+        ctl(libc::SYS_shmctl, 0, SHM_INFO, (&raw mut shm).cast());
         let mut msg: libc::msginfo = std::mem::zeroed();
-        libc::msgctl(0, libc::MSG_INFO, (&mut msg as *mut libc::msginfo).cast());
-        let mut sem: libc::seminfo = std::mem::zeroed();
-        libc::semctl(0, 0, libc::SEM_INFO, &mut sem as *mut libc::seminfo);
+        ctl(libc::SYS_msgctl, 0, libc::MSG_INFO, (&raw mut msg).cast());
+        let mut sem: SemInfo = std::mem::zeroed();
+        ctl(libc::SYS_semctl, 0, libc::SEM_INFO, (&raw mut sem).cast());
         [shm.used_ids, msg.msgpool, sem.semusz]
     }
 }
@@ -49,17 +80,17 @@ pub fn remove_all() {
     unsafe {
         if shm > 0 {
             for id in ids("shm") {
-                libc::shmctl(id, libc::IPC_RMID, std::ptr::null_mut());
+                ctl(libc::SYS_shmctl, id, libc::IPC_RMID, std::ptr::null_mut());
             }
         }
         if msg > 0 {
             for id in ids("msg") {
-                libc::msgctl(id, libc::IPC_RMID, std::ptr::null_mut());
+                ctl(libc::SYS_msgctl, id, libc::IPC_RMID, std::ptr::null_mut());
             }
         }
         if sem > 0 {
             for id in ids("sem") {
-                libc::semctl(id, 0, libc::IPC_RMID);
+                ctl(libc::SYS_semctl, id, libc::IPC_RMID, std::ptr::null_mut());
             }
         }
     }

@@ -53,7 +53,7 @@ fn main() {
     // Nothing of the host but our socket: a C host may leak descriptors without
     // close-on-exec.
     // SAFETY: closes descriptors above the socket, none of which we use.
-    unsafe { libc::close_range(SOCKET_FD as u32 + 1, u32::MAX, 0) };
+    unsafe { sys::close_range(SOCKET_FD as u32 + 1, u32::MAX, 0) };
     // SAFETY: descriptor 3 is the socket the host placed there for us.
     let socket = unsafe { OwnedFd::from_raw_fd(SOCKET_FD) };
     let _ = nix::fcntl::fcntl(

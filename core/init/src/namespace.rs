@@ -27,9 +27,10 @@ fn loopback_up() -> nix::Result<()> {
     }
     // SAFETY: SIOCGIFFLAGS / SIOCSIFFLAGS read and write `req`, a valid ifreq.
     let result = unsafe {
-        Errno::result(libc::ioctl(sock, libc::SIOCGIFFLAGS, &mut req)).and_then(|_| {
+        // The request's type differs between C libraries, hence `as _`.
+        Errno::result(libc::ioctl(sock, libc::SIOCGIFFLAGS as _, &mut req)).and_then(|_| {
             req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-            Errno::result(libc::ioctl(sock, libc::SIOCSIFFLAGS, &req))
+            Errno::result(libc::ioctl(sock, libc::SIOCSIFFLAGS as _, &req))
         })
     };
     // SAFETY: closing the socket we created.

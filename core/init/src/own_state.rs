@@ -25,7 +25,7 @@ fn limit(resource: u32) -> (u64, u64) {
         rlim_max: 0,
     };
     // SAFETY: getrlimit writes one rlimit; an unknown resource leaves it zeroed.
-    unsafe { libc::getrlimit(resource as libc::__rlimit_resource_t, &mut lim) };
+    unsafe { libc::getrlimit(resource as _, &mut lim) };
     (lim.rlim_cur, lim.rlim_max)
 }
 

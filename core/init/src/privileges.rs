@@ -84,14 +84,19 @@ pub unsafe fn become_program(creds: &Credentials) -> Result<(), i32> {
             Ok(())
         }
     };
+    // The system calls themselves, not the C library's wrappers: those apply the
+    // change to every thread of the process (musl always, through a lock in the
+    // memory this runner shares with the init), and the runner is one thread that
+    // only borrows the init's memory.
     // SAFETY: setgroups/setres[ug]id/capset change only this process.
     unsafe {
         // With a user namespace, setgroups is denied (and only id 0 is mapped).
         if !creds.user_namespace {
-            check(libc::setgroups(0, std::ptr::null()))?;
+            check(libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) as i32)?;
         }
-        check(libc::setresgid(creds.gid, creds.gid, creds.gid))?;
-        check(libc::setresuid(creds.uid, creds.uid, creds.uid))?;
+        let (uid, gid) = (creds.uid, creds.gid);
+        check(libc::syscall(libc::SYS_setresgid, gid, gid, gid) as i32)?;
+        check(libc::syscall(libc::SYS_setresuid, uid, uid, uid) as i32)?;
         let header = CapHeader {
             version: LINUX_CAPABILITY_VERSION_3,
             pid: 0,

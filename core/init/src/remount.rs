@@ -9,6 +9,9 @@ use nix::errno::Errno;
 use nix::mount::{mount, MsFlags};
 use std::path::{Path, PathBuf};
 
+/// statvfs's relatime flag (ST_RELATIME, 4096): nix names it only for glibc.
+const ST_RELATIME: nix::sys::statvfs::FsFlags = nix::sys::statvfs::FsFlags::from_bits_retain(4096);
+
 /// Remounts `path` (and every mount below it when `recursive`) with `attrs`, the
 /// MOUNT_ATTR_* bits of mount_setattr, added to the flags it has.
 pub fn set_attrs(path: &Path, attrs: u64, recursive: bool) -> nix::Result<()> {
@@ -46,7 +49,7 @@ fn remount(target: &Path, add: MsFlags) -> nix::Result<()> {
         (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
         (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
         (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
-        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+        (ST_RELATIME, MsFlags::MS_RELATIME),
     ] {
         if have.contains(st) {
             flags |= ms;

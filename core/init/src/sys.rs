@@ -111,8 +111,17 @@ pub fn close_range_cloexec() -> bool {
     *SUPPORTED.get_or_init(|| {
         let far = (1u32 << 30) - 2;
         // SAFETY: marks descriptors in a range where none is open; no memory involved.
-        unsafe { libc::close_range(far, far + 1, libc::CLOSE_RANGE_CLOEXEC as i32) == 0 }
+        unsafe { close_range(far, far + 1, libc::CLOSE_RANGE_CLOEXEC) == 0 }
     })
+}
+
+/// close_range(2) as a system call: not every C library has a wrapper (musl).
+///
+/// # Safety
+/// Closing descriptors that others still use is the caller's to rule out.
+pub unsafe fn close_range(first: u32, last: u32, flags: libc::c_uint) -> libc::c_long {
+    // SAFETY: forwarded contract; no memory is passed.
+    unsafe { libc::syscall(libc::SYS_close_range, first, last, flags) }
 }
 
 /// The highest open descriptor of this process (0 when /proc cannot tell).
