@@ -8,7 +8,6 @@
 
 use scpool_protocol as protocol;
 use scpool_protocol::{arch, seccomp_exec};
-mod child;
 mod ipc;
 mod keyrings;
 mod mount;
@@ -19,6 +18,7 @@ mod own_state;
 mod pid_ns;
 mod privileges;
 mod remount;
+mod run;
 mod runner;
 mod sockets;
 mod standby;
@@ -174,7 +174,7 @@ fn serve(
     own: &own_state::OwnState,
     writable: &mut mount::Writable,
 ) -> ! {
-    let mut runners = runner::Runners::new();
+    let mut runners = run::Runners::new();
     loop {
         let (bytes, fds) = match channel.recv() {
             Ok(message) => message,
@@ -215,7 +215,7 @@ fn serve(
                 Err(report) => send(channel, &Response::Error(report), &[]),
             },
             Request::Execve(req) => {
-                let response = runner::run(req, fds, channel, sigchld, creds, own, &mut runners);
+                let response = run::run(req, fds, channel, sigchld, creds, own, &mut runners);
                 send(channel, &response, &[]);
                 // Off the caller's path: the answer is out.
                 runners.standbys.after_run(creds);

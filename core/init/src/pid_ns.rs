@@ -16,8 +16,8 @@
 //! of the run, records how the program ended, and exits, which makes the kernel kill
 //! whatever else is left in its namespace.
 
-use crate::child::{self, Launch};
 use crate::protocol::ExecStage;
+use crate::runner::{self, Launch};
 use nix::errno::Errno;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -64,7 +64,7 @@ struct ReaperArgs<'a> {
 /// program exec'd (or failed to, as `launch.report` says).
 pub fn spawn(
     launch: &Launch<'_>,
-    stack: &mut child::RunnerStack,
+    stack: &mut runner::RunnerStack,
     reaper: &Reaper,
 ) -> Result<i32, Errno> {
     let args = ReaperArgs {
@@ -144,7 +144,7 @@ extern "C" fn reaper_main(arg: *mut libc::c_void) -> libc::c_int {
     let (launch, reaper) = (args.launch, args.reaper);
     let program = match crate::mount::mount_proc(std::path::Path::new("/proc")) {
         Err(e) => Err((ExecStage::Namespace, e.errno)),
-        Ok(()) => child::spawn_at(launch, args.runner_top).map_err(|e| (ExecStage::Exec, e)),
+        Ok(()) => runner::spawn_at(launch, args.runner_top).map_err(|e| (ExecStage::Exec, e)),
     };
     if let Err((stage, errno)) = program {
         launch.report.set(stage, errno as i32);

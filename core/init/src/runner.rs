@@ -1,376 +1,463 @@
-//! Execve: start a runner, turn it into the program, wait, account, clean up.
+//! The forked runner: becomes the program. Everything that can be decided was
+//! decided before the fork (see `Prepared`); here only system calls remain, and the
+//! first failure is reported to the init through memory both share.
+//!
+//! The runner is started with clone(CLONE_VM | CLONE_VFORK) on a stack of its own:
+//! no page tables are copied, no copy-on-write faults follow, and the init sleeps
+//! until the exec. Sharing the init's memory, the runner must not allocate or take a
+//! lock: only system calls on what `Prepared` holds.
 
-use crate::child::{self, Prepared};
-use crate::own_state::OwnState;
-use crate::pid_ns;
+use crate::privileges;
 use crate::privileges::Credentials;
-use crate::protocol::codec::{decode_request, encode_response};
-use crate::protocol::*;
-use crate::standby::Standbys;
-use crate::sys::{self, cstring};
-use nix::errno::Errno;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::resource::{getrusage, UsageWho};
-use nix::sys::signalfd::SignalFd;
-use std::os::fd::{AsFd, OwnedFd};
-use std::sync::atomic::Ordering;
+use crate::protocol::{ExecStage, Rlimit, MAX_FDS};
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-fn invalid(message: impl Into<String>) -> Response {
-    Response::Error(ErrorReport::invalid(message))
+/// The request, ready for the system calls of the child.
+pub struct Prepared {
+    args: Vec<CString>,
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+    cwd: CString,
+    files: Vec<OwnedFd>,
+    exec_file: Option<OwnedFd>,
+    rlimits: Vec<Rlimit>,
+    seccomp: Option<Vec<libc::sock_filter>>,
+    /// The single-program policy's second filter (`seccomp_exec`).
+    exec_lock: Option<Vec<libc::sock_filter>>,
+    /// What execveat gets as its path: [`EMPTY_PATH`], or the exec lock's own.
+    empty_path: *const libc::c_char,
+    /// What execve gets as its path under the exec lock: a copy of `args[0]` at an
+    /// address the lock names and nobody can guess.
+    exec_path: Option<crate::seccomp_exec::MappedPath>,
+    /// cgroup.procs of the run's own cgroup, joined first (see `join_cgroup`).
+    pub cgroup: Option<OwnedFd>,
+    /// The highest descriptor the init holds, for kernels whose close_range cannot
+    /// mark descriptors close-on-exec (before 5.11); -1 where it can.
+    pub highest_fd: i32,
+    // Owns the strings `envp` points into.
+    _env: Vec<CString>,
 }
 
-fn system(context: &str, errno: Errno) -> Response {
-    Response::Error(ErrorReport::system(context, errno))
-}
-
-/// The limits a runner starts from. The host sends every resource, so nothing is
-/// inherited from the init. "Unlimited" means as high as the init's own hard limit
-/// (raising a hard limit needs CAP_SYS_RESOURCE, which container hosts such as
-/// Docker often lack); in a user namespace the init cannot raise any hard limit
-/// above what it was started with, so every request is capped there.
-fn runner_limits(requested: &[Rlimit], creds: &Credentials, own: &OwnState) -> Vec<Rlimit> {
-    requested
-        .iter()
-        .filter_map(|r| {
-            let Some(&(own_soft, own_hard)) = own.limits.get(r.resource as usize) else {
-                return Some(*r);
-            };
-            let capped =
-                r.hard > own_hard && (creds.user_namespace || r.hard == libc::RLIM_INFINITY);
-            let (soft, hard) = match capped {
-                true => (r.soft.min(own_hard), own_hard),
-                false => (r.soft, r.hard),
-            };
-            // The runner starts with the init's limits, which no program can change
-            // (`own_state` checks): a value equal to them needs no system call.
-            ((soft, hard) != (own_soft, own_hard)).then_some(Rlimit {
-                resource: r.resource,
-                soft,
-                hard,
-            })
-        })
-        .collect()
-}
-
-/// Checks the request and turns it into what the forked child needs, so the child
-/// does no work that can fail for reasons other than the system's.
-fn prepare(
-    req: ExecRequest,
-    mut fds: Vec<OwnedFd>,
-    creds: &Credentials,
-    own: &OwnState,
-) -> Result<Prepared, Response> {
-    let expected = req.fd_count as usize + usize::from(req.exec_fd) + usize::from(req.join_cgroup);
-    if fds.len() != expected {
-        return Err(invalid(format!(
-            "expected {expected} descriptors, received {}",
-            fds.len()
-        )));
-    }
-    let cgroup = if req.join_cgroup { fds.pop() } else { None };
-    let exec_file = if req.exec_fd { fds.pop() } else { None };
-    let args = req
-        .args
-        .iter()
-        .map(|a| cstring(a))
-        .collect::<Option<Vec<_>>>();
-    let env = req
-        .env
-        .iter()
-        .map(|e| cstring(e))
-        .collect::<Option<Vec<_>>>();
-    let (Some(args), Some(env), Some(cwd)) = (args, env, cstring(&req.cwd)) else {
-        return Err(invalid(
-            "arguments, environment and working directory must not contain NUL",
-        ));
-    };
-    if args.is_empty() {
-        return Err(invalid("args must not be empty"));
-    }
-    let seccomp = match req.seccomp {
-        None => None,
-        Some(bytes) => Some(
-            child::filter_from_bytes(&bytes).ok_or_else(|| invalid("malformed seccomp program"))?,
-        ),
-    };
-    let mut prepared = Prepared::new(
-        args,
-        env,
-        cwd,
-        fds,
-        exec_file,
-        runner_limits(&req.rlimits, creds, own),
-        seccomp,
-    );
-    if req.single_program {
-        prepared.lock_exec().map_err(|e| {
-            let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOMEM));
-            system("mapping the exec lock's path", errno)
-        })?;
-    }
-    prepared.cgroup = cgroup;
-    if !sys::close_range_cloexec() {
-        prepared.highest_fd = sys::highest_open_fd();
-    }
-    Ok(prepared)
-}
-
-/// What runs are started with: the ordinary runner's stacks, and the standby.
-pub struct Runners {
-    pub stack: child::RunnerStack,
-    pub standbys: Standbys,
-}
-
-impl Runners {
-    pub fn new() -> Self {
+impl Prepared {
+    pub fn new(
+        args: Vec<CString>,
+        env: Vec<CString>,
+        cwd: CString,
+        files: Vec<OwnedFd>,
+        exec_file: Option<OwnedFd>,
+        rlimits: Vec<Rlimit>,
+        seccomp: Option<Vec<libc::sock_filter>>,
+    ) -> Self {
+        let pointers = |list: &[CString]| {
+            list.iter()
+                .map(|s| s.as_ptr())
+                .chain(std::iter::once(std::ptr::null()))
+                .collect()
+        };
         Self {
-            stack: child::RunnerStack::new(),
-            standbys: Standbys::default(),
+            argv: pointers(&args),
+            envp: pointers(&env),
+            args,
+            cwd,
+            files,
+            exec_file,
+            rlimits,
+            seccomp,
+            exec_lock: None,
+            empty_path: EMPTY_PATH.as_ptr(),
+            exec_path: None,
+            cgroup: None,
+            highest_fd: -1,
+            _env: env,
+        }
+    }
+
+    pub fn files(&self) -> &[OwnedFd] {
+        &self.files
+    }
+
+    pub fn exec_file(&self) -> Option<&OwnedFd> {
+        self.exec_file.as_ref()
+    }
+
+    /// The single-program policy's exec lock is on.
+    pub fn exec_locked(&self) -> bool {
+        self.exec_lock.is_some()
+    }
+
+    pub fn rlimits(&self) -> &[Rlimit] {
+        &self.rlimits
+    }
+
+    /// Lets this run's program make no exec but the runner's own: the filter
+    /// allows exactly the filename pointers `exec` passes, which stay valid (and
+    /// unseen by the program) because the mapped copy of the path and the mapped
+    /// empty path do not move until the run is over.
+    pub fn lock_exec(&mut self) -> std::io::Result<()> {
+        self.empty_path = crate::seccomp_exec::empty_path()?;
+        let path = crate::seccomp_exec::MappedPath::new(&self.args[0])?;
+        self.exec_lock = Some(crate::seccomp_exec::exec_lock(
+            path.as_ptr(),
+            self.empty_path,
+        ));
+        self.exec_path = Some(path);
+        Ok(())
+    }
+}
+
+/// The path execveat gets for an exec by descriptor (AT_EMPTY_PATH) when no exec
+/// lock needs an address nobody can know.
+static EMPTY_PATH: &std::ffi::CStr = c"";
+
+/// A classic BPF program from its raw bytes (8 bytes per instruction).
+pub fn filter_from_bytes(bytes: &[u8]) -> Option<Vec<libc::sock_filter>> {
+    const INSN: usize = std::mem::size_of::<libc::sock_filter>();
+    if bytes.is_empty() || bytes.len() % INSN != 0 || bytes.len() / INSN > 4096 {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(INSN)
+            .map(|b| libc::sock_filter {
+                code: u16::from_ne_bytes([b[0], b[1]]),
+                jt: b[2],
+                jf: b[3],
+                k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+            })
+            .collect(),
+    )
+}
+
+/// Where the runner reports the stage and errno of its first failure: 0 until then.
+#[derive(Default)]
+pub struct Report(AtomicU64, AtomicU64);
+
+impl Report {
+    /// When the runner called exec (CLOCK_MONOTONIC ns), if it got that far.
+    pub fn exec_ns(&self) -> Option<u64> {
+        Some(self.1.load(Ordering::SeqCst)).filter(|ns| *ns != 0)
+    }
+
+    pub fn set(&self, stage: ExecStage, errno: i32) {
+        self.0.store(
+            ((stage as u64) << 32) | errno as u32 as u64,
+            Ordering::SeqCst,
+        );
+    }
+
+    /// `None` when the runner exec'd.
+    pub fn failure(&self) -> Option<(ExecStage, i32)> {
+        let value = self.0.load(Ordering::SeqCst);
+        (value != 0).then(|| {
+            let stage = ExecStage::from_u8((value >> 32) as u8).unwrap_or(ExecStage::Exec);
+            (stage, value as u32 as i32)
+        })
+    }
+}
+
+/// What the runner's entry point receives.
+pub struct Launch<'a> {
+    pub prepared: &'a Prepared,
+    pub creds: &'a Credentials,
+    pub report: Report,
+}
+
+/// Bytes of the runner's own stack until its exec.
+const STACK_BYTES: usize = 64 * 1024;
+
+/// Stacks for a runner and, in rootless mode, for the reaper of its PID namespace
+/// (`pid_ns`), allocated once.
+pub struct RunnerStack(Vec<u8>);
+
+impl RunnerStack {
+    pub fn new() -> Self {
+        Self(vec![0; 2 * STACK_BYTES])
+    }
+
+    /// The 16-byte aligned top of the runner's stack (stacks grow down).
+    pub fn top(&mut self) -> usize {
+        (self.0.as_mut_ptr() as usize + STACK_BYTES) & !15
+    }
+
+    /// The top of the second stack, for the reaper.
+    pub fn reaper_top(&mut self) -> usize {
+        (self.0.as_mut_ptr() as usize + 2 * STACK_BYTES) & !15
+    }
+}
+
+/// Starts the runner; returns once it exec'd or failed (CLONE_VFORK). Returns its
+/// pid, or the errno of clone.
+pub fn spawn(launch: &Launch<'_>, stack: &mut RunnerStack) -> Result<i32, nix::errno::Errno> {
+    spawn_at(launch, stack.top())
+}
+
+/// [`spawn`] on the stack whose top is `top`: also called by the reaper of a
+/// rootless run's PID namespace, which shares our memory.
+pub fn spawn_at(launch: &Launch<'_>, top: usize) -> Result<i32, nix::errno::Errno> {
+    // SAFETY: `runner_main` only makes system calls on data `launch` points to, which
+    // outlives the runner's use of it: CLONE_VFORK suspends the caller until it
+    // execs or exits, and the stack at `top` is reserved for it until then.
+    let pid = unsafe {
+        libc::clone(
+            runner_main,
+            top as *mut libc::c_void,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            launch as *const Launch as *mut libc::c_void,
+        )
+    };
+    nix::errno::Errno::result(pid)
+}
+
+extern "C" fn runner_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the Launch `spawn` passed, alive until we exec or exit.
+    let launch = unsafe { &*(arg as *const Launch) };
+    exec(launch.prepared, &launch.report, launch.creds)
+}
+
+pub fn errno() -> i32 {
+    nix::errno::Errno::last_raw()
+}
+
+/// Reports a failed stage to the init and leaves.
+pub fn fail(report: &Report, stage: ExecStage, errno: i32) -> ! {
+    report.set(stage, errno);
+    // SAFETY: leaves at once, running none of the init's destructors.
+    unsafe { libc::_exit(127) }
+}
+
+/// Turns the forked child into the program. Never returns.
+fn exec(p: &Prepared, report: &Report, creds: &Credentials) -> ! {
+    if let Some(procs) = &p.cgroup {
+        if let Err(e) = join_cgroup(procs) {
+            fail(report, ExecStage::Cgroup, e);
+        }
+    }
+    // SAFETY: each step acts on this child process only, before its exec.
+    unsafe {
+        leave_init_state();
+        let files: [i32; MAX_FDS] =
+            std::array::from_fn(|i| p.files.get(i).map_or(-1, |f| f.as_raw_fd()));
+        let placed = Placement {
+            files: &files[..p.files.len()],
+            exec_file: p.exec_file.as_ref().map(|f| f.as_raw_fd()),
+            highest_fd: p.highest_fd,
+        };
+        let exec_fd = enter(p, &placed, report);
+        lock_down(&[&p.seccomp, &p.exec_lock], creds, report);
+        exec_program(p, exec_fd, report)
+    }
+}
+
+/// Gives the runner the program's signal state, session and OOM score.
+///
+/// SAFETY (for callers): only in a runner, before its exec.
+pub unsafe fn leave_init_state() {
+    // SAFETY: the system calls below act on this child process only.
+    unsafe {
+        // The init blocks SIGCHLD and Rust ignores SIGPIPE: give the program the
+        // defaults (the init reset every other disposition at start-up).
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::setsid();
+        // The OOM killer must take the program's processes first, never the init
+        // while one of them is left: the highest score, which needs no privilege
+        // (the init's -1000, set by the host, needs CAP_SYS_RESOURCE, which hosts
+        // such as Docker's default do not grant).
+        let adj = libc::open(
+            c"/proc/self/oom_score_adj".as_ptr(),
+            libc::O_WRONLY | libc::O_CLOEXEC,
+        );
+        if adj >= 0 {
+            libc::write(adj, b"1000".as_ptr().cast(), 4);
+            libc::close(adj);
         }
     }
 }
 
-/// Whether a runner without privilege can set every limit of `prepared`: none asks
-/// for a hard limit above the init's own.
-fn lowerable(prepared: &Prepared, own: &OwnState) -> bool {
-    prepared.rlimits().iter().all(|r| {
-        own.limits
-            .get(r.resource as usize)
-            .is_some_and(|&(_, hard)| r.hard <= hard)
-    })
+/// The descriptors a runner places, as numbers in its own descriptor table.
+pub struct Placement<'a> {
+    pub files: &'a [i32],
+    pub exec_file: Option<i32>,
+    pub highest_fd: i32,
 }
 
-/// Runs one program; answers with its report (or an error) once every process of
-/// the run is gone.
-pub fn run(
-    req: ExecRequest,
-    fds: Vec<OwnedFd>,
-    channel: &mut Channel,
-    sigchld: &SignalFd,
-    creds: &Credentials,
-    own: &OwnState,
-    runners: &mut Runners,
-) -> Response {
-    let Runners { stack, standbys } = runners;
-    let received_ns = sys::monotonic_ns();
-    let wall_limit_ns = req.wall_limit_ns;
-    let filter = req.seccomp.clone();
-    let standby = standbys.take(&filter);
-    let prepared = match prepare(req, fds, creds, own) {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
-    // A standby dropped here is killed and reaped before the figures start.
-    let standby = standby.filter(|s| s.honours(&prepared, &filter, lowerable(&prepared, own)));
-    let usage = || getrusage(UsageWho::RUSAGE_CHILDREN);
-    let mut before = match usage() {
-        Ok(r) => r,
-        Err(e) => return system("getrusage", e),
-    };
-    let init_before = getrusage(UsageWho::RUSAGE_SELF).ok();
-    let launch = child::Launch {
-        prepared: &prepared,
-        creds,
-        report: child::Report::default(),
-    };
-    let reaper = pid_ns::Reaper::default();
-    let served = standby.and_then(|s| match s.launch(&prepared) {
-        Ok(served) => Some(served),
-        Err(stage) => {
-            standbys.failed(&filter, stage);
-            // What the standby used before it was killed is not the run's.
-            before = usage().unwrap_or(before);
-            None
+/// Places the files, changes to the working directory and sets the limits.
+/// Returns the exec file's new number.
+///
+/// SAFETY (for callers): only in a runner, before its exec.
+pub unsafe fn enter(p: &Prepared, placed: &Placement<'_>, report: &Report) -> Option<i32> {
+    // SAFETY: the system calls below act on this child process only, with pointers
+    // to buffers that `p` keeps alive.
+    unsafe {
+        let exec_fd = place_files(placed).unwrap_or_else(|e| fail(report, ExecStage::Files, e));
+        if libc::chdir(p.cwd.as_ptr()) != 0 {
+            fail(report, ExecStage::Chdir, errno());
         }
-    });
-    let standby = served.is_some();
-    let (pid, failure, exec_ns) = match served {
-        Some((pid, report)) => (pid, report.failure(), report.exec_ns()),
-        None => {
-            // Rootless, the program shares the init's uid: it runs in a PID
-            // namespace of its own, where the init has no pid it could act on.
-            let spawned = match creds.user_namespace {
-                true => pid_ns::spawn(&launch, stack, &reaper),
-                false => child::spawn(&launch, stack),
+        for r in &p.rlimits {
+            let lim = libc::rlimit {
+                rlim_cur: r.soft,
+                rlim_max: r.hard,
             };
-            match spawned {
-                Ok(pid) => (pid, launch.report.failure(), launch.report.exec_ns()),
-                Err(e) => return system("clone", e),
+            // The system call, as for the ids (see `privileges`).
+            let none = std::ptr::null_mut::<libc::rlimit>();
+            if libc::syscall(libc::SYS_prlimit64, 0, r.resource, &lim, none) != 0 {
+                fail(report, ExecStage::Rlimit, errno());
             }
         }
-    };
-    // The runner exec'd (or failed) by now (CLONE_VFORK, or the standby's socket
-    // closed). It noted the instant of its exec itself: on a busy machine the init
-    // may wake much later.
-    drop(prepared);
-    let started_ns = exec_ns.unwrap_or_else(sys::monotonic_ns);
-
-    let mut deaths = Deaths::default();
-    // The wall-clock limit runs from the exec, the instant the reported wall time
-    // starts from, so a run killed for it never reports less than the limit.
-    let wall_deadline =
-        (wall_limit_ns > 0 && failure.is_none()).then(|| started_ns.saturating_add(wall_limit_ns));
-    let ended = wait_for_main(pid, channel, sigchld, wall_deadline, &mut deaths);
-    let (status, maxrss_kib, ended_ns) = match reaper.program_end() {
-        // The reaper saw the program end; its own exit is not the program's.
-        Some(end) => (end.status, end.maxrss_kib, end.ended_ns),
-        None => (ended.status, ended.maxrss_kib, ended.at_ns),
-    };
-    deaths.file_size_exceeded |= reaper.file_size_exceeded.load(Ordering::SeqCst);
-    deaths.sigsys_killed |= reaper.sigsys_killed.load(Ordering::SeqCst);
-    sys::kill_all_and_reap();
-    // Nothing of the run is left that could still change the init.
-    let init_tampered = creds.user_namespace && OwnState::capture() != *own;
-    let after = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap_or(before);
-    let init_after = getrusage(UsageWho::RUSAGE_SELF).ok();
-
-    let micros = |t: nix::sys::time::TimeVal| t.tv_sec() as u64 * 1_000_000 + t.tv_usec() as u64;
-    let outcome = match failure {
-        Some((stage, errno)) => Outcome::ExecFailed { stage, errno },
-        None if libc::WIFSIGNALED(status) => Outcome::Signaled(libc::WTERMSIG(status)),
-        None => Outcome::Exited(libc::WEXITSTATUS(status)),
-    };
-    Response::Exited(ExecReport {
-        outcome,
-        received_ns,
-        started_ns,
-        ended_ns,
-        user_us: micros(after.user_time()).saturating_sub(micros(before.user_time())),
-        system_us: micros(after.system_time()).saturating_sub(micros(before.system_time())),
-        maxrss_kib: maxrss_kib.max(0) as u64,
-        file_size_exceeded: deaths.file_size_exceeded,
-        sigsys_killed: deaths.sigsys_killed,
-        init_cpu_us: match (init_before, init_after) {
-            (Some(b), Some(a)) => (micros(a.user_time()) + micros(a.system_time()))
-                .saturating_sub(micros(b.user_time()) + micros(b.system_time())),
-            _ => 0,
-        },
-        wall_time_exceeded: ended.wall_time_exceeded,
-        init_tampered,
-        replied_ns: sys::monotonic_ns(),
-        standby,
-    })
+        exec_fd
+    }
 }
 
-/// How the main process ended, as `wait_for_main` saw it.
-struct Ended {
-    status: i32,
-    maxrss_kib: i64,
-    /// When it was reaped.
-    at_ns: u64,
-    /// The init killed the run at its wall-clock deadline.
-    wall_time_exceeded: bool,
+/// The program's ids, no capability, no_new_privs, then the seccomp filters.
+///
+/// SAFETY (for callers): only in a runner, before its exec.
+pub unsafe fn lock_down(
+    filters: &[&Option<Vec<libc::sock_filter>>],
+    creds: &Credentials,
+    report: &Report,
+) {
+    // SAFETY: the system calls below act on this child process only, with pointers
+    // to filters the caller keeps alive.
+    unsafe {
+        if let Err(e) = privileges::become_program(creds) {
+            fail(report, ExecStage::Credentials, e);
+        }
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            fail(report, ExecStage::NoNewPrivs, errno());
+        }
+        // The policy, then the exec lock: the kernel runs every filter installed
+        // and the strictest answer wins.
+        for filter in filters.iter().copied().flatten() {
+            let prog = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr() as *mut _,
+            };
+            if libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) != 0 {
+                fail(report, ExecStage::Seccomp, errno());
+            }
+        }
+    }
 }
 
-/// Signals that killed some process of the run, which the verdict weighs.
-#[derive(Default)]
-struct Deaths {
-    /// SIGXFSZ: RLIMIT_FSIZE was hit.
-    file_size_exceeded: bool,
-    /// SIGSYS: a seccomp kill (or a raise, which the policy cannot tell apart).
-    sigsys_killed: bool,
+/// Notes the instant and execs the program (by `exec_fd` when there is one).
+///
+/// SAFETY (for callers): only in a runner; `p` stays alive until the exec is done.
+pub unsafe fn exec_program(p: &Prepared, exec_fd: Option<i32>, report: &Report) -> ! {
+    // SAFETY: exec with argument vectors `p` keeps alive.
+    unsafe {
+        // The clock is read through the vDSO: no system call, nothing allocated.
+        report.1.store(crate::sys::monotonic_ns(), Ordering::SeqCst);
+        match exec_fd {
+            Some(fd) => {
+                libc::syscall(
+                    libc::SYS_execveat,
+                    fd,
+                    p.empty_path,
+                    p.argv.as_ptr(),
+                    p.envp.as_ptr(),
+                    libc::AT_EMPTY_PATH,
+                );
+            }
+            None => {
+                let path = p
+                    .exec_path
+                    .as_ref()
+                    .map_or(p.args[0].as_ptr(), |mapped| mapped.as_ptr());
+                libc::execve(path, p.argv.as_ptr(), p.envp.as_ptr());
+            }
+        }
+        fail(report, ExecStage::Exec, errno())
+    }
 }
 
-/// Waits until the main process ends, reaping every other process of the run as it
-/// dies (zombies would otherwise count against process limits), obeying Kill and
-/// killing the run at `wall_deadline` (CLOCK_MONOTONIC ns). Notes in `deaths` what
-/// killed any process of the run.
-fn wait_for_main(
-    main: i32,
-    channel: &mut Channel,
-    sigchld: &SignalFd,
-    wall_deadline: Option<u64>,
-    deaths: &mut Deaths,
-) -> Ended {
-    let mut wall_time_exceeded = false;
+/// Moves the runner into the run's own cgroup, before its exec makes the memory the
+/// program will be charged for (charges stay where they are made), then gives it a
+/// cgroup namespace rooted there, so the program sees its cgroup as "/" as it would
+/// in the container's. The host opened `procs`: the kernel checks its credentials.
+fn join_cgroup(procs: &OwnedFd) -> Result<(), i32> {
     loop {
-        loop {
-            let mut status = 0;
-            // SAFETY: a zeroed rusage is a valid out-parameter.
-            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-            // SAFETY: valid pointers to status and usage.
-            let pid =
-                unsafe { libc::wait4(-1, &mut status, libc::WNOHANG | libc::__WALL, &mut usage) };
-            if pid > 0 && libc::WIFSTOPPED(status) {
-                // A child that made the init its tracer (PTRACE_TRACEME, possible
-                // without seccomp) stops here: let it go on untraced, with its signal.
-                // SAFETY: detaching a tracee of ours; errors leave nothing to undo.
-                unsafe {
-                    libc::ptrace(
-                        libc::PTRACE_DETACH,
-                        pid,
-                        0,
-                        libc::WSTOPSIG(status) as libc::c_long,
-                    )
-                };
-                continue;
-            }
-            if pid > 0 && libc::WIFSIGNALED(status) {
-                match libc::WTERMSIG(status) {
-                    libc::SIGXFSZ => deaths.file_size_exceeded = true,
-                    libc::SIGSYS => deaths.sigsys_killed = true,
-                    _ => {}
-                }
-            }
-            if pid == main {
-                return Ended {
-                    status,
-                    maxrss_kib: usage.ru_maxrss,
-                    at_ns: sys::monotonic_ns(),
-                    wall_time_exceeded,
-                };
-            }
-            if pid == 0 || (pid < 0 && Errno::last() != Errno::EINTR) {
-                break;
-            }
+        // SAFETY: a write of a static buffer to a descriptor the runner holds;
+        // "0" moves the writing process.
+        let n = unsafe { libc::write(procs.as_raw_fd(), b"0".as_ptr().cast(), 1) };
+        if n >= 0 {
+            break;
         }
-        let mut fds = [
-            PollFd::new(channel.fd(), PollFlags::POLLIN),
-            PollFd::new(sigchld.as_fd(), PollFlags::POLLIN),
-        ];
-        let timeout = match wall_deadline.filter(|_| !wall_time_exceeded) {
-            None => PollTimeout::NONE,
-            Some(at) => {
-                let left_ms = at.saturating_sub(sys::monotonic_ns()).div_ceil(1_000_000);
-                PollTimeout::try_from(left_ms.min(i32::MAX as u64) as i32)
-                    .unwrap_or(PollTimeout::MAX)
+        if errno() != libc::EINTR {
+            return Err(errno());
+        }
+    }
+    // SAFETY: unshare has no memory arguments and affects only this process.
+    if unsafe { libc::unshare(libc::CLONE_NEWCGROUP) } != 0 {
+        return Err(errno());
+    }
+    Ok(())
+}
+
+/// Puts the given files at 0..n, /dev/null at any of 0-2 left over, and marks every
+/// other descriptor close-on-exec. Returns the new number of the exec file, lifted
+/// above the range and closed by the exec itself.
+///
+/// SAFETY (for callers): only in the runner, before exec.
+unsafe fn place_files(p: &Placement<'_>) -> Result<Option<i32>, i32> {
+    let n = p.files.len() as i32;
+    let floor = n.max(3);
+    // SAFETY: fcntl/dup2/open/close_range on descriptors of this runner (it has its
+    // own descriptor table: no CLONE_FILES).
+    unsafe {
+        // First lift everything we keep above the target range, so no dup2 below
+        // overwrites a descriptor still needed. A fixed array: no allocation here.
+        let lift = |fd: i32| {
+            let high = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, floor);
+            if high < 0 {
+                Err(errno())
+            } else {
+                Ok(high)
             }
         };
-        match poll(&mut fds, timeout) {
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(_) => continue,
+        let exec_fd = match p.exec_file {
+            Some(f) => Some(lift(f)?),
+            None => None,
+        };
+        let mut lifted = [0i32; MAX_FDS];
+        for (slot, f) in lifted.iter_mut().zip(p.files) {
+            *slot = lift(*f)?;
         }
-        if wall_deadline.is_some_and(|at| !wall_time_exceeded && sys::monotonic_ns() >= at) {
-            wall_time_exceeded = true;
-            // SAFETY: kill(-1) from PID 1 reaches every process of the container.
-            unsafe { libc::kill(-1, libc::SIGKILL) };
-        }
-        if fds[1].any().unwrap_or(false) {
-            // Drain the pending SIGCHLDs; the reaping loop above does the work.
-            while let Ok(Some(_)) = sigchld.read_signal() {}
-        }
-        if fds[0].any().unwrap_or(false) {
-            handle_request_during_run(channel);
-        }
-    }
-}
-
-fn handle_request_during_run(channel: &mut Channel) {
-    match channel.recv() {
-        Err(ChannelError::Closed) => sys::host_gone(),
-        Err(_) => {}
-        Ok((bytes, _fds)) => match decode_request(&bytes) {
-            Ok(Request::Kill) => {
-                // SAFETY: kill(-1) from PID 1 reaches every process of the container.
-                unsafe { libc::kill(-1, libc::SIGKILL) };
+        for (target, fd) in lifted.iter().take(p.files.len()).enumerate() {
+            if libc::dup2(*fd, target as i32) < 0 {
+                return Err(errno());
             }
-            Ok(Request::Shutdown) => sys::host_gone(),
-            _ => {
-                let busy =
-                    ErrorReport::new(ErrorKind::Protocol, libc::EBUSY, "a run is in progress");
-                let busy = Response::Error(busy);
-                let _ = channel.send(&encode_response(&busy), &[]);
+        }
+        for target in n..3 {
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+            if null < 0 {
+                return Err(errno());
             }
-        },
+            // open may hand out `target` itself: then only the flag must go.
+            let placed = if null == target {
+                libc::fcntl(target, libc::F_SETFD, 0)
+            } else {
+                let rc = libc::dup2(null, target);
+                libc::close(null);
+                rc
+            };
+            if placed < 0 {
+                return Err(errno());
+            }
+        }
+        if crate::sys::close_range(floor as u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) != 0 {
+            if errno() != libc::EINVAL || p.highest_fd < 0 {
+                return Err(errno());
+            }
+            // Before 5.11: one by one, up to the highest the init held at the fork
+            // (those lifted above are close-on-exec already).
+            for fd in floor..=p.highest_fd {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            }
+        }
+        Ok(exec_fd)
     }
 }

@@ -9,7 +9,7 @@
 //! request's descriptors attached: it places them, changes to the working directory,
 //! lowers its limits and execs, while the init waits for the socket's end, which the
 //! exec closes (close-on-exec), as CLONE_VFORK would have made it wait. Any other
-//! request kills it and takes the ordinary path (`child`).
+//! request kills it and takes the ordinary path (`runner`).
 //!
 //! The standby shares the init's memory (CLONE_VM) and runs at the same time as the
 //! init: like the ordinary runner it makes only system calls on memory the init
@@ -21,9 +21,9 @@
 //! it dies with the init, with every kill(-1), and is counted by the process limit
 //! as the runner it will become.
 
-use crate::child::{self, Placement, Prepared, Report};
 use crate::privileges::Credentials;
 use crate::protocol::{ExecStage, MAX_FDS};
+use crate::runner::{self, Placement, Prepared, Report};
 use nix::errno::Errno;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -117,7 +117,7 @@ impl Standby {
             return None;
         }
         let filter = match &filter_bytes {
-            Some(bytes) => Some(child::filter_from_bytes(bytes)?),
+            Some(bytes) => Some(runner::filter_from_bytes(bytes)?),
             None => None,
         };
         let (ours, theirs) = socket_pair().ok()?;
@@ -279,26 +279,26 @@ extern "C" fn standby_main(arg: *mut libc::c_void) -> libc::c_int {
     let report = &shared.report;
     // SAFETY: every step below acts on this process only, before its exec.
     unsafe {
-        child::leave_init_state();
-        child::lock_down(&[&shared.filter], &shared.creds, report);
+        runner::leave_init_state();
+        runner::lock_down(&[&shared.filter], &shared.creds, report);
         let mut received = [-1i32; MAX_FDS + 1];
         let count = receive_wake(shared.socket, &mut received)
-            .unwrap_or_else(|e| child::fail(report, ExecStage::Files, e));
+            .unwrap_or_else(|e| runner::fail(report, ExecStage::Files, e));
         // The init set `job` before it sent the message we received.
         let Some(p) = shared.job.load(Ordering::SeqCst).as_ref() else {
             libc::_exit(127)
         };
         let files = p.files().len();
         if count != files + usize::from(p.exec_file().is_some()) {
-            child::fail(report, ExecStage::Files, libc::EBADF);
+            runner::fail(report, ExecStage::Files, libc::EBADF);
         }
         let placed = Placement {
             files: &received[..files],
             exec_file: p.exec_file().map(|_| received[files]),
             highest_fd: -1,
         };
-        let exec_fd = child::enter(p, &placed, report);
-        child::exec_program(p, exec_fd, report)
+        let exec_fd = runner::enter(p, &placed, report);
+        runner::exec_program(p, exec_fd, report)
     }
 }
 
@@ -325,7 +325,7 @@ unsafe fn receive_wake(socket: RawFd, fds: &mut [i32; MAX_FDS + 1]) -> Result<us
         msg.msg_controllen = std::mem::size_of_val(&control) as _;
         let n = loop {
             let n = libc::recvmsg(socket, &mut msg, libc::MSG_CMSG_CLOEXEC);
-            if n >= 0 || child::errno() != libc::EINTR {
+            if n >= 0 || runner::errno() != libc::EINTR {
                 break n;
             }
         };
@@ -333,7 +333,7 @@ unsafe fn receive_wake(socket: RawFd, fds: &mut [i32; MAX_FDS + 1]) -> Result<us
             libc::_exit(0);
         }
         if n < 0 {
-            return Err(child::errno());
+            return Err(runner::errno());
         }
         if msg.msg_flags & libc::MSG_CTRUNC != 0 {
             return Err(libc::EMSGSIZE);
