@@ -11,6 +11,22 @@ use nix::fcntl::{Flock, FlockArg};
 use std::fs::{File, OpenOptions};
 use std::path::Path;
 
+/// Whether a container holds layer directory `dir` (its init keeps a shared flock
+/// on it for its life, see the init's `overlay`); if not, the layer is locked
+/// exclusive for as long as the returned lock lives, so no container can start on
+/// it while it is being removed.
+pub fn layer_unused(dir: &Path) -> Result<Option<Flock<File>>> {
+    let mut file = File::open(dir).context(|| format!("opening {}", dir.display()))?;
+    loop {
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => return Ok(Some(lock)),
+            Err((again, Errno::EINTR)) => file = again,
+            Err((_, Errno::EWOULDBLOCK)) => return Ok(None),
+            Err((_, errno)) => return Err(errno).context(|| format!("locking {}", dir.display())),
+        }
+    }
+}
+
 /// A held lock; dropping it releases the lock.
 pub struct Lock(#[allow(dead_code)] Flock<File>);
 

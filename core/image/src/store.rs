@@ -13,7 +13,7 @@
 
 use crate::digest::{Digest, Hashing};
 use crate::error::{Context, Error, Result};
-use crate::lock::Lock;
+use crate::lock::{self, Lock};
 use crate::manifest::{self, Config, Manifest};
 use crate::reference::Reference;
 use crate::unpack;
@@ -62,6 +62,9 @@ pub struct ImageInfo {
 pub struct Collected {
     pub blobs: usize,
     pub layers: usize,
+    /// Unused layers kept because a container still runs on them (the next
+    /// collection after it ends removes them).
+    pub layers_in_use: usize,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -219,17 +222,23 @@ impl Store {
                     .map(|d| d.hex().to_owned()),
             );
         }
+        let (layers, layers_in_use) = self.sweep(&self.root.join("layers"), &layers, true)?;
         let collected = Collected {
-            blobs: self.sweep(&self.root.join("blobs/sha256"), &blobs)?,
-            layers: self.sweep(&self.root.join("layers"), &layers)?,
+            blobs: self
+                .sweep(&self.root.join("blobs/sha256"), &blobs, false)?
+                .0,
+            layers,
+            layers_in_use,
         };
-        self.sweep(&self.root.join("tmp"), &BTreeSet::new())?;
+        self.sweep(&self.root.join("tmp"), &BTreeSet::new(), false)?;
         Ok(collected)
     }
 
-    /// Removes every entry of `dir` not in `keep`; returns how many went.
-    fn sweep(&self, dir: &Path, keep: &BTreeSet<String>) -> Result<usize> {
-        let mut removed = 0;
+    /// Removes every entry of `dir` not in `keep`, except (with `leased`) layer
+    /// directories a container runs on; returns how many went and how many stayed
+    /// for that reason.
+    fn sweep(&self, dir: &Path, keep: &BTreeSet<String>, leased: bool) -> Result<(usize, usize)> {
+        let (mut removed, mut in_use) = (0, 0);
         let listing = fs::read_dir(dir).context(|| format!("listing {}", dir.display()))?;
         for entry in listing {
             let entry = entry.context(|| format!("listing {}", dir.display()))?;
@@ -237,12 +246,22 @@ impl Store {
             if name.to_str().is_some_and(|n| keep.contains(n)) {
                 continue;
             }
+            let _unused = match leased && entry.path().is_dir() {
+                true => match lock::layer_unused(&entry.path())? {
+                    Some(lock) => Some(lock),
+                    None => {
+                        in_use += 1;
+                        continue;
+                    }
+                },
+                false => None,
+            };
             let parent = fs::File::open(dir).context(|| format!("opening {}", dir.display()))?;
             unpack::remove_all(&parent, &name)
                 .context(|| format!("removing {}", entry.path().display()))?;
             removed += 1;
         }
-        Ok(removed)
+        Ok((removed, in_use))
     }
 
     // ---- the pieces imports build with

@@ -9,7 +9,8 @@
 use crate::mount::{self, Source};
 use crate::protocol::Setup;
 use crate::sys::{self, Context, SysError, SysResult};
-use nix::fcntl::{open, OFlag};
+use nix::errno::Errno;
+use nix::fcntl::{open, Flock, FlockArg, OFlag};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::stat::Mode;
 use std::ffi::OsString;
@@ -31,6 +32,10 @@ pub struct ImageRoot {
     /// The layers on the host, opened before the staging tmpfs could hide their
     /// paths, until they are bound under `LAYERS_AT`.
     host_layers: Vec<Source>,
+    /// Each layer directory open with a shared flock, held for the init's life: an
+    /// image store removes no layer a container runs on (it takes the lock
+    /// exclusive first), since overlayfs forbids changes below a mounted overlay.
+    _leases: Vec<Flock<std::fs::File>>,
     /// O_PATH descriptors of the bound layers, top layer first (overlay's lowerdir
     /// order). Their /proc/self/fd names keep the mount options short whatever the
     /// host paths.
@@ -58,6 +63,29 @@ fn open_dir(path: &Path) -> SysResult<OwnedFd> {
     .context(|| format!("opening {}", path.display()))
 }
 
+/// Opens layer directory `path` and takes a shared flock on it; waits while a store
+/// removing it holds it exclusive (then the layer is gone, and opening it fails).
+fn lease(path: &Path) -> SysResult<Flock<std::fs::File>> {
+    let mut dir = std::fs::File::open(path).map_err(|e| {
+        SysError::new(
+            format!("opening image layer {}", path.display()),
+            mount::io_errno(&e),
+        )
+    })?;
+    loop {
+        match Flock::lock(dir, FlockArg::LockShared) {
+            Ok(lock) => return Ok(lock),
+            Err((again, Errno::EINTR)) => dir = again,
+            Err((_, errno)) => {
+                return Err(SysError::new(
+                    format!("locking image layer {}", path.display()),
+                    errno,
+                ))
+            }
+        }
+    }
+}
+
 fn used_inodes(fd: &OwnedFd) -> u64 {
     nix::sys::statvfs::fstatvfs(fd).map_or(u64::MAX, |fs| fs.files() - fs.files_free())
 }
@@ -79,8 +107,14 @@ impl ImageRoot {
                     .context(|| format!("opening image layer {}", host.display()))
             })
             .collect::<SysResult<Vec<_>>>()?;
+        let leases = setup
+            .image_layers
+            .iter()
+            .map(|layer| lease(Path::new(std::ffi::OsStr::from_bytes(layer))))
+            .collect::<SysResult<Vec<_>>>()?;
         Ok(Some(Self {
             host_layers,
+            _leases: leases,
             layers: Vec::new(),
             size: setup.root_size,
             user_namespace: setup.user_namespace,

@@ -2,6 +2,7 @@
 
 pub mod import;
 pub mod ls;
+pub mod prune;
 pub mod pull;
 pub mod rm;
 pub mod save;
@@ -16,7 +17,7 @@ The store is /var/lib/scpool for root, else $XDG_DATA_HOME/scpool (or
 ~/.local/share/scpool); $SCPOOL_STORE or --store moves it. Names are NAME[:TAG],
 the tag 'latest' when none is given.";
 
-/// Manage images: import, list, remove, save and pull them
+/// Manage images: import, list, remove, save, pull and prune them
 #[derive(Debug, Clone, PartialEq, Args)]
 #[command(after_help = AFTER_HELP, subcommand_required = true)]
 pub struct ImageArgs {
@@ -34,6 +35,7 @@ pub enum ImageCommand {
     Rm(rm::RmArgs),
     Save(save::SaveArgs),
     Pull(pull::PullArgs),
+    Prune(prune::PruneArgs),
 }
 
 /// Carries out `scpool image ...`; returns the exit status.
@@ -45,6 +47,7 @@ pub fn run(args: &ImageArgs) -> Result<u8, CliError> {
         ImageCommand::Rm(a) => rm::run(&store, a),
         ImageCommand::Save(a) => save::run(&store, a),
         ImageCommand::Pull(a) => pull::run(&store, a),
+        ImageCommand::Prune(a) => prune::run(&store, a),
     }
 }
 

@@ -14,10 +14,21 @@ pub struct RmArgs {
 
 pub fn run(store: &Store, args: &RmArgs) -> Result<u8, CliError> {
     for name in &args.names {
-        store
+        let collected = store
             .remove(name)
             .map_err(|e| image_error(&format!("removing {name}"), e))?;
         println!("{name}");
+        note_in_use(collected.layers_in_use);
     }
     Ok(0)
+}
+
+/// Says on stderr that `count` unused layers stay while containers run on them.
+pub fn note_in_use(count: usize) {
+    if count > 0 {
+        eprintln!(
+            "scpool: kept {count} layer(s) that running containers use; \
+             'scpool image prune' removes them once those containers are gone"
+        );
+    }
 }
