@@ -174,6 +174,8 @@ impl Container {
         check_mode(mode)?;
         // No O_TRUNC before we know it is a file; O_NONBLOCK so a FIFO fails at once.
         let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+        // No init is cloned while the descriptor is open (see `busy_text`).
+        let _writing = crate::busy_text::writing();
         let mut file = match self.open_one(path, flags, mode) {
             // A FIFO with no reader (or a socket): nothing a file write can go to.
             Err(Error::Open { errno, .. }) if errno == libc::ENXIO => {

@@ -31,6 +31,7 @@ pub mod limits;
 pub mod result;
 
 use scpool_protocol::arch;
+mod busy_text;
 mod eintr;
 mod init_image;
 mod init_start;

@@ -270,6 +270,9 @@ fn clone_init(
     root_host_id: Option<u32>,
 ) -> io::Result<InitProcess> {
     let user_ns = root_host_id.is_some();
+    // Until the child has exec'd, no writable descriptor of a container file may be
+    // open for it to copy (see `busy_text`).
+    let _cloning = crate::busy_text::cloning();
     let socket = high_dup(std::os::fd::AsFd::as_fd(&socket))?;
     let devnull = std::fs::OpenOptions::new()
         .read(true)

@@ -374,6 +374,8 @@ fn put_in(
                 .map_err(|e| Error::io(format!("reading {}", source_path.display()), e))?;
             require_regular(&source_path, &files::fstat(&source, &source_path)?)?;
             let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL;
+            // No init is cloned while the descriptor is open (see `busy_text`).
+            let _writing = crate::busy_text::writing();
             let target = {
                 let _ids = AsProgram::assume(settings);
                 openat(parent.as_fd(), name, flags, 0o600).map_err(|e| Error::io(context(), e))?

@@ -331,3 +331,35 @@ fn a_sealed_memfd_gives_the_program_bytes_but_no_write_and_no_host_path() {
     let mut input = fs::File::from(input);
     assert_eq!(read_all(&mut input), b"the input\n");
 }
+
+/// A program written into the container runs at once, even while another thread
+/// starts container inits: a child cloned then must not hold a copy of the file's
+/// writable descriptor, which would make the exec fail with ETXTBSY.
+#[test]
+fn a_program_written_in_runs_at_once_while_inits_are_cloned() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // Padded (an ELF file runs with bytes after its segments) so that each write
+    // keeps its descriptor open long enough for a clone to meet it.
+    let mut program = fs::read("/bin/true").unwrap();
+    program.resize(program.len() + (4 << 20), 0);
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let creator = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut created = 0;
+            while !stop.load(Ordering::Relaxed) {
+                drop(Container::new(&ContainerConfig::default()).expect("a container"));
+                created += 1;
+            }
+            created
+        })
+    };
+    let mut c = Container::new(&ContainerConfig::default()).unwrap();
+    for round in 0..300 {
+        c.write_file_mode("/w/prog", &program, 0o755).unwrap();
+        let r = c.run(&run_param(["/w/prog"])).expect("a run");
+        assert!(r.status == scpool_core::Status::Ok, "round {round}: {r:?}");
+    }
+    stop.store(true, Ordering::Relaxed);
+    assert!(creator.join().unwrap() > 0, "no init was cloned meanwhile");
+}

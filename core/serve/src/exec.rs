@@ -168,7 +168,7 @@ impl Executor {
         if !cancel.register(init) {
             return internal("the client went away before the run started");
         }
-        let outcome = execve_retrying_busy_text(c, &param);
+        let outcome = c.execve(&param);
         cancel.unregister(init);
         drop(param);
         // The program's ends close with it; ours now, so the collectors see the end.
@@ -432,28 +432,6 @@ fn limits(cmd: &crate::model::Cmd) -> Limits {
         limits.address_space = limits.memory;
     }
     limits
-}
-
-/// A program copied in just before its run can meet ETXTBSY: while the host
-/// process holds the file open for writing, a child it clones at that moment (the
-/// library starts container inits from its own threads) holds a copy of the
-/// descriptor until that child executes. The window is microseconds; the program
-/// never started, so running it again is safe.
-fn execve_retrying_busy_text(
-    c: &mut Container,
-    param: &ExecveParam<'_>,
-) -> scpool_core::Result<scpool_core::RunResult> {
-    let mut attempt = 0;
-    loop {
-        let outcome = c.execve(param);
-        let busy = matches!(&outcome, Ok(r) if r.status == scpool_core::Status::RunnerError
-            && r.message.contains("(errno 26)"));
-        if !busy || attempt == 5 {
-            return outcome;
-        }
-        attempt += 1;
-        std::thread::sleep(Duration::from_millis(attempt));
-    }
 }
 
 fn duration_ns(d: Duration) -> u64 {
