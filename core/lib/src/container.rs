@@ -1,5 +1,6 @@
 //! One container, seen from the host: create, ping, open, execve, run, reset, destroy.
 
+use crate::alongside::{Alongside, ExecHandle};
 use crate::cgroup::{CgroupVersion, ContainerCgroup};
 use crate::config::ContainerConfig;
 use crate::error::{Error, Result};
@@ -73,6 +74,9 @@ pub struct Container {
     keys_possible: bool,
     /// The program's uid and gid as the host sees them.
     program_ids: (u32, u32),
+    /// The program's uid and gid inside the container.
+    inner_ids: (u32, u32),
+    user_namespace: bool,
     broken: Option<String>,
     next_nonce: u64,
     files: crate::files::FileSettings,
@@ -136,6 +140,8 @@ impl Container {
             helpers: if config.user_namespace { 2 } else { 1 },
             keys_possible: false,
             program_ids,
+            inner_ids: (setup.uid, setup.gid),
+            user_namespace: config.user_namespace,
             broken: None,
             next_nonce: 1,
             files: crate::files::FileSettings::of(config, program_ids),
@@ -368,6 +374,32 @@ impl Container {
             (Response::Error(e), _) => Err(self.break_with(format!("reset failed: {}", e.message))),
             (other, _) => Err(self.break_with(format!("bad reply to reset: {other:?}"))),
         }
+    }
+
+    /// A handle that starts programs in this container beside whatever runs in it
+    /// (see [`alongside`](crate::alongside)), from any thread, also while a run
+    /// holds the container. Programs it started are killed when the container's
+    /// current run ends, on reset, and when the container goes.
+    pub fn exec_handle(&self) -> Result<ExecHandle> {
+        self.ensure_usable()?;
+        ExecHandle::new(crate::alongside::Source {
+            init_pidfd: self.init.pidfd.as_fd(),
+            user_namespace: self.user_namespace,
+            ids: self.inner_ids,
+            cgroup_dirs: self
+                .cgroup
+                .as_ref()
+                .map(ContainerCgroup::init_dirs)
+                .unwrap_or_default(),
+            no_cgroup: self.no_cgroup.as_deref(),
+            own_uid: self.own_uid,
+        })
+    }
+
+    /// Starts `param`'s program beside whatever runs in the container: see
+    /// [`exec_handle`](Self::exec_handle) and [`ExecHandle::spawn`].
+    pub fn spawn_alongside(&self, param: &ExecveParam<'_>) -> Result<Alongside> {
+        self.exec_handle()?.spawn(param)
     }
 
     /// Kills the container and everything in it. Dropping does the same.

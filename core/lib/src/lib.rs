@@ -13,6 +13,7 @@
 //! # Ok::<(), scpool_core::Error>(())
 //! ```
 
+pub mod alongside;
 pub mod cgroup;
 
 /// The README's Rust examples: collected as doc-tests, so CI compiles and runs what
@@ -53,6 +54,7 @@ mod tree;
 mod validate;
 mod verdict;
 
+pub use alongside::{Alongside, ExecHandle};
 pub use cgroup::{CgroupConfig, CgroupMode, CgroupVersion};
 pub use config::{ContainerConfig, IdRange, Mount, DEFAULT_MOUNTS};
 pub use container::{Container, OpenCmd};

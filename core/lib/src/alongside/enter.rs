@@ -1,0 +1,669 @@
+//! The forked side of [`spawn`](super::ExecHandle::spawn): a helper that enters the
+//! container and the program it forks there.
+//!
+//! The helper is a fork of the host, which may be multithreaded (Python, Go): from
+//! the fork to the exec only system calls run, on what [`Plan`] prepared before it,
+//! with every signal blocked until the program resets them. Failures travel back
+//! through a close-on-exec pipe as [`Record`]s; its end of file means the program
+//! exec'd or died.
+//!
+//! The helper stays the program's parent until the program ends: outside the
+//! container's PID namespace, out of reach of the init's kill(-1), it reaps the
+//! program at once (a zombie the init's namespace waits for must never depend on
+//! the host calling wait), kills what is left of the program's process group, and
+//! reports the program's status and rusage.
+//!
+//! The helper makes itself non-dumpable before it joins anything, so no process of
+//! the container can ptrace it or open its /proc/PID/mem, exe or fd while it still
+//! holds the host's memory and privileges; the program inherits that until its exec
+//! gives it a memory of its own.
+
+use crate::protocol::{ExecStage, Rlimit, MAX_FDS};
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+/// Everything the helper and the program need, decided before the fork.
+pub(super) struct Plan {
+    pub init_pidfd: RawFd,
+    /// The namespaces of the init to join, in order, through its pidfd.
+    pub namespaces: Vec<libc::c_int>,
+    /// The container has a user namespace (rootless). Then the program also gets a
+    /// PID namespace of its own, nested in the container's, with its own /proc, as
+    /// each rootless run does (see the init's `pid_ns`): with the init's uid it
+    /// could otherwise act on the init by pid.
+    pub user_namespace: bool,
+    /// cgroup.procs of the cgroup the init is in, one per hierarchy.
+    pub cgroup_procs: Vec<OwnedFd>,
+    pub argv: Vec<*const libc::c_char>,
+    pub envp: Vec<*const libc::c_char>,
+    pub exec_path: *const libc::c_char,
+    pub cwd: CString,
+    pub files: Vec<RawFd>,
+    pub exec_file: Option<RawFd>,
+    pub empty_path: *const libc::c_char,
+    pub rlimits: Vec<Rlimit>,
+    pub filters: Vec<Vec<libc::sock_filter>>,
+    pub uid: u32,
+    pub gid: u32,
+    pub last_cap: u32,
+    /// For kernels whose close_range cannot mark descriptors close-on-exec (5.10).
+    pub highest_fd: RawFd,
+    /// /proc entries made read-only in the program's own /proc (rootless).
+    pub proc_entries: Vec<CString>,
+}
+
+/// What the socket carries: [`RECORD_BYTES`] bytes, native order, one packet each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Record {
+    /// A step failed with this errno; nothing after it ran.
+    Failed(ExecStage, i32),
+    /// The program exec'd or failed to (a `Failed` came first); its pidfd comes
+    /// with this record (SCM_RIGHTS).
+    Program,
+    /// The program ended: its wait status and rusage.
+    Ended(Ended),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Ended {
+    pub status: i32,
+    pub user_us: u64,
+    pub system_us: u64,
+    pub maxrss_kib: u64,
+}
+
+pub(super) const RECORD_BYTES: usize = 40;
+
+impl Record {
+    fn encode(self) -> [u8; RECORD_BYTES] {
+        let (kind, a, b, c, d, e) = match self {
+            Record::Failed(stage, errno) => (1u32, stage as i32, errno, 0, 0, 0),
+            Record::Program => (2, 0, 0, 0, 0, 0),
+            Record::Ended(x) => (3, x.status, 0, x.user_us, x.system_us, x.maxrss_kib),
+        };
+        let mut out = [0u8; RECORD_BYTES];
+        out[..4].copy_from_slice(&kind.to_ne_bytes());
+        out[4..8].copy_from_slice(&a.to_ne_bytes());
+        out[8..12].copy_from_slice(&b.to_ne_bytes());
+        out[16..24].copy_from_slice(&c.to_ne_bytes());
+        out[24..32].copy_from_slice(&d.to_ne_bytes());
+        out[32..40].copy_from_slice(&e.to_ne_bytes());
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != RECORD_BYTES {
+            return None;
+        }
+        let word = |i: usize| i32::from_ne_bytes(bytes[i..i + 4].try_into().unwrap_or_default());
+        let long = |i: usize| u64::from_ne_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
+        match word(0) {
+            1 => Some(Record::Failed(
+                ExecStage::from_u8(u8::try_from(word(4)).ok()?)?,
+                word(8),
+            )),
+            2 => Some(Record::Program),
+            3 => Some(Record::Ended(Ended {
+                status: word(4),
+                user_us: long(16),
+                system_us: long(24),
+                maxrss_kib: long(32),
+            })),
+            _ => None,
+        }
+    }
+}
+
+fn errno() -> i32 {
+    nix::errno::Errno::last_raw()
+}
+
+fn say(report: RawFd, record: Record) {
+    let bytes = record.encode();
+    loop {
+        // SAFETY: a write of a stack buffer to the report pipe.
+        let n = unsafe { libc::write(report, bytes.as_ptr().cast(), bytes.len()) };
+        if n >= 0 || errno() != libc::EINTR {
+            return;
+        }
+    }
+}
+
+/// [`say`] with a descriptor attached (SCM_RIGHTS), from buffers on the stack.
+fn say_with_fd(report: RawFd, record: Record, fd: RawFd) -> Result<(), i32> {
+    let mut bytes = record.encode();
+    // Room for one cmsghdr and one int, aligned as cmsghdr.
+    let mut control = [0u64; 4];
+    let mut iov = libc::iovec {
+        iov_base: bytes.as_mut_ptr().cast(),
+        iov_len: bytes.len(),
+    };
+    // SAFETY: the msghdr points to the buffers above, which outlive the call; the
+    // CMSG macros stay within `control` (sized for one descriptor).
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as _;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd);
+        retry(|| libc::sendmsg(report, &msg, libc::MSG_NOSIGNAL) as libc::c_long).map(drop)
+    }
+}
+
+fn fail(report: RawFd, stage: ExecStage, errno: i32) -> ! {
+    say(report, Record::Failed(stage, errno));
+    // SAFETY: leaves at once, running nothing of the host's.
+    unsafe { libc::_exit(127) }
+}
+
+/// `rc` as the errno of a failed call, retrying EINTR.
+fn retry(mut call: impl FnMut() -> libc::c_long) -> Result<libc::c_long, i32> {
+    loop {
+        let rc = call();
+        if rc >= 0 {
+            return Ok(rc);
+        }
+        if errno() != libc::EINTR {
+            return Err(errno());
+        }
+    }
+}
+
+/// A fork with exit signal 0 and no atfork handlers (they may take the host's
+/// locks): the child's end is seen only by a wait with __WALL, so a host's own
+/// `waitpid(-1)` or SIGCHLD handler never takes it from us.
+///
+/// SAFETY (for callers): the child may only make system calls before it exits.
+pub(super) unsafe fn raw_fork(flags: libc::c_long) -> Result<i32, i32> {
+    // SAFETY: clone without CLONE_VM and without a new stack behaves as fork.
+    let pid = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
+    if pid < 0 {
+        Err(errno())
+    } else {
+        Ok(pid as i32)
+    }
+}
+
+/// The helper, in the forked copy of the host. Never returns.
+pub(super) fn helper(plan: &Plan, report: RawFd) -> ! {
+    // SAFETY: system calls on this process and on descriptors the plan holds.
+    unsafe {
+        // Before anything of the container can see us.
+        if libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 {
+            fail(report, ExecStage::Namespace, errno());
+        }
+        // Into the container's cgroup first, so its limits and accounting cover
+        // the program from its birth (charges stay where they are made).
+        for procs in &plan.cgroup_procs {
+            let fd = procs.as_raw_fd();
+            if let Err(e) = retry(|| libc::write(fd, b"0".as_ptr().cast(), 1) as libc::c_long) {
+                fail(report, ExecStage::Cgroup, e);
+            }
+        }
+        // One at a time, the user namespace first (the rest then checks our
+        // capabilities in it): 6.x refuses a rootless container's set in one call
+        // with EINVAL, though each alone succeeds.
+        for namespace in &plan.namespaces {
+            if let Err(e) = retry(|| libc::setns(plan.init_pidfd, *namespace) as libc::c_long) {
+                fail(report, ExecStage::Namespace, e);
+            }
+        }
+        // setns(CLONE_NEWPID) places our children, not us. The program's clone
+        // waits until it exec'd or failed (CLONE_VFORK).
+        if !plan.user_namespace {
+            let mut pidfd: libc::c_int = -1;
+            match clone_program(libc::CLONE_VFORK | libc::CLONE_PIDFD, &mut pidfd) {
+                Ok(0) => program(plan, report),
+                Ok(_) => hand_over(report, pidfd),
+                Err(e) => fail(report, ExecStage::Namespace, e),
+            }
+        } else {
+            // Rootless: the program's own PID namespace must be made by a member
+            // of the container's; that process forks the namespace's reaper as
+            // our child (CLONE_PARENT) and leaves.
+            match clone_program(libc::CLONE_VFORK, std::ptr::null_mut()) {
+                Ok(0) => own_pid_namespace(plan, report),
+                Ok(maker) => {
+                    let mut status = 0;
+                    if retry(|| {
+                        libc::wait4(maker, &mut status, libc::__WALL, std::ptr::null_mut())
+                            as libc::c_long
+                    })
+                    .is_err()
+                    {
+                        libc::_exit(127);
+                    }
+                }
+                Err(e) => fail(report, ExecStage::Namespace, e),
+            }
+        }
+        watch(report, !plan.user_namespace)
+    }
+}
+
+/// Clones with `flags` and exit signal 0; `pidfd` receives a pidfd with
+/// CLONE_PIDFD (the parent-tid argument, third on every architecture).
+///
+/// SAFETY (for callers): as [`raw_fork`].
+unsafe fn clone_program(flags: libc::c_int, pidfd: *mut libc::c_int) -> Result<i32, i32> {
+    // SAFETY: clone without CLONE_VM and without a new stack behaves as fork.
+    let pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            flags as libc::c_long,
+            0usize,
+            pidfd,
+            0usize,
+            0usize,
+        )
+    };
+    if pid < 0 {
+        Err(errno())
+    } else {
+        Ok(pid as i32)
+    }
+}
+
+/// Sends the program's pidfd to the host; a host that is gone ends us.
+fn hand_over(report: RawFd, pidfd: RawFd) {
+    if say_with_fd(report, Record::Program, pidfd).is_err() {
+        // SAFETY: leaving; the program is our child and the kernel re-parents it.
+        unsafe { libc::_exit(127) }
+    }
+    // SAFETY: closing our copy of the pidfd.
+    unsafe { libc::close(pidfd) };
+}
+
+/// Waits for our only child: the program (then ends what is left of its process
+/// group while its zombie still holds the group's id, reaps it and reports), or
+/// rootless the reaper that reports for it.
+fn watch(report: RawFd, program: bool) -> ! {
+    // SAFETY: waitid/kill/wait4 on our own child; out-parameters are locals.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let noticed = retry(|| {
+            libc::waitid(
+                libc::P_ALL,
+                0,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT | libc::__WALL,
+            ) as libc::c_long
+        });
+        if noticed.is_err() {
+            libc::_exit(127);
+        }
+        let pid = info.si_pid();
+        if program {
+            // Its children that stayed in its group end with it, as a run's do.
+            libc::kill(-pid, libc::SIGKILL);
+        }
+        let mut status = 0;
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if retry(|| libc::wait4(pid, &mut status, libc::__WALL, &mut usage) as libc::c_long)
+            .is_err()
+        {
+            libc::_exit(127);
+        }
+        // Rootless the reaper reported the program's end, unless it was killed
+        // (the init's kill(-1) at the end of a run, a reset): then the program
+        // died with its namespace, of the same signal.
+        if program || libc::WIFSIGNALED(status) {
+            report_end(report, status, &usage);
+        }
+        libc::_exit(0)
+    }
+}
+
+/// Sends the program's end. Its peak resident set is not reported: ru_maxrss
+/// also counts the host's memory the program was forked from (before its exec).
+fn report_end(report: RawFd, status: i32, usage: &libc::rusage) {
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    say(
+        report,
+        Record::Ended(Ended {
+            status,
+            user_us: micros(usage.ru_utime),
+            system_us: micros(usage.ru_stime),
+            maxrss_kib: 0,
+        }),
+    );
+}
+
+/// The program's process: the same steps as a run's runner in the init, then exec.
+fn program(plan: &Plan, report: RawFd) -> ! {
+    let n = plan.files.len() as i32;
+    let floor = n.max(3);
+    // SAFETY: system calls on this process only, with pointers the plan keeps alive.
+    unsafe {
+        // Lift the report socket out of the range the program's files take.
+        let report = match libc::fcntl(report, libc::F_DUPFD_CLOEXEC, floor) {
+            fd if fd >= 0 => fd,
+            _ => fail(report, ExecStage::Files, errno()),
+        };
+        // The host's dispositions and mask are not the program's: a signal the host
+        // ignores (SIGPIPE) would stay ignored across the exec.
+        for signal in 1..=libc::SIGRTMAX() {
+            if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+                libc::signal(signal, libc::SIG_DFL);
+            }
+        }
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+        libc::setsid();
+        // As a run's program: the OOM killer takes it before the init.
+        let adj = libc::open(
+            c"/proc/self/oom_score_adj".as_ptr(),
+            libc::O_WRONLY | libc::O_CLOEXEC,
+        );
+        if adj >= 0 {
+            libc::write(adj, b"1000".as_ptr().cast(), 4);
+            libc::close(adj);
+        }
+        let exec_fd =
+            place_files(plan, floor).unwrap_or_else(|e| fail(report, ExecStage::Files, e));
+        if libc::chdir(plan.cwd.as_ptr()) != 0 {
+            fail(report, ExecStage::Chdir, errno());
+        }
+        for r in &plan.rlimits {
+            let lim = libc::rlimit {
+                rlim_cur: r.soft,
+                rlim_max: r.hard,
+            };
+            if libc::setrlimit(r.resource as libc::__rlimit_resource_t, &lim) != 0 {
+                fail(report, ExecStage::Rlimit, errno());
+            }
+        }
+        if let Err(e) = drop_privileges(plan) {
+            fail(report, ExecStage::Credentials, e);
+        }
+        // A uid change resets dumpability to fs.suid_dumpable, which may be 1.
+        if libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 {
+            fail(report, ExecStage::Credentials, errno());
+        }
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            fail(report, ExecStage::NoNewPrivs, errno());
+        }
+        for filter in &plan.filters {
+            let prog = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr() as *mut _,
+            };
+            if libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) != 0 {
+                fail(report, ExecStage::Seccomp, errno());
+            }
+        }
+        match exec_fd {
+            Some(fd) => {
+                libc::syscall(
+                    libc::SYS_execveat,
+                    fd,
+                    plan.empty_path,
+                    plan.argv.as_ptr(),
+                    plan.envp.as_ptr(),
+                    libc::AT_EMPTY_PATH,
+                );
+            }
+            None => {
+                libc::execve(plan.exec_path, plan.argv.as_ptr(), plan.envp.as_ptr());
+            }
+        }
+        fail(report, ExecStage::Exec, errno())
+    }
+}
+
+/// Rootless, in the process that makes the program's PID namespace: a member of
+/// the container's (only a member can make one nested in it). Forks its PID 1, a
+/// reaper, as the helper's child and leaves. No program of the container sees
+/// this process: each runs in a PID namespace of its own.
+fn own_pid_namespace(plan: &Plan, report: RawFd) -> ! {
+    // SAFETY: system calls on this process.
+    unsafe {
+        if libc::unshare(libc::CLONE_NEWPID) != 0 {
+            fail(report, ExecStage::Namespace, errno());
+        }
+        match clone_program(libc::CLONE_PARENT, std::ptr::null_mut()) {
+            Ok(0) => reaper(plan, report),
+            Ok(_) => libc::_exit(0),
+            Err(e) => fail(report, ExecStage::Namespace, e),
+        }
+    }
+}
+
+/// PID 1 of the program's own PID namespace, as the init's reaper of a rootless
+/// run: the program must not be PID 1, which the kernel spares the signals it
+/// sends by default (SIGXFSZ, SIGXCPU). Mounts the namespace's /proc, starts the
+/// program, gives up its capabilities, reaps every process of the namespace until
+/// the program ends, reports that and leaves, which ends what is left.
+fn reaper(plan: &Plan, report: RawFd) -> ! {
+    // SAFETY: system calls on this process; out-parameters are locals.
+    unsafe {
+        if let Err(e) = own_proc(plan) {
+            fail(report, ExecStage::Namespace, e);
+        }
+        let mut pidfd: libc::c_int = -1;
+        let program_pid = match clone_program(libc::CLONE_VFORK | libc::CLONE_PIDFD, &mut pidfd) {
+            Ok(0) => program(plan, report),
+            Ok(pid) => pid,
+            Err(e) => fail(report, ExecStage::Namespace, e),
+        };
+        hand_over(report, pidfd);
+        let header = CapHeader {
+            version: CAPABILITY_VERSION_3,
+            pid: 0,
+        };
+        let data = [[0u32; 3]; 2];
+        libc::syscall(libc::SYS_capset, &header, data.as_ptr());
+        loop {
+            let mut status = 0;
+            let mut usage: libc::rusage = std::mem::zeroed();
+            match retry(|| libc::wait4(-1, &mut status, libc::__WALL, &mut usage) as libc::c_long) {
+                Ok(pid) if pid as i32 == program_pid => {
+                    report_end(report, status, &usage);
+                    libc::_exit(0)
+                }
+                Ok(_) => {}
+                Err(_) => libc::_exit(127),
+            }
+        }
+    }
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+/// Rootless, in the reaper: give its PID namespace a mount namespace
+/// with a /proc that shows it, with the init's /proc options and read-only entries.
+///
+/// SAFETY (for callers): only in the program's process, before exec.
+unsafe fn own_proc(plan: &Plan) -> Result<(), i32> {
+    let check = |rc: libc::c_int| if rc != 0 { Err(errno()) } else { Ok(()) };
+    // SAFETY: mount calls with static strings and the plan's paths.
+    unsafe {
+        check(libc::unshare(libc::CLONE_NEWNS))?;
+        check(libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ))?;
+        let hidden = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+        check(libc::mount(
+            c"proc".as_ptr(),
+            c"/proc".as_ptr(),
+            c"proc".as_ptr(),
+            hidden,
+            c"hidepid=2".as_ptr().cast(),
+        ))?;
+        for at in &plan.proc_entries {
+            let bound = libc::mount(
+                at.as_ptr(),
+                at.as_ptr(),
+                std::ptr::null(),
+                libc::MS_BIND | libc::MS_REC,
+                std::ptr::null(),
+            );
+            if bound != 0 && errno() == libc::ENOENT {
+                continue;
+            }
+            check(bound)?;
+            check(libc::mount(
+                std::ptr::null(),
+                at.as_ptr(),
+                std::ptr::null(),
+                libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | hidden,
+                std::ptr::null(),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// What the init does once at start-up and each runner per run: no capability in
+/// any set, none regained by an exec as root, the container's ids.
+///
+/// SAFETY (for callers): only in the program's process, before exec.
+unsafe fn drop_privileges(plan: &Plan) -> Result<(), i32> {
+    let check = |rc: libc::c_int| if rc != 0 { Err(errno()) } else { Ok(()) };
+    // SAFETY: prctl, setgroups, setres[ug]id and capset change only this process.
+    unsafe {
+        check(libc::prctl(
+            libc::PR_SET_SECUREBITS,
+            (libc::SECBIT_NOROOT | libc::SECBIT_NOROOT_LOCKED) as libc::c_ulong,
+            0,
+            0,
+            0,
+        ))?;
+        for cap in 0..=plan.last_cap {
+            let rc = libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0);
+            // EINVAL: a capability this kernel does not know.
+            if rc != 0 && errno() != libc::EINVAL {
+                return Err(errno());
+            }
+        }
+        check(libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
+            0,
+            0,
+            0,
+        ))?;
+        // Raw system calls: glibc's wrappers set the ids of every thread it knows
+        // of, taking locks that another thread of the host may have held at the
+        // fork. In a user namespace setgroups is denied (only id 0 is mapped).
+        let ids = |call: libc::c_long, id: u32| {
+            libc::syscall(
+                call,
+                id as libc::c_long,
+                id as libc::c_long,
+                id as libc::c_long,
+            ) as libc::c_int
+        };
+        if !plan.user_namespace {
+            check(
+                libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>())
+                    as libc::c_int,
+            )?;
+        }
+        check(ids(libc::SYS_setresgid, plan.gid))?;
+        check(ids(libc::SYS_setresuid, plan.uid))?;
+        let header = CapHeader {
+            version: CAPABILITY_VERSION_3,
+            pid: 0,
+        };
+        let data = [[0u32; 3]; 2];
+        check(libc::syscall(libc::SYS_capset, &header, data.as_ptr()) as libc::c_int)
+    }
+}
+
+/// Puts the given files at 0..n, /dev/null at any of 0-2 left over, and marks every
+/// other descriptor close-on-exec. Returns the exec file's new number.
+///
+/// SAFETY (for callers): only in the program's process, before exec.
+unsafe fn place_files(plan: &Plan, floor: i32) -> Result<Option<i32>, i32> {
+    let n = plan.files.len() as i32;
+    // SAFETY: fcntl/dup2/open/close_range on this process's own descriptor table.
+    unsafe {
+        let lift = |fd: i32| match libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, floor) {
+            high if high >= 0 => Ok(high),
+            _ => Err(errno()),
+        };
+        let exec_fd = match plan.exec_file {
+            Some(fd) => Some(lift(fd)?),
+            None => None,
+        };
+        // A fixed array: nothing is allocated here.
+        let mut lifted = [0i32; MAX_FDS];
+        for (slot, fd) in lifted.iter_mut().zip(&plan.files) {
+            *slot = lift(*fd)?;
+        }
+        for (target, fd) in lifted.iter().take(plan.files.len()).enumerate() {
+            if libc::dup2(*fd, target as i32) < 0 {
+                return Err(errno());
+            }
+        }
+        for target in n..3 {
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+            if null < 0 {
+                return Err(errno());
+            }
+            let placed = if null == target {
+                libc::fcntl(target, libc::F_SETFD, 0)
+            } else {
+                let rc = libc::dup2(null, target);
+                libc::close(null);
+                rc
+            };
+            if placed < 0 {
+                return Err(errno());
+            }
+        }
+        if libc::close_range(floor as u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as i32) != 0 {
+            if errno() != libc::EINVAL {
+                return Err(errno());
+            }
+            // Before 5.11: one by one, up to the highest the host held.
+            for fd in floor..=plan.highest_fd {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            }
+        }
+        Ok(exec_fd)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_survive_the_pipe_and_garbage_is_refused() {
+        for record in [
+            Record::Program,
+            Record::Ended(Ended {
+                status: 9,
+                user_us: 1,
+                system_us: 2,
+                maxrss_kib: 0,
+            }),
+            Record::Failed(ExecStage::Exec, libc::ENOENT),
+            Record::Failed(ExecStage::Namespace, libc::ESRCH),
+        ] {
+            assert_eq!(Record::decode(&record.encode()), Some(record));
+        }
+        assert_eq!(Record::decode(&[0; RECORD_BYTES]), None);
+        let mut bad = Record::Failed(ExecStage::Exec, 1).encode();
+        bad[4] = 200;
+        assert_eq!(Record::decode(&bad), None);
+    }
+}
