@@ -498,3 +498,33 @@ fn nothing_in_the_container_can_reach_the_helper_that_enters_it() {
         });
     }
 }
+
+#[test]
+fn the_helper_holds_none_of_the_hosts_descriptors_while_the_program_runs() {
+    let _shared = shared();
+    for userns in MODES {
+        let c = container_in(userns);
+        let handle = c.exec_handle().unwrap();
+        let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+        // No wall-time limit: it outlives the wait below unless killed.
+        let beside = spawn_with(&handle, &["/bin/sleep", "1000"], |p| {
+            p.limits.wall_time = None
+        });
+        drop(write);
+        // Only the helper (or the program) could still hold the write end: the
+        // read must see its end long before the program's.
+        let mut file = File::from(read);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut byte = [0u8; 1];
+            let _ = tx.send(std::io::Read::read(&mut file, &mut byte).map_err(|e| e.kind()));
+        });
+        let got = rx.recv_timeout(SAFETY_WALL_TIME / 3);
+        assert_eq!(
+            got,
+            Ok(Ok(0)),
+            "the pipe's write end is still held (userns {userns})"
+        );
+        drop(beside);
+    }
+}

@@ -219,16 +219,21 @@ pub(super) fn helper(plan: &Plan, report: RawFd) -> ! {
             let mut pidfd: libc::c_int = -1;
             match clone_program(libc::CLONE_VFORK | libc::CLONE_PIDFD, &mut pidfd) {
                 Ok(0) => program(plan, report),
-                Ok(_) => hand_over(report, pidfd),
+                Ok(_) => {
+                    keep_only(report, pidfd);
+                    hand_over(report, pidfd);
+                }
                 Err(e) => fail(report, ExecStage::Namespace, e),
             }
         } else {
             // Rootless: the program's own PID namespace must be made by a member
             // of the container's; that process forks the namespace's reaper as
             // our child (CLONE_PARENT) and leaves.
-            match clone_program(libc::CLONE_VFORK, std::ptr::null_mut()) {
+            match clone_program(0, std::ptr::null_mut()) {
                 Ok(0) => own_pid_namespace(plan, report),
                 Ok(maker) => {
+                    // The maker has its own copies of what it needs.
+                    keep_only(report, -1);
                     let mut status = 0;
                     if retry(|| {
                         libc::wait4(maker, &mut status, libc::__WALL, std::ptr::null_mut())
@@ -266,6 +271,30 @@ unsafe fn clone_program(flags: libc::c_int, pidfd: *mut libc::c_int) -> Result<i
         Err(errno())
     } else {
         Ok(pid as i32)
+    }
+}
+
+/// Closes every descriptor but `a` and `b` (-1: none): a copy of the host's
+/// descriptors kept while the program runs would hold the host's pipes and
+/// sockets open (a reader would wait for an end of file that never comes).
+fn keep_only(a: RawFd, b: RawFd) {
+    let (low, high) = if b >= 0 {
+        (a.min(b), a.max(b))
+    } else {
+        (a, -1)
+    };
+    let close = |from: i32, to: i32| {
+        if from <= to {
+            // SAFETY: closes descriptors of this process only.
+            unsafe { libc::close_range(from as u32, to as u32, 0) };
+        }
+    };
+    close(0, low - 1);
+    if high >= 0 {
+        close(low + 1, high - 1);
+        close(high + 1, i32::MAX);
+    } else {
+        close(low + 1, i32::MAX);
     }
 }
 
@@ -452,6 +481,7 @@ fn reaper(plan: &Plan, report: RawFd) -> ! {
             Ok(pid) => pid,
             Err(e) => fail(report, ExecStage::Namespace, e),
         };
+        keep_only(report, pidfd);
         hand_over(report, pidfd);
         let header = CapHeader {
             version: CAPABILITY_VERSION_3,
