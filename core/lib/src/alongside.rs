@@ -2,10 +2,10 @@
 //! exec` or `nsenter` do, without the init: its run loop serves one program at a
 //! time.
 //!
-//! A helper forked from the host makes itself non-dumpable, joins the cgroup the
-//! init is in, enters the init's namespaces through its pidfd (setns, 5.8+) and
-//! forks the program into the container's PID namespace; the program takes the
-//! steps a run's runner takes in the init (files, working directory, rlimits, no
+//! A helper forked from the host makes itself non-dumpable, enters the init's
+//! namespaces through its pidfd (setns, 5.8+) and forks the program into the
+//! container's PID namespace; the program joins the cgroup the init is in and
+//! takes the steps a run's runner takes in the init (files, working directory, rlimits, no
 //! capability in any set, the container's ids, no_new_privs, the request's
 //! seccomp policy) and execs. The helper stays outside the container, reaps the
 //! program and reports its end. The forked side is in `alongside/enter.rs`.

@@ -166,6 +166,10 @@ fn a_program_beside_the_run_runs_as_the_run_does_in_the_container() {
                 assert_eq!(status_line(pid, key), "0000000000000000", "{key}");
             }
             assert_eq!(status_line(pid, "NoNewPrivs"), "1");
+            // Nothing of the host's signal state: none ignored, none blocked.
+            for key in ["SigIgn", "SigBlk"] {
+                assert_eq!(status_line(pid, key), "0000000000000000", "{key}");
+            }
             assert_eq!(status_line(pid, "Seccomp"), "2");
             if has_cgroup {
                 let cgroup = |p: i32| std::fs::read_to_string(format!("/proc/{p}/cgroup")).unwrap();

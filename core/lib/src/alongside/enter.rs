@@ -197,14 +197,6 @@ pub(super) fn helper(plan: &Plan, report: RawFd) -> ! {
         if libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 {
             fail(report, ExecStage::Namespace, errno());
         }
-        // Into the container's cgroup first, so its limits and accounting cover
-        // the program from its birth (charges stay where they are made).
-        for procs in &plan.cgroup_procs {
-            let fd = procs.as_raw_fd();
-            if let Err(e) = retry(|| libc::write(fd, b"0".as_ptr().cast(), 1) as libc::c_long) {
-                fail(report, ExecStage::Cgroup, e);
-            }
-        }
         // One at a time, the user namespace first (the rest then checks our
         // capabilities in it): 6.x refuses a rootless container's set in one call
         // with EINVAL, though each alone succeeds.
@@ -374,11 +366,22 @@ fn program(plan: &Plan, report: RawFd) -> ! {
             fd if fd >= 0 => fd,
             _ => fail(report, ExecStage::Files, errno()),
         };
+        // Into the container's cgroup first, so its limits and accounting cover
+        // the program from here on (charges stay where they are made). Only the
+        // program joins it: a helper there could be the OOM killer's choice (its
+        // resident set counts the host's memory it was forked from).
+        for procs in &plan.cgroup_procs {
+            let fd = procs.as_raw_fd();
+            if let Err(e) = retry(|| libc::write(fd, b"0".as_ptr().cast(), 1) as libc::c_long) {
+                fail(report, ExecStage::Cgroup, e);
+            }
+        }
         // The host's dispositions and mask are not the program's: a signal the host
-        // ignores (SIGPIPE) would stay ignored across the exec.
-        for signal in 1..=libc::SIGRTMAX() {
+        // ignores (SIGPIPE) would stay ignored across the exec. Raw calls: glibc
+        // refuses its own internal signals, which a host may have ignored too.
+        for signal in 1..=64 {
             if signal != libc::SIGKILL && signal != libc::SIGSTOP {
-                libc::signal(signal, libc::SIG_DFL);
+                default_action(signal);
             }
         }
         let mut none: libc::sigset_t = std::mem::zeroed();
@@ -444,6 +447,34 @@ fn program(plan: &Plan, report: RawFd) -> ! {
         }
         fail(report, ExecStage::Exec, errno())
     }
+}
+
+/// Gives `signal` its default action (rt_sigaction, the kernel's own struct).
+fn default_action(signal: libc::c_int) {
+    #[repr(C)]
+    struct KernelSigaction {
+        handler: libc::sighandler_t,
+        flags: libc::c_ulong,
+        restorer: usize,
+        mask: u64,
+    }
+    let action = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    // SAFETY: rt_sigaction with a valid struct and no old action; the mask size
+    // is the kernel's (8 bytes).
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            signal,
+            &action as *const KernelSigaction,
+            std::ptr::null::<KernelSigaction>(),
+            8usize,
+        )
+    };
 }
 
 /// Rootless, in the process that makes the program's PID namespace: a member of
