@@ -39,11 +39,30 @@ use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
+
+/// The loans of one container: each reset starts a new one, and a handle taken
+/// during an earlier loan starts nothing (in a pool, the next borrower's container
+/// is not the last one's to enter). A spawn holds the read side until its
+/// program exec'd, so a reset waits for it and then kills it with the rest.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Loans(Arc<RwLock<u64>>);
+
+impl Loans {
+    /// Called at the start of a reset.
+    pub fn next(&self) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) += 1;
+    }
+
+    fn current(&self) -> u64 {
+        *self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 /// Starts programs in one container beside its runs; taken from
 /// [`Container::exec_handle`](crate::Container::exec_handle), usable from any
-/// thread while the container runs a program.
+/// thread while the container runs a program, until the container is reset.
 #[derive(Debug)]
 pub struct ExecHandle {
     init_pidfd: OwnedFd,
@@ -54,6 +73,9 @@ pub struct ExecHandle {
     cgroup_dirs: Vec<PathBuf>,
     no_cgroup: Option<String>,
     own_uid: bool,
+    loans: Loans,
+    /// The loan this handle belongs to.
+    loan: u64,
 }
 
 /// What [`ExecHandle`] needs of its container.
@@ -64,6 +86,7 @@ pub(crate) struct Source<'a> {
     pub cgroup_dirs: Vec<PathBuf>,
     pub no_cgroup: Option<&'a str>,
     pub own_uid: bool,
+    pub loans: &'a Loans,
 }
 
 /// /proc entries a rootless program's own /proc has read-only, as the init's.
@@ -90,6 +113,8 @@ impl ExecHandle {
             cgroup_dirs: source.cgroup_dirs,
             no_cgroup: source.no_cgroup.map(str::to_owned),
             own_uid: source.own_uid,
+            loan: source.loans.current(),
+            loans: source.loans.clone(),
         })
     }
 
@@ -118,6 +143,12 @@ impl ExecHandle {
             own_uid: self.own_uid,
         };
         let request = crate::validate::execve(param, how)?;
+        let loan = self.loans.0.read().unwrap_or_else(PoisonError::into_inner);
+        if *loan != self.loan {
+            return Err(Error::invalid(
+                "the container was reset since this handle was taken: take a new one",
+            ));
+        }
         if self.init_exited() {
             return Err(Error::ContainerBroken("the container init exited".into()));
         }
@@ -220,6 +251,7 @@ impl ExecHandle {
             }
         };
         drop(mapped);
+        drop(loan);
         let started_ns = monotonic_ns();
         let pidfd = match launched {
             Ok(pidfd) => pidfd,

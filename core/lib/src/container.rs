@@ -77,6 +77,8 @@ pub struct Container {
     /// The program's uid and gid inside the container.
     inner_ids: (u32, u32),
     user_namespace: bool,
+    /// Ends the exec handles of a loan at reset.
+    loans: crate::alongside::Loans,
     broken: Option<String>,
     next_nonce: u64,
     files: crate::files::FileSettings,
@@ -142,6 +144,7 @@ impl Container {
             program_ids,
             inner_ids: (setup.uid, setup.gid),
             user_namespace: config.user_namespace,
+            loans: Default::default(),
             broken: None,
             next_nonce: 1,
             files: crate::files::FileSettings::of(config, program_ids),
@@ -357,6 +360,9 @@ impl Container {
     /// Kills every process but the init, empties /w and /tmp, removes IPC objects
     /// and any key a run could have left; the init's reply shows it still answers.
     pub fn reset(&mut self) -> Result<()> {
+        // Exec handles of this loan start nothing more; what they started dies
+        // with the reset.
+        self.loans.next();
         let reset = Request::Reset {
             clear_keys: self.keys_possible,
         };
@@ -379,7 +385,8 @@ impl Container {
     /// A handle that starts programs in this container beside whatever runs in it
     /// (see [`alongside`](crate::alongside)), from any thread, also while a run
     /// holds the container. Programs it started are killed when the container's
-    /// current run ends, on reset, and when the container goes.
+    /// current run ends, on reset, and when the container goes; after a reset the
+    /// handle starts nothing more (take a new one).
     pub fn exec_handle(&self) -> Result<ExecHandle> {
         self.ensure_usable()?;
         ExecHandle::new(crate::alongside::Source {
@@ -393,6 +400,7 @@ impl Container {
                 .unwrap_or_default(),
             no_cgroup: self.no_cgroup.as_deref(),
             own_uid: self.own_uid,
+            loans: &self.loans,
         })
     }
 

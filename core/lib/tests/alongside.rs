@@ -343,6 +343,11 @@ fn reset_and_destroy_end_programs_beside_and_a_gone_container_is_an_error() {
             (r.status, r.signal),
             (Status::Signalled, Some(libc::SIGKILL))
         );
+        // A handle of the loan before the reset starts nothing: in a pool the
+        // container is someone else's now.
+        let stale = handle.spawn(&ExecveParam::new(["/bin/true"])).unwrap_err();
+        assert!(matches!(stale, Error::InvalidArgument(_)), "{stale}");
+        let handle = c.exec_handle().unwrap();
         let sleeper = spawn(&handle, &["/bin/sleep", "30"]);
         drop(c);
         let (r, _, _) = sleeper.wait();
