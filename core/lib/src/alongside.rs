@@ -27,20 +27,22 @@
 //!   processes only.
 
 mod enter;
+mod helper;
+mod running;
 
 use crate::error::{Error, Result};
 use crate::execve::ExecveParam;
-use crate::limits::{Enforcement, Limits};
+use crate::limits::Enforcement;
 use crate::protocol::rules::monotonic_ns;
-use crate::protocol::{seccomp_exec, ExecReport, ExecStage, Outcome, Rlimit};
-use crate::result::{Accounting, RunResult};
+use crate::protocol::{seccomp_exec, ExecStage, Rlimit};
 use enter::{Plan, Record};
+use helper::fork_helper;
+pub use running::Alongside;
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Instant;
 
 /// The loans of one container: each reset starts a new one, and a handle taken
 /// during an earlier loan starts nothing (in a pool, the next borrower's container
@@ -96,7 +98,7 @@ fn cstring(bytes: &[u8]) -> Result<CString> {
     CString::new(bytes).map_err(|_| Error::invalid("a string contains NUL"))
 }
 
-fn os(context: &str, errno: i32) -> Error {
+pub(super) fn os(context: &str, errno: i32) -> Error {
     Error::io(context, io::Error::from_raw_os_error(errno))
 }
 
@@ -263,25 +265,9 @@ impl ExecHandle {
                 return Err(e);
             }
         };
-        let mut alongside = Alongside {
-            pid: pid_of(&pidfd).unwrap_or(0),
-            pidfd,
-            helper: Some(helper),
-            result: None,
-            called_ns,
-            started_ns,
-            limits: param.limits.clone(),
-            seccomp_kills: param.seccomp.kills(),
-            wall_deadline: param
-                .limits
-                .wall_time
-                .and_then(|limit| Instant::now().checked_add(limit)),
-            killed_for_wall_time: false,
-        };
+        let mut alongside = Alongside::new(pidfd, helper, param, called_ns, started_ns);
         if let Some((stage, errno)) = failure {
-            let ended = alongside.collect()?;
-            let usage = ended.map(|e| (e.user_us, e.system_us, e.maxrss_kib));
-            alongside.result = Some(alongside.judge(Outcome::ExecFailed { stage, errno }, usage));
+            alongside.exec_failed(stage, errno)?;
         }
         Ok(alongside)
     }
@@ -308,118 +294,6 @@ fn helper_stage(stage: ExecStage) -> &'static str {
         ExecStage::Namespace => "joining its namespaces",
         ExecStage::Cgroup => "joining its cgroup",
         other => other.describe(),
-    }
-}
-
-/// The helper, as long as it watches the program.
-struct Helper {
-    pid: i32,
-    socket: OwnedFd,
-}
-
-impl Helper {
-    /// The next record and the descriptor it carries; `None` once the helper is
-    /// gone.
-    fn next(&self) -> Result<Option<(Record, Option<OwnedFd>)>> {
-        use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
-        loop {
-            let mut buf = [0u8; enter::RECORD_BYTES];
-            let mut space = nix::cmsg_space!([RawFd; 1]);
-            let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-            let msg = match recvmsg::<()>(
-                self.socket.as_raw_fd(),
-                &mut iov,
-                Some(&mut space),
-                MsgFlags::MSG_CMSG_CLOEXEC,
-            ) {
-                Ok(msg) => msg,
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return Err(Error::io("reading the helper's report", e)),
-            };
-            if msg.bytes == 0 {
-                return Ok(None);
-            }
-            let len = msg.bytes;
-            let mut fd = None;
-            for cmsg in msg.cmsgs().into_iter().flatten() {
-                if let ControlMessageOwned::ScmRights(fds) = cmsg {
-                    for raw in fds {
-                        // SAFETY: the kernel installed this descriptor for us.
-                        let owned = unsafe { OwnedFd::from_raw_fd(raw) };
-                        fd.get_or_insert(owned);
-                    }
-                }
-            }
-            match Record::decode(&buf[..len]) {
-                Some(record) => return Ok(Some((record, fd))),
-                None => continue,
-            }
-        }
-    }
-
-    /// Reaps the helper (it leaves right after its last record, or was killed).
-    fn reap(&self) {
-        reap(self.pid);
-    }
-}
-
-/// Forks the helper.
-fn fork_helper(plan: &Plan) -> Result<Helper> {
-    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
-    let (ours, theirs) = socketpair(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        None,
-        SockFlag::SOCK_CLOEXEC,
-    )
-    .map_err(|e| Error::io("creating the helper's socket", e))?;
-    // Block every signal across the fork: the helper runs none of the host's
-    // handlers (and keeps them blocked); the program resets them before its exec.
-    // SAFETY: sigset operations on local values; pthread_sigmask changes only this
-    // thread's mask, restored below.
-    let old = unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        old
-    };
-    // SAFETY: the child runs only `enter::helper`, which makes system calls on what
-    // `plan` prepared and never returns.
-    let forked = unsafe { enter::raw_fork(0) };
-    if forked == Ok(0) {
-        enter::helper(plan, theirs.as_raw_fd());
-    }
-    // SAFETY: restoring the mask saved above.
-    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
-    drop(theirs);
-    let pid = forked.map_err(|e| os("forking the helper that enters the container", e))?;
-    Ok(Helper { pid, socket: ours })
-}
-
-/// The pid (in our PID namespace) of the process behind `pidfd`.
-fn pid_of(pidfd: &OwnedFd) -> Option<i32> {
-    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).ok()?;
-    info.lines()
-        .find_map(|l| l.strip_prefix("Pid:"))?
-        .trim()
-        .parse()
-        .ok()
-        .filter(|pid| *pid > 0)
-}
-
-/// Waits for our child `pid` (exit signal 0: __WALL), retrying EINTR. Returns its
-/// wait status and rusage.
-fn reap(pid: i32) -> (i32, libc::rusage) {
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid out-parameter.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: valid pointers to status and usage.
-        let rc = unsafe { libc::wait4(pid, &mut status, libc::__WALL, &mut usage) };
-        if rc >= 0 || nix::errno::Errno::last() != nix::errno::Errno::EINTR {
-            return (status, usage);
-        }
     }
 }
 
@@ -489,187 +363,4 @@ fn highest_open_fd() -> RawFd {
                 .unwrap_or(0)
         })
         .unwrap_or(0)
-}
-
-/// A program started beside the container's runs. Dropping it kills it and waits
-/// for it; [`wait`](Self::wait) gives its result.
-#[derive(Debug)]
-pub struct Alongside {
-    /// In our PID namespace, as read when it started (0 if it could not be).
-    pid: i32,
-    pidfd: OwnedFd,
-    /// Until it reported the program's end.
-    helper: Option<Helper>,
-    result: Option<RunResult>,
-    called_ns: u64,
-    started_ns: u64,
-    limits: Limits,
-    seccomp_kills: bool,
-    wall_deadline: Option<Instant>,
-    killed_for_wall_time: bool,
-}
-
-impl std::fmt::Debug for Helper {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Helper").field("pid", &self.pid).finish()
-    }
-}
-
-impl Alongside {
-    /// The program's pid in the host's PID namespace, as it was when it started.
-    pub fn pid(&self) -> i32 {
-        self.pid
-    }
-
-    /// A pidfd of the program: readable once it has ended.
-    pub fn pidfd(&self) -> BorrowedFd<'_> {
-        self.pidfd.as_fd()
-    }
-
-    /// Sends `signal` to the program (nothing once it has ended).
-    pub fn signal(&self, signal: i32) -> Result<()> {
-        if self.result.is_some() {
-            return Ok(());
-        }
-        // SAFETY: pidfd_send_signal on our pidfd with no siginfo.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.pidfd.as_raw_fd(),
-                signal,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
-        match rc {
-            0 => Ok(()),
-            _ if nix::errno::Errno::last() == nix::errno::Errno::ESRCH => Ok(()),
-            _ => Err(Error::io(
-                format!("sending signal {signal} to the program"),
-                io::Error::last_os_error(),
-            )),
-        }
-    }
-
-    /// SIGKILL to the program; what is left of its process group ends with it.
-    pub fn kill(&self) -> Result<()> {
-        self.signal(libc::SIGKILL)
-    }
-
-    /// Waits for the program to end (killing it at its wall-time limit, if any) and
-    /// returns its result as [`Container::execve`](crate::Container::execve) would
-    /// for a run: status, exit code or signal, CPU time and peak memory from its
-    /// rusage (the processes it waited for included), wall time.
-    pub fn wait(&mut self) -> Result<RunResult> {
-        loop {
-            if let Some(result) = &self.result {
-                return Ok(result.clone());
-            }
-            let Some(helper) = &self.helper else {
-                return Err(Error::io(
-                    "waiting for the program",
-                    io::Error::other("its helper is gone"),
-                ));
-            };
-            let timeout = match self.wall_deadline.filter(|_| !self.killed_for_wall_time) {
-                None => nix::poll::PollTimeout::NONE,
-                Some(at) => {
-                    let left = at.saturating_duration_since(Instant::now());
-                    let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
-                    nix::poll::PollTimeout::try_from(ms).unwrap_or(nix::poll::PollTimeout::MAX)
-                }
-            };
-            let mut fds = [nix::poll::PollFd::new(
-                helper.socket.as_fd(),
-                nix::poll::PollFlags::POLLIN,
-            )];
-            match nix::poll::poll(&mut fds, timeout) {
-                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-                Err(e) => return Err(Error::io("waiting for the program", e)),
-            }
-            if fds[0].any().unwrap_or(false) {
-                let ended = self.collect()?;
-                let Some(ended) = ended else {
-                    return Err(Error::io(
-                        "waiting for the program",
-                        io::Error::other("its helper died without reporting its end"),
-                    ));
-                };
-                let outcome = match libc::WIFSIGNALED(ended.status) {
-                    true => Outcome::Signaled(libc::WTERMSIG(ended.status)),
-                    false => Outcome::Exited(libc::WEXITSTATUS(ended.status)),
-                };
-                let usage = Some((ended.user_us, ended.system_us, ended.maxrss_kib));
-                self.result = Some(self.judge(outcome, usage));
-            } else if self
-                .wall_deadline
-                .is_some_and(|at| !self.killed_for_wall_time && Instant::now() >= at)
-            {
-                self.killed_for_wall_time = true;
-                self.kill()?;
-            }
-        }
-    }
-
-    /// Reads the helper's report of the program's end (blocking), then reaps it.
-    fn collect(&mut self) -> Result<Option<enter::Ended>> {
-        let Some(helper) = self.helper.take() else {
-            return Ok(None);
-        };
-        let mut ended = None;
-        let read = loop {
-            match helper.next() {
-                Ok(Some((Record::Ended(e), _))) => {
-                    ended.get_or_insert(e);
-                }
-                Ok(Some(_)) => {}
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e),
-            }
-        };
-        helper.reap();
-        read.map(|()| ended)
-    }
-
-    fn judge(&self, outcome: Outcome, usage: Option<(u64, u64, u64)>) -> RunResult {
-        let (user_us, system_us, maxrss_kib) = usage.unwrap_or_default();
-        let signal = match outcome {
-            Outcome::Signaled(signal) => signal,
-            _ => 0,
-        };
-        let report = ExecReport {
-            outcome,
-            received_ns: self.called_ns,
-            started_ns: self.started_ns,
-            ended_ns: monotonic_ns(),
-            user_us,
-            system_us,
-            maxrss_kib,
-            file_size_exceeded: signal == libc::SIGXFSZ,
-            sigsys_killed: signal == libc::SIGSYS,
-            init_cpu_us: 0,
-            wall_time_exceeded: self.killed_for_wall_time,
-            init_tampered: false,
-        };
-        crate::verdict::judge(&crate::verdict::Evidence {
-            report: &report,
-            usage: None,
-            called_ns: self.called_ns,
-            limits: &self.limits,
-            seccomp_kills: self.seccomp_kills,
-            killed_for_wall_time: self.killed_for_wall_time,
-            killed_for_cpu_time: false,
-            // The figures are the program's rusage.
-            accounting: Accounting::NoCgroup,
-        })
-    }
-}
-
-impl Drop for Alongside {
-    fn drop(&mut self) {
-        if self.helper.is_some() {
-            let _ = self.kill();
-            let _ = self.collect();
-        }
-    }
 }
