@@ -537,3 +537,42 @@ fn the_helper_holds_none_of_the_hosts_descriptors_while_the_program_runs() {
         drop(beside);
     }
 }
+
+#[test]
+fn spawns_from_a_busy_multithreaded_host_never_hang() {
+    let _shared = shared();
+    for userns in MODES {
+        let c = container_in(userns);
+        let handle = std::sync::Arc::new(c.exec_handle().unwrap());
+        // Threads starting and ending all the while: glibc takes its thread-list
+        // and stack-cache locks then, and a fork that copied them taken must not
+        // touch them (as glibc's set*id wrappers would).
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let churn = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::spawn(|| std::hint::black_box(0))
+                        .join()
+                        .unwrap();
+                }
+            })
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        for _ in 0..4 {
+            let (handle, tx) = (handle.clone(), tx.clone());
+            std::thread::spawn(move || {
+                for _ in 0..10 {
+                    let (r, out, _) = spawn(&handle, &["/bin/echo", "ok"]).wait();
+                    let _ = tx.send((r.status, out));
+                }
+            });
+        }
+        for _ in 0..40 {
+            let got = rx.recv_timeout(SAFETY_WALL_TIME);
+            assert_eq!(got, Ok((Status::Ok, "ok\n".to_string())), "userns {userns}");
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        churn.join().unwrap();
+    }
+}
