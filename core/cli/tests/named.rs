@@ -335,19 +335,123 @@ fn exec_runs_in_the_container_with_the_callers_output_and_returns_its_status() {
 }
 
 #[test]
-fn exec_while_the_program_runs_is_refused_clearly() {
+fn exec_works_while_the_program_runs_and_each_ends_on_its_own() {
     let rt = Runtime::new("busy");
-    rt.ok(&["run", "-d", "--name", "busy", "--", "/bin/sleep", "300"]);
-    rt.wait_state("busy", "running");
-    let out = rt.scpool(&["exec", "busy", "--", "/bin/true"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("runs one program at a time"),
+    rt.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "busy",
+        "--",
+        "/bin/sh",
+        "-c",
+        "echo $$ > /w/main.pid; echo started; while [ ! -e /w/go ]; do sleep 0.02; done; echo main-out > /w/main; exit 3",
+    ]);
+    rt.wait_log("busy", "started\n");
+    // Beside the running program: its output, its status, and the program goes on.
+    let out = rt.scpool(&[
+        "exec",
+        "busy",
+        "--",
+        "/bin/sh",
+        "-c",
+        "echo beside; echo warn >&2; exit 5",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    rt.ok(&["rm", "-f", "busy"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "beside\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "warn\n");
+    assert_eq!(rt.entry("busy").unwrap()["state"], "running");
+    // It sees the program's processes (one PID namespace).
+    let out = rt.ok(&[
+        "exec",
+        "busy",
+        "--",
+        "/bin/sh",
+        "-c",
+        "cat /proc/$(cat /w/main.pid)/cmdline",
+    ]);
+    assert!(
+        out.contains("/w/go"),
+        "the program's shell, seen by its pid: {out:?}"
+    );
+    // A long exec while the program ends on its own: the program's status is its
+    // own, and the exec, started while it ran, ends with it.
+    let mut long = Command::new(env!("CARGO_BIN_EXE_scpool"))
+        .args([
+            "exec",
+            "busy",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo up; exec sleep 300",
+        ])
+        .env("SCPOOL_RUNTIME_DIR", &rt.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = long.stdout.take().unwrap();
+    let mut line = [0u8; 3];
+    std::io::Read::read_exact(&mut stdout, &mut line).unwrap();
+    assert_eq!(&line, b"up\n");
+    rt.ok(&["exec", "busy", "--", "/bin/touch", "/w/go"]);
+    let entry = rt.wait_state("busy", "exited");
+    assert_eq!(
+        (entry["status"].as_str(), entry["exit_status"].as_u64()),
+        (Some("NONZERO_EXIT"), Some(3))
+    );
+    let status = long.wait().unwrap();
+    assert_eq!(status.code(), Some(137), "{status}");
+    // After it, exec still works, and sees what the program left.
+    let out = rt.ok(&["exec", "busy", "--", "/bin/cat", "/w/main"]);
+    assert_eq!(out, "main-out\n");
+    rt.ok(&["rm", "busy"]);
     assert!(!rt.state_dir("busy").exists());
+}
+
+#[test]
+fn stop_ends_exec_d_programs_with_the_container_s_own() {
+    let rt = Runtime::new("stopexec");
+    rt.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "both",
+        "--",
+        "/bin/sh",
+        "-c",
+        "echo started; exec sleep 300",
+    ]);
+    rt.wait_log("both", "started\n");
+    let mut exec = Command::new(env!("CARGO_BIN_EXE_scpool"))
+        .args([
+            "exec",
+            "both",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo up; exec sleep 300",
+        ])
+        .env("SCPOOL_RUNTIME_DIR", &rt.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = exec.stdout.take().unwrap();
+    let mut line = [0u8; 3];
+    std::io::Read::read_exact(&mut stdout, &mut line).unwrap();
+    assert_eq!(&line, b"up\n");
+    rt.ok(&["stop", "-t", "5", "both"]);
+    // SIGTERM ended both (sleep does not catch it): 128+15.
+    assert_eq!(exec.wait().unwrap().code(), Some(143));
+    let entry = rt.wait_state("both", "exited");
+    assert_eq!(entry["exit_status"].as_u64(), Some(143));
+    rt.ok(&["rm", "both"]);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! One container, seen from the host: create, ping, open, execve, run, reset, destroy.
 
+use crate::alongside::{Alongside, ExecHandle};
 use crate::cgroup::{CgroupVersion, ContainerCgroup};
 use crate::config::ContainerConfig;
 use crate::error::{Error, Result};
@@ -46,6 +47,11 @@ pub struct Container {
     keys_possible: bool,
     /// The program's uid and gid as the host sees them.
     program_ids: (u32, u32),
+    /// The program's uid and gid inside the container.
+    inner_ids: (u32, u32),
+    user_namespace: bool,
+    /// Ends the exec handles of a loan at reset.
+    loans: crate::alongside::Loans,
     broken: Option<String>,
     next_nonce: u64,
     files: crate::files::FileSettings,
@@ -111,6 +117,9 @@ impl Container {
             helpers: if config.user_namespace { 2 } else { 1 },
             keys_possible: false,
             program_ids,
+            inner_ids: (setup.uid, setup.gid),
+            user_namespace: config.user_namespace,
+            loans: Default::default(),
             broken: None,
             next_nonce: 1,
             files: crate::files::FileSettings::of(config, program_ids),
@@ -331,6 +340,9 @@ impl Container {
     /// Kills every process but the init, empties /w and /tmp, removes IPC objects
     /// and any key a run could have left; the init's reply shows it still answers.
     pub fn reset(&mut self) -> Result<()> {
+        // Exec handles of this loan start nothing more; what they started dies
+        // with the reset.
+        self.loans.next();
         let reset = Request::Reset {
             clear_keys: self.keys_possible,
         };
@@ -348,6 +360,34 @@ impl Container {
             (Response::Error(e), _) => Err(self.break_with(format!("reset failed: {}", e.message))),
             (other, _) => Err(self.break_with(format!("bad reply to reset: {other:?}"))),
         }
+    }
+
+    /// A handle that starts programs in this container beside whatever runs in it
+    /// (see [`alongside`](crate::alongside)), from any thread, also while a run
+    /// holds the container. Programs it started are killed when the container's
+    /// current run ends, on reset, and when the container goes; after a reset the
+    /// handle starts nothing more (take a new one).
+    pub fn exec_handle(&self) -> Result<ExecHandle> {
+        self.ensure_usable()?;
+        ExecHandle::new(crate::alongside::Source {
+            init_pidfd: self.init.pidfd.as_fd(),
+            user_namespace: self.user_namespace,
+            ids: self.inner_ids,
+            cgroup_dirs: self
+                .cgroup
+                .as_ref()
+                .map(ContainerCgroup::init_dirs)
+                .unwrap_or_default(),
+            no_cgroup: self.no_cgroup.as_deref(),
+            own_uid: self.own_uid,
+            loans: &self.loans,
+        })
+    }
+
+    /// Starts `param`'s program beside whatever runs in the container: see
+    /// [`exec_handle`](Self::exec_handle) and [`ExecHandle::spawn`].
+    pub fn spawn_alongside(&self, param: &ExecveParam<'_>) -> Result<Alongside> {
+        self.exec_handle()?.spawn(param)
     }
 
     /// Kills the container and everything in it. Dropping does the same.

@@ -14,6 +14,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod alongside;
 pub mod cgroup;
 
 /// The README's Rust examples: collected as doc-tests, so CI compiles and runs what
@@ -58,6 +59,7 @@ mod validate;
 mod verdict;
 mod watch;
 
+pub use alongside::{Alongside, ExecHandle};
 pub use cgroup::{CgroupConfig, CgroupMode, CgroupVersion};
 pub use config::{ContainerConfig, IdRange, Mount, DEFAULT_HOSTNAME, DEFAULT_MOUNTS};
 pub use container::Container;

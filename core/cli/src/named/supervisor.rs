@@ -3,9 +3,9 @@
 //! container, runs the program, records the state, and holds the container until
 //! `scpool rm`, answering `exec`, `stop` and `shutdown` on its control socket.
 //!
-//! The container's init serves one program at a time: `exec` runs in the
-//! container once its program has ended (or been stopped), and is refused while it
-//! runs.
+//! `exec` starts its program beside the container's own (see the library's
+//! `alongside`), while that runs and after it ended; `stop` and `shutdown` end
+//! exec'd programs too.
 
 use super::cleanup;
 use super::control::{self, Reply, Request};
@@ -13,11 +13,12 @@ use super::state::{self, Exit, Lock, Phase, State, STDERR_LOG, STDOUT_LOG};
 use crate::commands::run::RunArgs;
 use crate::error::CliError;
 use crate::{program, report, stdin};
-use scpool_core::{Container, ExecveParam, RunResult};
+use scpool_core::{Container, ExecHandle, ExecveParam, RunResult};
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::Write;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -29,10 +30,27 @@ struct Shared {
     dir: PathBuf,
     options: RunArgs,
     container: Mutex<Option<Container>>,
+    /// Starts exec'd programs, also while the container's program holds it.
+    exec: ExecHandle,
     init_pid: i32,
-    /// Whether the program still runs, and the signal of its end.
-    running: Mutex<bool>,
+    /// What still runs, and the signal of each end.
+    live: Mutex<Live>,
     ended: Condvar,
+}
+
+/// The container's program and the exec'd ones still running.
+#[derive(Default)]
+struct Live {
+    running: bool,
+    next_exec: u64,
+    /// A pidfd of each exec'd program, by exec number.
+    execs: HashMap<u64, OwnedFd>,
+}
+
+impl Shared {
+    fn live(&self) -> std::sync::MutexGuard<'_, Live> {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// The hidden subcommand's body. Its stdout is the pipe `run -d` waits on: one line,
@@ -94,14 +112,21 @@ fn start(dir: &Path, options: &RunArgs) -> Result<(Shared, OwnedFd), CliError> {
     let container =
         Container::new(&config).map_err(|e| CliError::from_core("creating the container", e))?;
     let init_pid = container.init_pid();
+    let exec = container
+        .exec_handle()
+        .map_err(|e| CliError::from_core("preparing exec", e))?;
     let listener = control::listen(dir)?;
     update(dir, |s| s.state = Phase::Running)?;
     let shared = Shared {
         dir: dir.to_path_buf(),
         options: options.clone(),
         container: Mutex::new(Some(container)),
+        exec,
         init_pid,
-        running: Mutex::new(true),
+        live: Mutex::new(Live {
+            running: true,
+            ..Live::default()
+        }),
         ended: Condvar::new(),
     };
     Ok((shared, listener))
@@ -151,10 +176,7 @@ fn run_program(shared: &Shared) {
         s.exit = exit;
         s.error = error;
     });
-    *shared
-        .running
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner) = false;
+    shared.live().running = false;
     shared.ended.notify_all();
 }
 
@@ -204,8 +226,9 @@ fn serve(shared: &Shared, conn: OwnedFd) {
         }
         Ok(Some((Request::Shutdown, _))) => {
             stop(shared, Duration::ZERO);
-            // Destroying the container kills what remains and removes its cgroup. An
-            // exec holds the container until its program ends: end it.
+            // Destroying the container kills what remains (an exec started since
+            // included) and removes its cgroup. The program's run holds the
+            // container until it has ended: end it.
             let mut container = loop {
                 match shared.container.try_lock() {
                     Ok(guard) => break guard,
@@ -241,29 +264,34 @@ fn exec(
             ),
         };
     }
-    // The init runs one program at a time; the main program holds it while it runs.
-    let mut guard = match shared.container.try_lock() {
-        Ok(guard) => guard,
-        Err(_) => {
-            return Reply::Failed {
-                message: "the container's program is running, and a container runs one program \
-                          at a time: exec works once it has exited ('scpool stop' ends it)"
-                    .into(),
-            }
-        }
-    };
-    let Some(container) = guard.as_mut() else {
-        return Reply::Failed {
-            message: "the container is gone".into(),
-        };
-    };
     let mut param = ExecveParam::new(args.into_iter().map(OsString::from_vec));
     param.env = env.into_iter().map(OsString::from_vec).collect();
     param.cwd = PathBuf::from(OsString::from_vec(cwd));
     param.files = fds.iter().map(AsFd::as_fd).collect();
     param.limits = crate::run_cmd::limits(&shared.options);
     param.seccomp = shared.options.seccomp.clone();
-    match container.execve(&param) {
+    let mut program = match shared.exec.spawn(&param) {
+        Ok(program) => program,
+        Err(e) => {
+            return Reply::Failed {
+                message: format!("cannot run the program: {e}"),
+            }
+        }
+    };
+    // Known to `stop` until it ends.
+    let number = {
+        let mut live = shared.live();
+        let number = live.next_exec;
+        live.next_exec += 1;
+        if let Ok(pidfd) = program.pidfd().try_clone_to_owned() {
+            live.execs.insert(number, pidfd);
+        }
+        number
+    };
+    let waited = program.wait();
+    shared.live().execs.remove(&number);
+    shared.ended.notify_all();
+    match waited {
         Ok(result) => Reply::Exited {
             exit_status: report::exit_status(&result),
             note: report::status_note(&result),
@@ -274,20 +302,36 @@ fn exec(
     }
 }
 
-/// SIGTERM to every process of the container but its init, SIGKILL after
-/// `grace`; returns once the program has ended.
+/// Sends `signal` to a process by its pidfd (nothing if it has ended).
+fn signal_pidfd(pidfd: &OwnedFd, signal: i32) {
+    // SAFETY: pidfd_send_signal on a pidfd we hold, with no siginfo.
+    unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            signal,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+}
+
+/// SIGTERM to every process of the container's program and to every exec'd
+/// program, SIGKILL after `grace`; returns once all have ended.
 fn stop(shared: &Shared, grace: Duration) {
     let deadline = Instant::now() + grace;
     let mut signal = libc::SIGTERM;
     if grace.is_zero() {
         signal = libc::SIGKILL;
     }
-    let mut running = shared
-        .running
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    while *running {
-        cleanup::signal_descendants(shared.init_pid, signal);
+    let mut live = shared.live();
+    while live.running || !live.execs.is_empty() {
+        if live.running {
+            cleanup::signal_descendants(shared.init_pid, signal);
+        }
+        for pidfd in live.execs.values() {
+            signal_pidfd(pidfd, signal);
+        }
         let now = Instant::now();
         let wait = if signal == libc::SIGKILL {
             Duration::from_millis(100)
@@ -296,9 +340,9 @@ fn stop(shared: &Shared, grace: Duration) {
                 .saturating_duration_since(now)
                 .min(Duration::from_millis(100))
         };
-        running = shared
+        live = shared
             .ended
-            .wait_timeout(running, wait)
+            .wait_timeout(live, wait)
             .unwrap_or_else(PoisonError::into_inner)
             .0;
         if Instant::now() >= deadline {

@@ -413,6 +413,15 @@ impl ContainerCgroup {
         Ok(())
     }
 
+    /// The directories the init is in, one per hierarchy: v1 the container's in
+    /// each, v2 the container's or, once settled with run leaves, its `init` leaf.
+    pub fn init_dirs(&self) -> Vec<PathBuf> {
+        match self.version {
+            CgroupVersion::V1 => self.dirs.clone(),
+            CgroupVersion::V2 => self.dirs.last().cloned().into_iter().collect(),
+        }
+    }
+
     /// The cgroup.procs the next run's runner joins, when runs have leaves.
     pub fn run_procs(&mut self) -> io::Result<Option<std::os::fd::BorrowedFd<'_>>> {
         self.leaves.as_mut().map(|l| l.procs()).transpose()
