@@ -33,10 +33,7 @@ fn exclusive() -> RwLockWriteGuard<'static, ()> {
 }
 
 fn container_in(user_namespace: bool) -> Container {
-    let config = ContainerConfig {
-        user_namespace,
-        ..ContainerConfig::default()
-    };
+    let config = set!(ContainerConfig::default(), user_namespace = user_namespace);
     let c = Container::new(&config).expect("creating a container");
     assert_expected_accounting(&c);
     c
@@ -71,10 +68,7 @@ fn spawn_with(
     let mut param = ExecveParam::new(args.iter().copied());
     param.env = vec![PATH_ENV.into()];
     param.files = vec![stdin.as_fd(), stdout.as_fd(), stderr.as_fd()];
-    param.limits = Limits {
-        wall_time: Some(SAFETY_WALL_TIME),
-        ..Limits::default()
-    };
+    param.limits = set!(Limits::default(), wall_time = Some(SAFETY_WALL_TIME));
     adjust(&mut param);
     let program = handle
         .spawn(&param)

@@ -200,6 +200,8 @@ impl Alongside {
             init_cpu_us: 0,
             wall_time_exceeded: self.killed_for_wall_time,
             init_tampered: false,
+            replied_ns: 0,
+            standby: false,
         };
         crate::verdict::judge(&crate::verdict::Evidence {
             report: &report,
