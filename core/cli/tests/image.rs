@@ -230,6 +230,74 @@ fn run_image_runs_busybox_from_an_imported_image() {
     );
 }
 
+/// A named container on an image: `ps` names the image, the program sees the
+/// image's files, and `rm -f` leaves nothing of it.
+#[test]
+fn a_named_container_runs_on_an_image_by_name() {
+    let env = Env::new();
+    let runtime = env.dir.path().join("run");
+    let archive = env.file(
+        "bb.tar",
+        &docker_archive(&["busybox:1"], &[busybox_layer(), marker_layer("named\n")]),
+    );
+    let import = env.scpool(&["image", "import", archive.to_str().unwrap()]);
+    assert_eq!(import.status.code(), Some(0), "{}", text(&import.stderr));
+    let named = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_scpool"))
+            .args(args)
+            .env("SCPOOL_STORE", env.store())
+            .env("SCPOOL_RUNTIME_DIR", &runtime)
+            .output()
+            .expect("running scpool")
+    };
+    let run = named(&[
+        "run",
+        "-d",
+        "--name",
+        "bb",
+        "--image",
+        "busybox:1",
+        "--",
+        "/bin/busybox",
+        "sleep",
+        "60",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let ps = named(&["ps", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&ps.stdout).unwrap();
+    let entry = &list.as_array().unwrap()[0];
+    assert_eq!(
+        (
+            entry["name"].as_str(),
+            entry["image"].as_str(),
+            entry["state"].as_str()
+        ),
+        (Some("bb"), Some("busybox:1"), Some("running")),
+        "{list}"
+    );
+    let exec = named(&[
+        "exec",
+        "bb",
+        "--",
+        "/bin/busybox",
+        "cat",
+        "/etc/scpool-image-test",
+    ]);
+    assert_eq!(
+        (exec.status.code(), text(&exec.stdout).as_str()),
+        (Some(0), "named\n"),
+        "{}",
+        text(&exec.stderr)
+    );
+    let rm = named(&["rm", "-f", "bb"]);
+    assert_eq!(rm.status.code(), Some(0), "{}", text(&rm.stderr));
+    assert_eq!(
+        text(&named(&["ps", "-a"]).stdout).lines().count(),
+        1,
+        "only the header"
+    );
+}
+
 // ---- pull
 
 /// A registry on 127.0.0.1 that serves `blobs` (manifests by tag or digest,
