@@ -157,7 +157,7 @@ pub fn run(
     let received_ns = sys::monotonic_ns();
     let wall_limit_ns = req.wall_limit_ns;
     let filter = req.seccomp.clone();
-    let standby = standbys.take(&filter);
+    let standby = standbys.take(&filter, req.join_cgroup);
     let prepared = match prepare(req, fds, creds, own) {
         Ok(p) => p,
         Err(response) => return response,

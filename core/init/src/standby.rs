@@ -369,6 +369,10 @@ pub struct Standbys {
     unusable: Option<Option<Vec<u8>>>,
     /// Runs answered since the set-up.
     runs: u64,
+    /// The last run joined a cgroup of its own (cgroup v2 before 6.12): its
+    /// namespace needs privileges a standby has dropped, so none is made for the
+    /// next, which will too.
+    own_cgroups: bool,
 }
 
 impl Standbys {
@@ -390,7 +394,7 @@ impl Standbys {
     /// Makes the next standby if there is none, for a filter a run has used.
     fn refill(&mut self, creds: &Credentials) {
         // Rootless runs get a PID namespace of their own (`pid_ns`), made per run.
-        if self.current.is_some() || creds.user_namespace {
+        if self.current.is_some() || creds.user_namespace || self.own_cgroups {
             return;
         }
         let Some(filter) = &self.last_filter else {
@@ -402,8 +406,10 @@ impl Standbys {
         self.current = Standby::prepare(filter.clone(), creds);
     }
 
-    /// The standby, to serve a run with `filter`, which the next one installs.
-    pub fn take(&mut self, filter: &Option<Vec<u8>>) -> Option<Standby> {
+    /// The standby, to serve a run with `filter` (joining a cgroup of its own when
+    /// `own_cgroup`), which the next one installs.
+    pub fn take(&mut self, filter: &Option<Vec<u8>>, own_cgroup: bool) -> Option<Standby> {
+        self.own_cgroups = own_cgroup;
         if self.last_filter.as_ref() != Some(filter) {
             self.last_filter = Some(filter.clone());
         }

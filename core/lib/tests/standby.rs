@@ -84,6 +84,27 @@ fn state(c: &mut Container, seccomp: SeccompPolicy, limits: Limits) -> (u32, Str
     (pid, rest.join("\n"))
 }
 
+/// Whether each run of `c` joins a cgroup of its own (cgroup v2 before 6.12, for a
+/// memory peak per run: the init then lives in the leaf `init`). A standby cannot
+/// serve those runs: entering the run's cgroup namespace needs the privileges it
+/// has already dropped, so every run takes the ordinary way.
+fn runs_join_a_cgroup_of_their_own(c: &Container) -> bool {
+    std::fs::read_to_string(format!("/proc/{}/cgroup", c.init_pid()))
+        .unwrap()
+        .lines()
+        .any(|line| line.starts_with("0::") && line.ends_with("/init"))
+}
+
+/// Says why a test that needs the standby stops here.
+fn without_standby(c: &Container) -> bool {
+    let without = runs_join_a_cgroup_of_their_own(c);
+    if without {
+        eprintln!("skipped: each run joins a cgroup of its own here, which no standby serves");
+        assert!(standbys(c).is_empty(), "a standby nothing can use");
+    }
+    without
+}
+
 /// A container whose next run the standby serves (its first run makes none).
 fn container_with_standby() -> Container {
     let mut c = container();
@@ -105,6 +126,10 @@ fn a_run_after_a_run_is_served_by_the_standby_and_sees_the_same_process_state() 
     assert!(standbys(&c).is_empty(), "a standby after the first run");
     let (first_pid, ordinary) = state(&mut c, SeccompPolicy::Default, Limits::default());
     assert!(!c.last_run_timing().expect("a timing").standby);
+    c.ping().expect("ping");
+    if without_standby(&c) {
+        return;
+    }
     let waiting = the_standby(&c);
     assert_ne!(waiting, first_pid);
     let called = std::time::Instant::now();
@@ -130,6 +155,9 @@ fn a_run_after_a_run_is_served_by_the_standby_and_sees_the_same_process_state() 
 #[test]
 fn lowered_limits_are_served_by_the_standby_exactly_as_requested() {
     let mut c = container_with_standby();
+    if without_standby(&c) {
+        return;
+    }
     let limits = || {
         set!(
             Limits::default(),
@@ -153,6 +181,9 @@ fn lowered_limits_are_served_by_the_standby_exactly_as_requested() {
 #[test]
 fn requests_the_standby_cannot_honour_take_the_ordinary_way() {
     let mut c = container_with_standby();
+    if without_standby(&c) {
+        return;
+    }
     // A different filter: the standby's is the default policy's.
     let (_, default) = state(&mut c, SeccompPolicy::Default, Limits::default());
     let waiting = the_standby(&c);
@@ -196,6 +227,9 @@ fn requests_the_standby_cannot_honour_take_the_ordinary_way() {
 #[test]
 fn a_run_the_standby_cannot_start_fails_as_an_ordinary_run_would_and_the_next_is_served() {
     let mut c = container_with_standby();
+    if without_standby(&c) {
+        return;
+    }
     let _ = state(&mut c, SeccompPolicy::Default, Limits::default());
     the_standby(&c);
     let missing = c.run(&run_param(["/no/such/program"])).expect("a run");
@@ -219,6 +253,9 @@ fn a_run_the_standby_cannot_start_fails_as_an_ordinary_run_would_and_the_next_is
 #[test]
 fn a_standby_served_run_is_accounted_and_limited_like_an_ordinary_one() {
     let mut c = container_with_standby();
+    if without_standby(&c) {
+        return;
+    }
     let mut first = container();
     // Each run, with whether the standby served it.
     let run = |c: &mut Container, args: &[&str]| {
@@ -275,6 +312,9 @@ fn a_standby_is_replaced_on_reset_and_never_outlives_its_container() {
     let mut pids = Vec::new();
     for round in 0..5 {
         let mut c = pool.acquire().unwrap();
+        if round > 0 && without_standby(&c) {
+            return;
+        }
         if round > 0 {
             the_standby(&c);
             pids.push(standbys(&c)[0].0);
