@@ -92,6 +92,18 @@ fn sh_beside(handle: &ExecHandle, script: &str) -> (RunResult, String, String) {
     done
 }
 
+/// The result of a program beside a run whose last act ends that run: the end of a
+/// run kills what runs beside it, so on a slow machine it may be killed before it
+/// exits; or it ended first.
+#[track_caller]
+fn assert_ended_or_killed_by_the_run_it_ended(r: &RunResult) {
+    let killed = r.status == Status::Signalled && r.signal == Some(libc::SIGKILL);
+    assert!(
+        killed || (r.status, r.exit_code) == (Status::Ok, Some(0)),
+        "{r:?}"
+    );
+}
+
 /// A file of the container's /w, read from the host through the init's root.
 fn w_file(c: &Container, name: &str) -> PathBuf {
     Path::new(&format!("/proc/{}/root/w", c.init_pid())).join(name)
@@ -227,7 +239,7 @@ fn a_program_beside_the_run_runs_as_the_run_does_in_the_container() {
             // The program beside ends on its own; the run goes on, then ends itself,
             // taking what is still beside it.
             let (r, _, _) = sh_beside(&handle, "touch /w/done");
-            assert_ok(&r);
+            assert_ended_or_killed_by_the_run_it_ended(&r);
             let run = main.join().unwrap();
             assert_ok(&run);
             assert_eq!(run.stdout, b"main-done\n");
@@ -486,14 +498,8 @@ fn nothing_in_the_container_can_reach_the_helper_that_enters_it() {
             match userns {
                 false => std::fs::write(&stop, b"").unwrap(),
                 true => {
-                    // The stop ends the run, and the end of a run kills what runs
-                    // beside it: the shell may be killed before it exits.
                     let (r, ..) = sh_beside(&handle, "touch /w/stop");
-                    let killed = r.status == Status::Signalled && r.signal == Some(libc::SIGKILL);
-                    assert!(
-                        killed || (r.status, r.exit_code) == (Status::Ok, Some(0)),
-                        "{r:?}"
-                    );
+                    assert_ended_or_killed_by_the_run_it_ended(&r);
                 }
             }
             let (r, out) = main.join().unwrap();
