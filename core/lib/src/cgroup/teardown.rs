@@ -104,7 +104,11 @@ fn kill_and_remove(dir: &Path) -> io::Result<()> {
 fn kill_all(dir: &Path) -> io::Result<()> {
     let procs = match std::fs::read_to_string(dir.join("cgroup.procs")) {
         Ok(procs) => procs,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        // ENODEV: another thread (a container's drop, the background remover)
+        // removed the cgroup between our listing and this read: nothing to kill.
+        Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENODEV) => {
+            return Ok(())
+        }
         Err(e) => return Err(e),
     };
     // Our own pid appears while a thread of ours is inside to spawn an init
