@@ -67,7 +67,9 @@ pub use error::{Error, Result};
 pub use execve::{ExecveParam, Program, RunParam, DEFAULT_CAPTURE_LIMIT, DEFAULT_CWD};
 pub use files::{DirEntry, FileKind, DEFAULT_MAX_ENTRIES};
 pub use limits::{defaults, Limits, MIN_MEMORY};
-pub use memfile::{memfd_copy_of, sealed_memfd, sealed_memfd_from_path, sealed_memfd_from_reader};
+pub use memfile::{
+    memfd_copy_of, program_memfd, sealed_memfd, sealed_memfd_from_path, sealed_memfd_from_reader,
+};
 pub use open_cmd::OpenCmd;
 pub use pool::{AcquireCancel, Pool, PoolConfig, PoolStats, PooledContainer};
 pub use result::{Accounting, RunResult, Status};

@@ -74,6 +74,19 @@ pub fn memfd_copy_of(path: impl AsRef<Path>) -> Result<OwnedFd> {
     sealed_copy("scpool-exec", true, source, u64::MAX, &context)
 }
 
+/// A program's bytes in a sealed, executable memfd, ready to pass as
+/// [`ExecveParam::exec_file`](crate::ExecveParam::exec_file) to as many runs as
+/// want it, at once or in turn: nothing can change it, so a service keeps one per
+/// stored program instead of writing the program into each container. ELF only, as
+/// with [`memfd_copy_of`].
+pub fn program_memfd(bytes: &[u8]) -> Result<OwnedFd> {
+    let context = "copying a program into a memfd";
+    let mut file =
+        File::from(sealed_executable("scpool-exec", bytes).map_err(|e| Error::io(context, e))?);
+    file.rewind().map_err(|e| Error::io(context, e))?;
+    Ok(file.into())
+}
+
 /// A sealed memfd holding `bytes`, positioned at the start: the safe way to hand
 /// data to a program as one of [`ExecveParam::files`](crate::ExecveParam::files)
 /// (C `scpool_memfd_sealed`, Go `SealedMemfd`, Python `scpool.sealed_memfd`).
@@ -147,6 +160,8 @@ pub(crate) fn with_contents(name: &str, bytes: &[u8]) -> io::Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn a_sealed_copy_reads_back_from_the_start_and_refuses_writes() {
@@ -160,6 +175,23 @@ mod tests {
             file.set_len(0).unwrap_err().raw_os_error(),
             Some(libc::EPERM)
         );
+    }
+
+    #[test]
+    fn a_program_memfd_holds_the_bytes_and_nobody_can_change_them() {
+        let fd = program_memfd(b"\x7fELF-program").unwrap();
+        let mut file = File::from(fd);
+        let mut data = Vec::new();
+        file.read_to_end(&mut data).unwrap();
+        assert_eq!(data, b"\x7fELF-program");
+        let mode = file.metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o111, 0o111, "executable: {mode:o}");
+        let err = file.write_all(b"x").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EPERM));
+        let path = format!("/proc/self/fd/{}", file.as_raw_fd());
+        let reopened = std::fs::OpenOptions::new().write(true).open(&path);
+        let err = reopened.and_then(|mut f| f.write_all(b"x")).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EPERM));
     }
 
     #[test]

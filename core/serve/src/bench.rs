@@ -3,13 +3,14 @@
 //! (int main(void){return 0;}) with gcc -static in a container and keeps it by
 //! fileId; then POST /run of it by fileId, with stdin and two collectors as a
 //! judge sends it, from 1 and from 2 keep-alive clients, next to the library's
-//! pooled run of the same work (acquire, write the program into /w, run it,
-//! release) on a pool of its own.
+//! pooled run of the same program (acquire, run it from a sealed memfd as the
+//! service runs a stored program, release) on a pool of its own.
 
 use crate::{start, ServeConfig, ServeError};
 use scpool_core::{ExecveParam, Pool, PoolConfig, Status};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy)]
@@ -165,11 +166,13 @@ fn pooled_runs(program: &[u8], requests: usize) -> Result<Summary, ServeError> {
     limits.cpu_time = Some(Duration::from_secs(1));
     limits.memory = Some(256 << 20);
     limits.processes = Some(50);
+    // As the service keeps a program stored by fileId.
+    let program = scpool_core::program_memfd(program).map_err(e)?;
     let once = || -> Result<Duration, ServeError> {
         let started = Instant::now();
         let mut c = pool.acquire().map_err(e)?;
-        c.write_file_mode("/w/a", program, 0o755).map_err(e)?;
         let mut param = ExecveParam::new(["/w/a"]);
+        param.exec_file = Some(program.as_fd());
         param.limits = limits.clone();
         let r = c.execve(&param).map_err(e)?;
         drop(c);

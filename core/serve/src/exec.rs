@@ -28,6 +28,9 @@ pub struct Executor {
     pub copy_out_max: u64,
     /// RLIMIT_FSIZE of every program.
     pub output_limit: u64,
+    /// Write a program run by fileId into /w as go-judge does, instead of running
+    /// it from the store's sealed copy.
+    pub copy_in_programs: bool,
     /// Container paths that show the host's file of the same path (read-only binds
     /// with source = target): a program is looked up there without a round trip.
     pub host_paths: Vec<PathBuf>,
@@ -106,7 +109,11 @@ impl Executor {
     ) -> CmdResult {
         let cmd = &plan.cmd;
         let mut file_errors = Vec::new();
+        let program = self.stored_program(plan);
         for (path, source) in &plan.copy_in {
+            if program.is_some() && path == &cmd.args[0] {
+                continue;
+            }
             if let Err(e) = self.copy_in(c, path, source) {
                 file_errors.push(e);
             }
@@ -162,6 +169,7 @@ impl Executor {
         };
         param.env = cmd.env.iter().map(OsString::from).collect();
         param.files = fds.iter().map(|f| f.as_fd()).collect();
+        param.exec_file = program.as_deref().map(AsFd::as_fd);
         param.limits = limits(cmd);
         param.limits.output = Some(self.output_limit);
         let init = c.init_pid();
@@ -198,6 +206,21 @@ impl Executor {
         result
     }
 
+    /// The stored program to run straight from the store: `args[0]` copied in by
+    /// fileId, unless the service copies programs in (`--copy-in-programs`).
+    fn stored_program(&self, plan: &CmdPlan) -> Option<Arc<OwnedFd>> {
+        if self.copy_in_programs {
+            return None;
+        }
+        plan.copy_in
+            .iter()
+            .find_map(|(path, source)| match source {
+                Source::Stored(file) if path == &plan.cmd.args[0] => Some(file),
+                _ => None,
+            })
+            .and_then(|file| self.store.program(file))
+    }
+
     fn copy_in(&self, c: &mut Container, path: &str, source: &Source) -> Result<(), FileError> {
         let error = |kind, message: String| FileError {
             name: path.to_owned(),
@@ -232,6 +255,7 @@ impl Executor {
     fn bytes_of(&self, source: &Source) -> Result<Arc<Vec<u8>>, String> {
         match source {
             Source::Bytes(b) => Ok(b.clone()),
+            Source::Stored(file) => Ok(file.data.clone()),
             Source::Host(path) => self.read_src(path).map(Arc::new),
         }
     }
@@ -410,7 +434,7 @@ fn in_container(path: &str) -> PathBuf {
 fn source_name(source: &Source, fd: usize) -> String {
     match source {
         Source::Host(path) => path.clone(),
-        Source::Bytes(_) => format!("fd {fd}"),
+        Source::Bytes(_) | Source::Stored(_) => format!("fd {fd}"),
     }
 }
 

@@ -53,6 +53,10 @@ pub struct ServeConfig {
     pub queue_max: usize,
     pub queue_timeout: Duration,
     pub container: ContainerConfig,
+    /// Write each program run by fileId into the container's /w, as go-judge does,
+    /// instead of running it from the file store's sealed copy (slower: a copy per
+    /// run; see the README).
+    pub copy_in_programs: bool,
     /// Serve /metrics (without the bearer token) on this address too.
     pub metrics_addr: Option<SocketAddr>,
 }
@@ -74,6 +78,7 @@ impl Default for ServeConfig {
             queue_max: 1024,
             queue_timeout: Duration::from_secs(60),
             container: ContainerConfig::default(),
+            copy_in_programs: false,
             metrics_addr: None,
         }
     }
@@ -180,6 +185,7 @@ pub fn start(config: ServeConfig) -> Result<Server, ServeError> {
         src_prefixes,
         copy_out_max: config.copy_out_max,
         output_limit: config.output_limit,
+        copy_in_programs: config.copy_in_programs,
         host_paths,
     };
     let state = Arc::new(http::AppState {

@@ -3,7 +3,7 @@
 //! each command's descriptors are laid out.
 
 use crate::model::{Cmd, CmdFile, PipeMap, Request};
-use crate::store::FileStore;
+use crate::store::{FileStore, StoredFile};
 use std::sync::Arc;
 
 /// Why a request cannot run: the client's mistake (HTTP 400).
@@ -13,8 +13,10 @@ pub struct BadRequest(pub String);
 /// Where a file's bytes come from.
 #[derive(Debug, Clone)]
 pub enum Source {
-    /// `content` or a stored `fileId`, already in memory.
+    /// `content`, in memory.
     Bytes(Arc<Vec<u8>>),
+    /// A stored `fileId`, kept even if it is deleted while the request runs.
+    Stored(StoredFile),
     /// `src`: a host path, checked against the configured prefixes when the
     /// command runs (a refusal is a File Error, as go-judge reports a missing file).
     Host(String),
@@ -204,7 +206,7 @@ fn file_slot(f: &CmdFile, store: &FileStore) -> Result<Slot, BadRequest> {
                 ))))
             } else if let Some(id) = &f.file_id {
                 match store.get(id) {
-                    Some(file) => Ok(Slot::Input(Source::Bytes(file.data))),
+                    Some(file) => Ok(Slot::Input(Source::Stored(file))),
                     None => Err(BadRequest(unknown_file_id(id))),
                 }
             } else {

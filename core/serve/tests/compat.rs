@@ -309,6 +309,74 @@ fn an_unknown_file_id_is_a_client_error_with_go_judges_message() {
     );
 }
 
+/// A program that says whether its own file is in the working directory, then
+/// tries to overwrite and truncate the file it runs from. It is compiled and run
+/// only inside the service's containers.
+const SELF_WRITER: &str = r#"#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+    int fd = open("/proc/self/exe", O_RDWR);
+    int wrote = fd >= 0 && pwrite(fd, "\0\0\0\0", 4, 0) == 4;
+    int truncated = open("/proc/self/exe", O_WRONLY | O_TRUNC) >= 0;
+    printf("%s %s %s\n", access("a", F_OK) == 0 ? "present" : "absent",
+           wrote ? "wrote" : "unwritten", truncated ? "truncated" : "untruncated");
+    return 0;
+}
+"#;
+
+#[test]
+fn a_program_run_by_file_id_runs_from_the_stores_sealed_copy() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    let id = compile(&mut c, "gcc", SELF_WRITER);
+    let stored = c.get(&format!("/file/{id}")).body;
+    // Documented difference: the program is not written into /w, and nobody (the
+    // program included) can change the copy every later run executes.
+    for _ in 0..3 {
+        let r = run_by_id(&mut c, &id, json!({}));
+        assert_eq!(r["status"], "Accepted", "{r}");
+        assert_eq!(
+            r["files"]["stdout"], "absent unwritten untruncated\n",
+            "{r}"
+        );
+    }
+    assert_eq!(c.get(&format!("/file/{id}")).body, stored);
+    // Files copied in beside it are there as usual.
+    let r = run_by_id(
+        &mut c,
+        &id,
+        json!({"args": ["a"], "copyIn": {"a": {"fileId": id}, "b": {"content": "x"}}, "copyOut": ["b"]}),
+    );
+    assert_eq!(r["files"]["b"], "x", "{r}");
+    // A script stored by fileId cannot run from a descriptor: it is copied in.
+    let script = c.upload("a", b"#!/bin/sh\necho script ran from $0\n");
+    let script = script.json().as_str().unwrap().to_owned();
+    let r = run_by_id(&mut c, &script, json!({}));
+    assert_eq!(r["status"], "Accepted", "{r}");
+    assert_eq!(r["files"]["stdout"], "script ran from /w/a\n", "{r}");
+}
+
+#[test]
+fn copy_in_programs_writes_the_program_into_w_as_go_judge_does() {
+    let mut config = small_config();
+    config.copy_in_programs = true;
+    let s = server(config);
+    let mut c = Client::new(&s);
+    let id = compile(&mut c, "gcc", SELF_WRITER);
+    let stored = c.get(&format!("/file/{id}")).body;
+    let r = run_by_id(&mut c, &id, json!({}));
+    assert_eq!(r["status"], "Accepted", "{r}");
+    let out = r["files"]["stdout"].as_str().unwrap();
+    assert!(out.starts_with("present "), "{r}");
+    // It wrote only its own copy in /w: the stored file is unchanged.
+    assert_eq!(c.get(&format!("/file/{id}")).body, stored);
+    assert!(run_by_id(&mut c, &id, json!({}))["files"]["stdout"]
+        .as_str()
+        .unwrap()
+        .starts_with("present "));
+}
+
 #[test]
 fn file_endpoints_store_list_fetch_and_delete() {
     let s = server(small_config());

@@ -55,13 +55,18 @@ pub struct ServeArgs {
     /// Seconds a request may wait for a container (HTTP 503 after)
     #[arg(long, value_name = "S", default_value = "60", value_parser = crate::seconds::parse_seconds)]
     pub queue_timeout: Duration,
+    /// Write a program run by fileId ('args': ["a"] with 'a' copied in by fileId)
+    /// into the container's /w before each run, as go-judge does; by default it
+    /// runs from the file store's sealed copy and is not in /w
+    #[arg(long)]
+    pub copy_in_programs: bool,
     /// Also serve /metrics (Prometheus text, without the bearer token) on this
     /// address; /metrics on the main address wants the token like every endpoint
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<SocketAddr>,
     /// Measure instead of serving: POST /run of a static no-op by fileId from 1 and
     /// 2 keep-alive clients on 127.0.0.1, next to the library's pooled run of the
-    /// same work, in this one process; prints requests/s, medians, 99th
+    /// same program, in this one process; prints requests/s, medians, 99th
     /// percentiles and the service's cost per request
     #[arg(long)]
     pub bench: bool,
@@ -115,5 +120,6 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
     config.queue_max = args.queue_max;
     config.queue_timeout = args.queue_timeout;
     config.metrics_addr = args.metrics_addr;
+    config.copy_in_programs = args.copy_in_programs;
     scpool_serve::serve(config, args.log_json).map_err(|e| e.to_string())
 }
