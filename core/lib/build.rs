@@ -86,6 +86,9 @@ fn main() {
 /// program starts in microseconds. SCPOOL_INIT_LIBC=gnu keeps glibc.
 fn init_target(target: &str) -> String {
     println!("cargo:rerun-if-env-changed=SCPOOL_INIT_LIBC");
+    if target.ends_with("-linux-musl") {
+        return target.to_string();
+    }
     let musl = target.replace("-linux-gnu", "-linux-musl");
     let wanted = env::var("SCPOOL_INIT_LIBC").map_or(true, |libc| libc != "gnu");
     if wanted && musl != target && std_installed(&musl) {

@@ -9,6 +9,8 @@
 
 use crate::privileges;
 use crate::privileges::Credentials;
+use crate::protocol::fd_placement::place_files;
+pub use crate::protocol::fd_placement::Placement;
 use crate::protocol::{ExecStage, Rlimit, MAX_FDS};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -278,13 +280,6 @@ pub unsafe fn leave_init_state() {
     }
 }
 
-/// The descriptors a runner places, as numbers in its own descriptor table.
-pub struct Placement<'a> {
-    pub files: &'a [i32],
-    pub exec_file: Option<i32>,
-    pub highest_fd: i32,
-}
-
 /// Places the files, changes to the working directory and sets the limits.
 /// Returns the exec file's new number.
 ///
@@ -395,69 +390,4 @@ fn join_cgroup(procs: &OwnedFd) -> Result<(), i32> {
         return Err(errno());
     }
     Ok(())
-}
-
-/// Puts the given files at 0..n, /dev/null at any of 0-2 left over, and marks every
-/// other descriptor close-on-exec. Returns the new number of the exec file, lifted
-/// above the range and closed by the exec itself.
-///
-/// SAFETY (for callers): only in the runner, before exec.
-unsafe fn place_files(p: &Placement<'_>) -> Result<Option<i32>, i32> {
-    let n = p.files.len() as i32;
-    let floor = n.max(3);
-    // SAFETY: fcntl/dup2/open/close_range on descriptors of this runner (it has its
-    // own descriptor table: no CLONE_FILES).
-    unsafe {
-        // First lift everything we keep above the target range, so no dup2 below
-        // overwrites a descriptor still needed. A fixed array: no allocation here.
-        let lift = |fd: i32| {
-            let high = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, floor);
-            if high < 0 {
-                Err(errno())
-            } else {
-                Ok(high)
-            }
-        };
-        let exec_fd = match p.exec_file {
-            Some(f) => Some(lift(f)?),
-            None => None,
-        };
-        let mut lifted = [0i32; MAX_FDS];
-        for (slot, f) in lifted.iter_mut().zip(p.files) {
-            *slot = lift(*f)?;
-        }
-        for (target, fd) in lifted.iter().take(p.files.len()).enumerate() {
-            if libc::dup2(*fd, target as i32) < 0 {
-                return Err(errno());
-            }
-        }
-        for target in n..3 {
-            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
-            if null < 0 {
-                return Err(errno());
-            }
-            // open may hand out `target` itself: then only the flag must go.
-            let placed = if null == target {
-                libc::fcntl(target, libc::F_SETFD, 0)
-            } else {
-                let rc = libc::dup2(null, target);
-                libc::close(null);
-                rc
-            };
-            if placed < 0 {
-                return Err(errno());
-            }
-        }
-        if crate::sys::close_range(floor as u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) != 0 {
-            if errno() != libc::EINVAL || p.highest_fd < 0 {
-                return Err(errno());
-            }
-            // Before 5.11: one by one, up to the highest the init held at the fork
-            // (those lifted above are close-on-exec already).
-            for fd in floor..=p.highest_fd {
-                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-            }
-        }
-        Ok(exec_fd)
-    }
 }

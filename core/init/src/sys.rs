@@ -115,14 +115,7 @@ pub fn close_range_cloexec() -> bool {
     })
 }
 
-/// close_range(2) as a system call: not every C library has a wrapper (musl).
-///
-/// # Safety
-/// Closing descriptors that others still use is the caller's to rule out.
-pub unsafe fn close_range(first: u32, last: u32, flags: libc::c_uint) -> libc::c_long {
-    // SAFETY: forwarded contract; no memory is passed.
-    unsafe { libc::syscall(libc::SYS_close_range, first, last, flags) }
-}
+pub use crate::protocol::fd_placement::close_range;
 
 /// The highest open descriptor of this process (0 when /proc cannot tell).
 pub fn highest_open_fd() -> i32 {

@@ -325,9 +325,12 @@ fn within_own_limits(requested: &[Rlimit], user_namespace: bool) -> Vec<Rlimit> 
                 rlim_cur: 0,
                 rlim_max: 0,
             };
-            // SAFETY: getrlimit fills the struct we own.
+            let unchanged = std::ptr::null::<libc::rlimit>();
+            // SAFETY: prlimit64 of this process fills the struct we own; the raw call
+            // because C libraries type the resource differently (glibc u32, musl int).
             let known =
-                unsafe { libc::getrlimit(r.resource as libc::__rlimit_resource_t, &mut own) } == 0;
+                unsafe { libc::syscall(libc::SYS_prlimit64, 0, r.resource, unchanged, &mut own) }
+                    == 0;
             let capped =
                 known && r.hard > own.rlim_max && (user_namespace || r.hard == libc::RLIM_INFINITY);
             match capped {

@@ -154,8 +154,8 @@ impl Limits {
     /// are always off.
     pub(crate) fn rlimits(&self, how: Enforcement<'_>) -> Vec<Rlimit> {
         let has_cgroup = how.no_cgroup.is_none();
-        let limit = |resource: libc::__rlimit_resource_t, soft: u64, hard: u64| Rlimit {
-            resource,
+        let limit = |resource: RlimitResource, soft: u64, hard: u64| Rlimit {
+            resource: resource_number(resource),
             soft,
             hard,
         };
@@ -211,4 +211,17 @@ impl Limits {
             both(libc::RLIMIT_RTTIME, INFINITY),
         ]
     }
+}
+
+/// How the C library types an `RLIMIT_*` constant: glibc as an unsigned int, musl
+/// as an int.
+#[cfg(target_env = "gnu")]
+type RlimitResource = libc::__rlimit_resource_t;
+#[cfg(not(target_env = "gnu"))]
+type RlimitResource = libc::c_int;
+
+/// An `RLIMIT_*` constant as the protocol carries it.
+#[allow(clippy::unnecessary_cast)] // a cast only where the C library types it as int
+const fn resource_number(resource: RlimitResource) -> u32 {
+    resource as u32
 }

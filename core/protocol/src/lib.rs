@@ -10,6 +10,7 @@
 pub mod arch;
 pub mod channel;
 pub mod codec;
+pub mod fd_placement;
 pub mod frame;
 pub mod message;
 pub mod rules;

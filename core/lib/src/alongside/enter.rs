@@ -283,7 +283,7 @@ fn keep_only(a: RawFd, b: RawFd) {
     let close = |from: i32, to: i32| {
         if from <= to {
             // SAFETY: closes descriptors of this process only.
-            unsafe { libc::close_range(from as u32, to as u32, 0) };
+            unsafe { crate::protocol::fd_placement::close_range(from as u32, to as u32, 0) };
         }
     };
     close(0, low - 1);

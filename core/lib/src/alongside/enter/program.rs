@@ -2,14 +2,14 @@
 //! runner takes in the init, with system calls only.
 
 use super::{errno, fail, retry, CapHeader, Plan, CAPABILITY_VERSION_3};
-use crate::protocol::{ExecStage, MAX_FDS};
+use crate::protocol::fd_placement::{place_files, Placement};
+use crate::protocol::ExecStage;
 use std::os::fd::AsRawFd;
 use std::os::fd::RawFd;
 
 /// The program's process: the same steps as a run's runner in the init, then exec.
 pub(super) fn program(plan: &Plan, report: RawFd) -> ! {
-    let n = plan.files.len() as i32;
-    let floor = n.max(3);
+    let floor = (plan.files.len() as i32).max(3);
     // SAFETY: system calls on this process only, with pointers the plan keeps alive.
     unsafe {
         // Lift the report socket out of the range the program's files take.
@@ -48,8 +48,12 @@ pub(super) fn program(plan: &Plan, report: RawFd) -> ! {
             libc::write(adj, b"1000".as_ptr().cast(), 4);
             libc::close(adj);
         }
-        let exec_fd =
-            place_files(plan, floor).unwrap_or_else(|e| fail(report, ExecStage::Files, e));
+        let placement = Placement {
+            files: &plan.files,
+            exec_file: plan.exec_file,
+            highest_fd: plan.highest_fd,
+        };
+        let exec_fd = place_files(&placement).unwrap_or_else(|e| fail(report, ExecStage::Files, e));
         if libc::chdir(plan.cwd.as_ptr()) != 0 {
             fail(report, ExecStage::Chdir, errno());
         }
@@ -58,7 +62,10 @@ pub(super) fn program(plan: &Plan, report: RawFd) -> ! {
                 rlim_cur: r.soft,
                 rlim_max: r.hard,
             };
-            if libc::setrlimit(r.resource as libc::__rlimit_resource_t, &lim) != 0 {
+            // The raw call, as in the init's runner: C libraries type the resource
+            // differently (glibc u32, musl int).
+            let none = std::ptr::null_mut::<libc::rlimit>();
+            if libc::syscall(libc::SYS_prlimit64, 0, r.resource, &lim, none) != 0 {
                 fail(report, ExecStage::Rlimit, errno());
             }
         }
@@ -182,60 +189,5 @@ unsafe fn drop_privileges(plan: &Plan) -> Result<(), i32> {
         };
         let data = [[0u32; 3]; 2];
         check(libc::syscall(libc::SYS_capset, &header, data.as_ptr()) as libc::c_int)
-    }
-}
-
-/// Puts the given files at 0..n, /dev/null at any of 0-2 left over, and marks every
-/// other descriptor close-on-exec. Returns the exec file's new number.
-///
-/// SAFETY (for callers): only in the program's process, before exec.
-unsafe fn place_files(plan: &Plan, floor: i32) -> Result<Option<i32>, i32> {
-    let n = plan.files.len() as i32;
-    // SAFETY: fcntl/dup2/open/close_range on this process's own descriptor table.
-    unsafe {
-        let lift = |fd: i32| match libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, floor) {
-            high if high >= 0 => Ok(high),
-            _ => Err(errno()),
-        };
-        let exec_fd = match plan.exec_file {
-            Some(fd) => Some(lift(fd)?),
-            None => None,
-        };
-        // A fixed array: nothing is allocated here.
-        let mut lifted = [0i32; MAX_FDS];
-        for (slot, fd) in lifted.iter_mut().zip(&plan.files) {
-            *slot = lift(*fd)?;
-        }
-        for (target, fd) in lifted.iter().take(plan.files.len()).enumerate() {
-            if libc::dup2(*fd, target as i32) < 0 {
-                return Err(errno());
-            }
-        }
-        for target in n..3 {
-            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
-            if null < 0 {
-                return Err(errno());
-            }
-            let placed = if null == target {
-                libc::fcntl(target, libc::F_SETFD, 0)
-            } else {
-                let rc = libc::dup2(null, target);
-                libc::close(null);
-                rc
-            };
-            if placed < 0 {
-                return Err(errno());
-            }
-        }
-        if libc::close_range(floor as u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as i32) != 0 {
-            if errno() != libc::EINVAL {
-                return Err(errno());
-            }
-            // Before 5.11: one by one, up to the highest the host held.
-            for fd in floor..=plan.highest_fd {
-                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-            }
-        }
-        Ok(exec_fd)
     }
 }
