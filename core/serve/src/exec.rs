@@ -3,6 +3,7 @@
 
 use crate::cancel::Cancel;
 use crate::collect::{self, Collected};
+use crate::links::{self, in_container};
 use crate::model::{CmdResult, FileError, FileErrorKind};
 use crate::plan::{CmdPlan, Plan, Slot, Source};
 use crate::status;
@@ -111,6 +112,9 @@ impl Executor {
                 file_errors.push(e);
             }
         }
+        if file_errors.is_empty() {
+            file_errors = links::make_symlinks(c, &plan.symlinks);
+        }
         // Descriptors: inputs as sealed memfds, outputs as pipes the service reads.
         let mut fds: Vec<OwnedFd> = Vec::with_capacity(plan.slots.len());
         let mut collectors = Vec::new();
@@ -154,7 +158,10 @@ impl Executor {
         }
 
         let mut param = ExecveParam::new(cmd.args.iter().map(OsString::from));
-        param.args[0] = if plan.copy_in.iter().any(|(path, _)| path == &cmd.args[0]) {
+        let program = &cmd.args[0];
+        param.args[0] = if plan.copy_in.iter().any(|(path, _)| path == program)
+            || plan.symlinks.iter().any(|(path, _)| path == program)
+        {
             // go-judge's usual `"args": ["a"]` with `a` copied in: the work dir's.
             in_container(&cmd.args[0]).into()
         } else {
@@ -208,20 +215,8 @@ impl Executor {
             .bytes_of(source)
             .map_err(|m| error(FileErrorKind::CopyInOpenFile, m))?;
         let target = in_container(path);
-        // Parents first; one that exists already is no error.
-        let mut parent = PathBuf::from("/");
-        let components: Vec<_> = target.components().collect();
-        for part in &components[1..components.len().saturating_sub(1)] {
-            parent.push(part);
-            if parent == Path::new("/w") || parent == Path::new("/tmp") {
-                continue;
-            }
-            match c.mkdir(&parent, 0o755) {
-                Ok(()) => {}
-                Err(Error::Open { errno, .. }) if errno == libc::EEXIST => {}
-                Err(e) => return Err(error(FileErrorKind::CopyInCreateDir, e.to_string())),
-            }
-        }
+        links::make_parents(c, &target)
+            .map_err(|e| error(FileErrorKind::CopyInCreateDir, e.to_string()))?;
         // Executable: a compiled program copied in by fileId must run.
         c.write_file_mode(&target, &data, 0o755)
             .map_err(|e| error(FileErrorKind::CopyInCreateFile, e.to_string()))
@@ -400,11 +395,6 @@ fn read_out(
         }
         Err(e) => Err((FileErrorKind::CopyOutOpen, e.to_string())),
     }
-}
-
-/// go-judge's paths are relative to the working directory, /w here.
-fn in_container(path: &str) -> PathBuf {
-    Path::new("/w").join(path.trim_start_matches("./"))
 }
 
 fn source_name(source: &Source, fd: usize) -> String {

@@ -298,7 +298,7 @@ fn features() -> serde_json::Map<String, serde_json::Value> {
     for (key, on) in [
         ("copyOutOptional", true),
         ("pipeProxy", true),
-        ("symlink", false),
+        ("symlink", true),
         ("addressSpaceLimit", true),
         ("stream", false),
         ("procPeak", false),

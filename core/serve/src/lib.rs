@@ -11,6 +11,7 @@ mod cancel;
 mod collect;
 mod exec;
 mod http;
+mod links;
 mod metrics;
 pub mod model;
 mod plan;

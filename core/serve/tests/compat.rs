@@ -281,6 +281,54 @@ fn file_errors_are_reported_per_file() {
 }
 
 #[test]
+fn copy_in_symlinks_run_and_read_through_and_bad_ones_are_file_errors() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    // go-judge's use: a program name that links to one of the system's.
+    let r = c.run_one(json!({
+        "args": ["e", "through", "a", "link"],
+        "env": [PATH],
+        "files": collectors(),
+        "copyIn": {"e": {"symlink": "/bin/echo"}},
+    }));
+    assert_eq!(r["status"], "Accepted", "{r}");
+    assert_eq!(r["files"]["stdout"], "through a link\n");
+    // A link to a file of the same request, in a directory made for it.
+    let mut cmd = sh("cat sub/l && readlink sub/l");
+    cmd["copyIn"] = json!({"data.txt": {"content": "hi\n"}, "sub/l": {"symlink": "../data.txt"}});
+    let r = c.run_one(cmd);
+    assert_eq!(r["status"], "Accepted", "{r}");
+    assert_eq!(r["files"]["stdout"], "hi\n../data.txt\n");
+
+    // Where the program may not write, under a file, with no target: File Errors
+    // of type Symlink, each named, and nothing runs.
+    for (path, link) in [
+        ("/etc/evil", json!({"symlink": "/bin/echo"})),
+        ("f/l", json!({"symlink": "/bin/echo"})),
+        ("empty", json!({"symlink": ""})),
+    ] {
+        let mut cmd = sh("echo ran");
+        cmd["copyIn"] = json!({"f": {"content": "x"}});
+        cmd["copyIn"][path] = link;
+        let r = c.run_one(cmd);
+        assert_eq!(r["status"], "File Error", "{path}: {r}");
+        assert_eq!(r["fileError"][0]["type"], "Symlink", "{r}");
+        assert_eq!(r["fileError"][0]["name"], path, "{r}");
+        assert!(r.get("files").is_none(), "{r}");
+    }
+    // A link is no descriptor, and takes no other source: the client's mistake.
+    let mut cmd = sh("true");
+    cmd["files"][0] = json!({"symlink": "/etc/passwd"});
+    let reply = c.post_json("/run", &json!({"cmd": [cmd]}));
+    assert_eq!(reply.status, 400);
+    assert!(reply.json().as_str().unwrap().contains("copyIn only"));
+    let mut cmd = sh("true");
+    cmd["copyIn"] = json!({"l": {"symlink": "/bin/echo", "content": "x"}});
+    assert_eq!(c.post_json("/run", &json!({"cmd": [cmd]})).status, 400);
+    assert_eq!(c.get("/version").json()["symlink"], true);
+}
+
+#[test]
 fn src_is_refused_when_no_prefix_is_configured() {
     let s = server(small_config());
     let mut c = Client::new(&s);
