@@ -196,6 +196,8 @@ impl Executor {
             time: duration_ns(run.cpu_time),
             memory: run.memory,
             run_time: duration_ns(run.wall_time),
+            // Omitted (0) where no count of this run alone exists, never a guess.
+            proc_peak: run.peak_processes.unwrap_or(0),
             ..CmdResult::default()
         };
         self.copy_out(c, cmd, collected, &mut result);

@@ -301,7 +301,7 @@ fn features() -> serde_json::Map<String, serde_json::Value> {
         ("symlink", true),
         ("addressSpaceLimit", true),
         ("stream", false),
-        ("procPeak", false),
+        ("procPeak", true),
         ("copyOutTruncate", true),
     ] {
         m.insert(key.into(), on.into());
