@@ -1,5 +1,5 @@
 //! Files between the host and a container, between runs: read and write one file,
-//! make a directory, list one (the trees are in `tree`).
+//! make a directory or a symlink, list one (the trees are in `tree`).
 //!
 //! Everything here starts from a descriptor the init opened inside the container
 //! (`Container::open`): the init resolves the path beneath the container's root,
@@ -202,6 +202,22 @@ impl Container {
         make_dir(dir.as_fd(), name, mode, &settings, path)
     }
 
+    /// Makes a symbolic link at `link` inside the container that points to `target`,
+    /// owned by the program's user. `target` is stored as given and never resolved
+    /// here: the kernel resolves it when the program follows the link, inside the
+    /// container's root, so a target "outside" names a file of the container. The
+    /// link's parent must exist and be writable by the program; no component of
+    /// `link` may be a symlink, and an existing entry at `link` is not replaced
+    /// ([`Error::Open`] with EEXIST).
+    pub fn symlink(&mut self, target: impl AsRef<Path>, link: impl AsRef<Path>) -> Result<()> {
+        let (target, link) = (target.as_ref(), link.as_ref());
+        check_link_target(target)?;
+        let (parent, name) = split_parent(link)?;
+        let dir = self.open_dir(parent)?;
+        let settings = self.file_settings();
+        make_symlink(dir.as_fd(), name, target, &settings, link)
+    }
+
     /// Lists a directory inside the container: names (without "." and ".."), types,
     /// sizes and modes, sorted by name. More than [`DEFAULT_MAX_ENTRIES`] entries is
     /// an error.
@@ -281,6 +297,31 @@ pub(crate) fn make_dir(
     let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
     let made = openat(dir, name, flags, 0).map_err(|e| Error::io(context(), e))?;
     set_mode(&made, mode).map_err(|e| Error::io(context(), e))
+}
+
+/// Makes the symlink `name` in `dir` pointing to `target`, as the program.
+pub(crate) fn make_symlink(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    target: &Path,
+    settings: &FileSettings,
+    path: &Path,
+) -> Result<()> {
+    let parent = retry(|| nix::sys::stat::fstat(dir))
+        .map_err(|e| Error::io(format!("making symlink {}", path.display()), e))?;
+    if !program_may_write(&parent, settings) {
+        return Err(Error::Open {
+            path: path.display().to_string(),
+            errno: libc::EACCES,
+            message: format!("{}: the program may not write its parent", path.display()),
+        });
+    }
+    let _ids = AsProgram::assume(settings);
+    retry(|| nix::unistd::symlinkat(target, dir, name)).map_err(|errno| Error::Open {
+        path: path.display().to_string(),
+        errno: errno as i32,
+        message: format!("{}: {}", path.display(), errno.desc()),
+    })
 }
 
 /// Sets exactly `mode` on an entry the host made (the host's umask must not decide).
@@ -416,6 +457,20 @@ fn check_mode(mode: u32) -> Result<()> {
     if mode & !0o7777 != 0 {
         return Err(Error::invalid(format!(
             "mode {mode:#o} has bits beyond the permission bits (0o7777)"
+        )));
+    }
+    Ok(())
+}
+
+/// A link's target: what symlink(2) itself takes (not empty, no NUL byte, less
+/// than PATH_MAX), refused here with a clear message.
+fn check_link_target(target: &Path) -> Result<()> {
+    let bytes = target.as_os_str().as_bytes();
+    if bytes.is_empty() || bytes.contains(&0) || bytes.len() >= libc::PATH_MAX as usize {
+        return Err(Error::invalid(format!(
+            "symlink target {:?} must be 1 to {} bytes without a NUL byte",
+            target,
+            libc::PATH_MAX - 1
         )));
     }
     Ok(())

@@ -102,6 +102,7 @@ impl RunResult {
             system_time: Duration::ZERO,
             wall_time: Duration::ZERO,
             memory: 0,
+            peak_processes: None,
             setup_time: Duration::ZERO,
             accounting: Accounting::NoCgroup,
             stdout: Vec::new(),
@@ -184,6 +185,11 @@ pub struct RunResult {
     /// page cache and tmpfs files included); without a cgroup, ru_maxrss of the main
     /// process tree.
     pub memory: u64,
+    /// The most processes and threads the run had at once (the kernel's pids.peak
+    /// of a cgroup of the run's own: cgroup v2 before 6.12, or with
+    /// `CgroupConfig::process_peak`, on kernels 6.1+); `None` where no counter of
+    /// this run alone exists.
+    pub peak_processes: Option<u64>,
     /// From the call to the program's exec: the sandbox's own cost.
     pub setup_time: Duration,
     /// What measured these figures.

@@ -171,6 +171,7 @@ pub(crate) fn judge(e: &Evidence<'_>) -> RunResult {
         system_time,
         wall_time: Duration::from_nanos(report.ended_ns.saturating_sub(report.started_ns)),
         memory,
+        peak_processes: e.usage.and_then(|u| u.peak_processes),
         setup_time: Duration::from_nanos(report.started_ns.saturating_sub(e.called_ns)),
         accounting: e.accounting,
         stdout: Vec::new(),

@@ -186,7 +186,74 @@ fn mkdir_write_file_mode_and_list_dir_give_the_program_its_files() {
 }
 
 #[test]
-fn rootless_mkdir_and_files_belong_to_root_inside() {
+fn symlink_makes_a_link_of_the_program_that_runs_and_reads_through_inside_the_container() {
+    let mut c = container();
+    c.write_file("/w/data", b"hello\n").unwrap();
+    c.mkdir("/w/d", 0o755).unwrap();
+    c.symlink("../data", "/w/d/rel").unwrap();
+    c.symlink("/bin/echo", "/w/echo").unwrap();
+    // An absolute target is the container's file, not the host's.
+    c.symlink("/w/data", "/w/abs").unwrap();
+    let r = sh(
+        &mut c,
+        "stat -c '%F %u:%g' /w/d/rel /w/echo && readlink /w/d/rel /w/echo /w/abs && \
+         cat /w/d/rel /w/abs && /w/echo through the link",
+    );
+    assert_ok(&r);
+    let (uid, gid) = c.program_ids();
+    assert_eq!(
+        text(&r.stdout),
+        format!(
+            "symbolic link {uid}:{gid}\nsymbolic link {uid}:{gid}\n../data\n/bin/echo\n/w/data\n\
+             hello\nhello\nthrough the link\n"
+        )
+    );
+    let listing = c.list_dir("/w").unwrap();
+    let echo = listing.iter().find(|e| e.name == "echo").unwrap();
+    assert_eq!((echo.kind, echo.size), (FileKind::Symlink, 9));
+
+    // Never replaced, never made where the program may not write, targets checked.
+    assert_eq!(c.symlink("x", "/w/data").unwrap_err().errno(), libc::EEXIST);
+    assert_eq!(c.symlink("x", "/etc/x").unwrap_err().errno(), libc::EACCES);
+    assert_eq!(
+        c.symlink("x", "/w/no/such").unwrap_err().errno(),
+        libc::ENOENT
+    );
+    for bad in ["", "a\0b"] {
+        assert!(
+            matches!(c.symlink(bad, "/w/bad"), Err(Error::InvalidArgument(_))),
+            "target {bad:?}"
+        );
+    }
+    assert!(matches!(
+        c.symlink("x", "w/relative"),
+        Err(Error::InvalidArgument(_))
+    ));
+    c.reset().unwrap();
+    assert!(c.list_dir("/w").unwrap().is_empty());
+}
+
+#[test]
+fn symlink_follows_no_link_the_program_planted_on_the_way() {
+    let mut c = container();
+    // /tmp is the program's to write: a link that were followed would put the new
+    // link there.
+    assert_ok(&sh(&mut c, "ln -s /tmp /w/door && mkdir /w/real"));
+    let refused = c.symlink("/etc/passwd", "/w/door/planted").unwrap_err();
+    assert_eq!(refused.errno(), libc::ELOOP, "{refused:?}");
+    // ".." is no way around it.
+    assert!(matches!(
+        c.symlink("x", "/w/real/../door/planted"),
+        Err(Error::InvalidArgument(_))
+    ));
+    let r = sh(&mut c, "ls -A /tmp /w/real");
+    assert_ok(&r);
+    assert_eq!(text(&r.stdout), "/tmp:\n\n/w/real:\n");
+    assert_still_works(&mut c);
+}
+
+#[test]
+fn rootless_mkdir_files_and_links_belong_to_root_inside() {
     let config = set!(
         ContainerConfig::default(),
         uid = Some(0),
@@ -196,9 +263,13 @@ fn rootless_mkdir_and_files_belong_to_root_inside() {
     let mut c = Container::new(&config).unwrap();
     c.mkdir("/w/d", 0o700).unwrap();
     c.write_file_mode("/w/d/f", b"x", 0o640).unwrap();
-    let r = sh(&mut c, "stat -c '%a %u:%g' /w/d /w/d/f && echo y >> /w/d/f");
+    c.symlink("f", "/w/d/l").unwrap();
+    let r = sh(
+        &mut c,
+        "stat -c '%a %u:%g' /w/d /w/d/f && stat -c '%u:%g' /w/d/l && echo y >> /w/d/l",
+    );
     assert_ok(&r);
-    assert_eq!(text(&r.stdout), "700 0:0\n640 0:0\n");
+    assert_eq!(text(&r.stdout), "700 0:0\n640 0:0\n0:0\n");
 }
 
 /// A host tree with nested directories, modes and an inner relative symlink.

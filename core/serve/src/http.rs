@@ -298,10 +298,10 @@ fn features() -> serde_json::Map<String, serde_json::Value> {
     for (key, on) in [
         ("copyOutOptional", true),
         ("pipeProxy", true),
-        ("symlink", false),
+        ("symlink", true),
         ("addressSpaceLimit", true),
         ("stream", false),
-        ("procPeak", false),
+        ("procPeak", true),
         ("copyOutTruncate", true),
     ] {
         m.insert(key.into(), on.into());

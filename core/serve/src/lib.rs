@@ -11,6 +11,7 @@ mod cancel;
 mod collect;
 mod exec;
 mod http;
+mod links;
 mod metrics;
 pub mod model;
 mod plan;
@@ -65,6 +66,9 @@ pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:5050";
 
 impl Default for ServeConfig {
     fn default() -> Self {
+        // go-judge reports each run's peak number of processes (procPeak).
+        let mut container = ContainerConfig::default();
+        container.cgroup.process_peak = true;
         Self {
             http_addr: Some(DEFAULT_HTTP_ADDR.parse().expect("a valid address")),
             unix_socket: None,
@@ -77,7 +81,7 @@ impl Default for ServeConfig {
             output_limit: 256 << 20,
             queue_max: 1024,
             queue_timeout: Duration::from_secs(60),
-            container: ContainerConfig::default(),
+            container,
             copy_in_programs: false,
             metrics_addr: None,
         }

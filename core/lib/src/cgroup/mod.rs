@@ -78,6 +78,11 @@ pub struct CgroupConfig {
     /// The cgroup to create container cgroups in, as a path of the hierarchy (like
     /// the paths of /proc/self/cgroup, e.g. "/judge"). Default: our own cgroup.
     pub parent: Option<PathBuf>,
+    /// Give each run a cgroup of its own, so that its peak number of processes is
+    /// known (`RunResult::peak_processes`; the kernel's pids.peak, 6.1+, cannot be
+    /// reset). It costs the standby runner, which cannot join one (see README);
+    /// cgroup v2 kernels before 6.12 give runs their own cgroup anyway.
+    pub process_peak: bool,
 }
 
 /// Limits that live in the cgroup, applied at the start of each run.
@@ -103,6 +108,9 @@ pub(crate) struct Usage {
     pub cpu_ns: u64,
     pub peak_memory: u64,
     pub oom_killed: bool,
+    /// The most tasks the run had at once, where the run has a cgroup of its own
+    /// and the kernel counts them.
+    pub peak_processes: Option<u64>,
 }
 
 /// The version-specific files behind one container cgroup.
@@ -173,9 +181,11 @@ pub(crate) struct ContainerCgroup {
     /// v1: how a thread steps in and out to clone the init inside.
     step: Option<ThreadStep>,
     applied: Option<RunLimits>,
-    /// v2 without a resettable memory.peak: the directory that gets run leaves once
-    /// the init is settled, then the leaves.
+    /// v2 without a resettable memory.peak, or asked for a process peak: the
+    /// directory that gets run leaves once the init is settled.
     leaf_parent: Option<PathBuf>,
+    /// Each run's own cgroup (see `run_leaf`): v2 as above, v1 in the pids
+    /// hierarchy when asked for a process peak.
     leaves: Option<run_leaf::RunLeaves>,
 }
 
@@ -346,10 +356,11 @@ impl ContainerCgroup {
         };
         let made = Cleanup(keeper::dirs_of(&parents, &name));
         let mut leaf_parent = None;
+        let mut leaves = None;
         let (version, controllers, step): (_, Box<dyn Controllers>, _) = match layout {
             Layout::V2 { .. } => {
                 let v2 = v2::V2::open(&made.0[0])?;
-                if !v2.peak_resettable() {
+                if !v2.peak_resettable() || config.process_peak {
                     leaf_parent = Some(made.0[0].clone());
                 }
                 (
@@ -361,6 +372,9 @@ impl ContainerCgroup {
             Layout::V1 { mounts, own } => {
                 let dir = |c: &str| parent_dir(&own[c], configured, &mounts[c]).join(&name);
                 let v1 = v1::V1::open(&dir("cpu"), &dir("cpuacct"), &dir("memory"), &dir("pids"))?;
+                if config.process_peak {
+                    leaves = Some(run_leaf::RunLeaves::v1_pids(&dir("pids"))?);
+                }
                 let step = Some(ThreadStep {
                     into: made.0.iter().map(|d| d.join("tasks")).collect(),
                     home: homes.iter().map(|d| d.join("tasks")).collect(),
@@ -377,7 +391,7 @@ impl ContainerCgroup {
             step,
             applied: None,
             leaf_parent,
-            leaves: None,
+            leaves,
         })
     }
 
@@ -456,9 +470,9 @@ impl ContainerCgroup {
             cpu_ns: c.cpu_ns()?,
             oom_kills: c.oom_kills()?,
             // A run's leaf starts empty.
-            memory: match self.leaves {
-                Some(_) => 0,
-                None => held,
+            memory: match &self.leaves {
+                Some(leaves) if leaves.hold_memory() => 0,
+                _ => held,
             },
         };
         // Until the runner has raised its OOM score it shares the init's memory, and
@@ -502,15 +516,19 @@ impl ContainerCgroup {
             // A charge the container's limit refuses is first added to the leaf and
             // then taken back, but the leaf's watermark keeps it (up to a 2 MiB huge
             // page above the limit): the run never held more than its limit.
-            Some(leaves) => leaves
+            Some(leaves) if leaves.hold_memory() => leaves
                 .peak()?
                 .min(self.applied.and_then(|a| a.memory).unwrap_or(u64::MAX)),
-            None => self.controllers.peak_memory()?,
+            _ => self.controllers.peak_memory()?,
         };
         let usage = Usage {
             cpu_ns: self.cpu_used(base)?,
             peak_memory: peak.saturating_sub(base.memory),
             oom_killed: self.controllers.oom_kills()? > base.oom_kills,
+            peak_processes: match &self.leaves {
+                Some(leaves) => leaves.process_peak()?,
+                None => None,
+            },
         };
         if let Some(leaves) = &mut self.leaves {
             // On failure the next run makes its leaf itself, or reports why not.

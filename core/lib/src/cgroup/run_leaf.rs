@@ -1,5 +1,7 @@
 //! A fresh cgroup per run, for a peak of its own on cgroup v2 kernels that cannot
-//! reset memory.peak (before 6.12) or have none (before 5.19).
+//! reset memory.peak (before 6.12) or have none (before 5.19), and for the run's
+//! peak number of processes (pids.peak, 6.1+, which no kernel resets) where the
+//! container asks for it ([`CgroupConfig::process_peak`](super::CgroupConfig)).
 //!
 //! The container's cgroup keeps the limits (they count the whole subtree); beneath
 //! it the init lives in the leaf `init`, and each run's runner joins the leaf
@@ -12,6 +14,11 @@
 //! Without memory.peak (5.10 to 5.18) no counter keeps a cgroup v2 peak: the figure
 //! is what the run's leaf holds when it ends (files and page cache it left), and the
 //! verdict takes the larger of that and the largest process's peak resident set.
+//!
+//! On cgroup v1 the leaves are made in the pids hierarchy only (the memory and CPU
+//! figures have resettable counters there) and the runner joins by writing "0" to
+//! the leaf's `tasks`: moving one thread, itself, takes no global lock, where
+//! moving a whole process waits for an RCU grace period (milliseconds).
 
 use super::knob::Knob;
 use std::fs::File;
@@ -19,34 +26,62 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
-/// The leaf of one run: made ahead, joined by the runner, read and removed after.
-struct Leaf {
-    dir: PathBuf,
-    procs: File,
+/// Which hierarchy the leaves live in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// cgroup v2: every controller, the run's memory figures included.
+    Unified,
+    /// cgroup v1's pids hierarchy: the run's process count only.
+    V1Pids,
+}
+
+/// The memory files of a v2 leaf.
+struct MemoryKnobs {
     peak: Option<Knob>,
     current: Knob,
 }
 
+/// The leaf of one run: made ahead, joined by the runner, read and removed after.
+struct Leaf {
+    dir: PathBuf,
+    procs: File,
+    memory: Option<MemoryKnobs>,
+    pids_peak: Option<Knob>,
+}
+
 impl Leaf {
-    fn make(dir: PathBuf) -> io::Result<Self> {
+    fn make(dir: PathBuf, kind: Kind) -> io::Result<Self> {
         super::mkdir(&dir)?;
         let open = || -> io::Result<Self> {
+            let (join, memory) = match kind {
+                Kind::Unified => (
+                    "cgroup.procs",
+                    Some(MemoryKnobs {
+                        peak: Knob::open_optional(&dir, "memory.peak", false)?,
+                        current: Knob::open(&dir, "memory.current", false)?,
+                    }),
+                ),
+                Kind::V1Pids => ("tasks", None),
+            };
             Ok(Self {
-                procs: File::options().write(true).open(dir.join("cgroup.procs"))?,
-                peak: Knob::open_optional(&dir, "memory.peak", false)?,
-                current: Knob::open(&dir, "memory.current", false)?,
+                procs: File::options().write(true).open(dir.join(join))?,
+                memory,
+                pids_peak: Knob::open_optional(&dir, "pids.peak", false)?,
                 dir: dir.clone(),
             })
         };
         open().inspect_err(|_| super::remove_dir(&dir))
     }
 
-    /// The run's peak: memory.peak where the kernel keeps one, else what the leaf
-    /// still holds.
+    /// The run's memory peak: memory.peak where the kernel keeps one, else what the
+    /// leaf still holds (v2 leaves; a v1 pids leaf has none: 0).
     fn peak(&self) -> io::Result<u64> {
-        match &self.peak {
-            Some(peak) => peak.number(),
-            None => self.current.number(),
+        match &self.memory {
+            Some(MemoryKnobs {
+                peak: Some(peak), ..
+            }) => peak.number(),
+            Some(MemoryKnobs { current, .. }) => current.number(),
+            None => Ok(0),
         }
     }
 }
@@ -60,6 +95,7 @@ impl Drop for Leaf {
 /// The run leaves of one container cgroup.
 pub(super) struct RunLeaves {
     parent: PathBuf,
+    kind: Kind,
     next: u64,
     leaf: Option<Leaf>,
 }
@@ -84,6 +120,7 @@ impl RunLeaves {
         }
         let mut leaves = Self {
             parent: parent.to_path_buf(),
+            kind: Kind::Unified,
             next: 0,
             leaf: None,
         };
@@ -91,11 +128,30 @@ impl RunLeaves {
         Ok((leaves, init_dir))
     }
 
+    /// Leaves below a container's cgroup in the v1 pids hierarchy, where the init
+    /// stays (v1 lets a cgroup with processes have children).
+    pub fn v1_pids(parent: &Path) -> io::Result<Self> {
+        let mut leaves = Self {
+            parent: parent.to_path_buf(),
+            kind: Kind::V1Pids,
+            next: 0,
+            leaf: None,
+        };
+        leaves.prepare()?;
+        Ok(leaves)
+    }
+
+    /// Whether a run's memory figures come from its leaf (v2) or from the
+    /// container's cgroup (v1).
+    pub fn hold_memory(&self) -> bool {
+        self.kind == Kind::Unified
+    }
+
     fn prepare(&mut self) -> io::Result<()> {
         if self.leaf.is_none() {
             let dir = self.parent.join(format!("run-{}", self.next));
             self.next += 1;
-            self.leaf = Some(Leaf::make(dir)?);
+            self.leaf = Some(Leaf::make(dir, self.kind)?);
         }
         Ok(())
     }
@@ -112,6 +168,15 @@ impl RunLeaves {
         match &self.leaf {
             Some(leaf) => leaf.peak(),
             None => Ok(0),
+        }
+    }
+
+    /// The most tasks (processes and threads) the run in the current leaf had at
+    /// once, where the kernel counts them (pids.peak, 6.1+).
+    pub fn process_peak(&self) -> io::Result<Option<u64>> {
+        match self.leaf.as_ref().and_then(|leaf| leaf.pids_peak.as_ref()) {
+            Some(peak) => peak.number().map(Some),
+            None => Ok(None),
         }
     }
 

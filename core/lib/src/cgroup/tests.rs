@@ -141,7 +141,8 @@ fn v2_run_figures_are_deltas_and_limits_are_written_once() {
         Usage {
             cpu_ns: 50_000_000,
             peak_memory: 41943040,
-            oom_killed: true
+            oom_killed: true,
+            peak_processes: None,
         }
     );
 
@@ -200,7 +201,8 @@ fn v1_files_are_written_as_the_kernel_expects() {
         Usage {
             cpu_ns: 123456789,
             peak_memory: 2097152,
-            oom_killed: true
+            oom_killed: true,
+            peak_processes: None,
         }
     );
 }
