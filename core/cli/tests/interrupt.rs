@@ -1,7 +1,10 @@
 //! `scpool run` interrupted by SIGINT, SIGTERM or SIGHUP: the run's processes are
 //! killed, the container's cgroup directories removed, and the exit status is 128+N.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::cgroup_dirs_named;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -62,29 +65,6 @@ fn stat_of(pid: u32) -> Option<Stat> {
 /// finished).
 fn still_running(pid: u32, start: u64) -> bool {
     stat_of(pid).is_some_and(|s| s.start == start && !matches!(s.state, 'Z' | 'X'))
-}
-
-/// Directories under /sys/fs/cgroup (a few levels deep) whose name starts with
-/// `prefix`.
-fn cgroup_dirs_named(prefix: &str) -> Vec<PathBuf> {
-    fn walk(dir: &Path, depth: usize, prefix: &str, found: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
-            }
-            if entry.file_name().to_string_lossy().starts_with(prefix) {
-                found.push(entry.path());
-            } else if depth > 0 {
-                walk(&entry.path(), depth - 1, prefix, found);
-            }
-        }
-    }
-    let mut found = Vec::new();
-    walk(Path::new("/sys/fs/cgroup"), 6, prefix, &mut found);
-    found
 }
 
 /// Waits for the child to exit; kills it and fails if it takes longer than PATIENCE.

@@ -4,6 +4,10 @@
 //! supervisor was SIGKILLed. Each test keeps its state in a runtime directory of
 //! its own (SCPOOL_RUNTIME_DIR), so tests run in parallel.
 
+mod common;
+
+use common::cgroup_dirs_named;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -175,28 +179,6 @@ fn assert_all_gone(processes: &[(u32, u64)]) {
         assert!(Instant::now() < deadline, "processes left: {left:?}");
         std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-/// Directories under /sys/fs/cgroup (a few levels deep) named `prefix`*.
-fn cgroup_dirs_named(prefix: &str) -> Vec<PathBuf> {
-    fn walk(dir: &Path, depth: usize, prefix: &str, found: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
-            }
-            if entry.file_name().to_string_lossy().starts_with(prefix) {
-                found.push(entry.path());
-            } else if depth > 0 {
-                walk(&entry.path(), depth - 1, prefix, found);
-            }
-        }
-    }
-    let mut found = Vec::new();
-    walk(Path::new("/sys/fs/cgroup"), 6, prefix, &mut found);
-    found
 }
 
 #[test]

@@ -83,18 +83,7 @@ fn make_opaque(dir: &Path) -> bool {
 /// into a VM (9p) holds no device nodes, and whiteouts are device nodes.
 fn layers_dir() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("scpool-image-root-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        // SAFETY: registers a plain extern "C" function with no arguments.
-        assert_eq!(unsafe { libc::atexit(remove_layers_dir) }, 0);
-        dir
-    })
-}
-
-extern "C" fn remove_layers_dir() {
-    let dir = std::env::temp_dir().join(format!("scpool-image-root-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(dir);
+    DIR.get_or_init(|| scratch_dir_in(&std::env::temp_dir()))
 }
 
 fn chown_tree(dir: &Path, id: u32) {

@@ -58,26 +58,39 @@ pub fn progs_source_dir() -> PathBuf {
 /// and removed when the process exits.
 pub fn scratch_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
-        remove_stale_scratch_dirs(base);
-        let dir = base.join(format!("scpool-test-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("creating the test scratch directory");
-        static CLEANUP: Once = Once::new();
-        CLEANUP.call_once(|| {
-            // SAFETY: registers a plain extern "C" function with no arguments; it runs
-            // once at process exit.
-            let rc = unsafe { libc::atexit(remove_scratch_dir) };
-            assert_eq!(rc, 0, "atexit failed");
-        });
-        dir
-    })
+    DIR.get_or_init(|| scratch_dir_in(Path::new(env!("CARGO_TARGET_TMPDIR"))))
 }
 
-extern "C" fn remove_scratch_dir() {
-    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let _ = std::fs::remove_dir_all(base.join(format!("scpool-test-{}", std::process::id())));
+/// A fresh directory of this process's under `base` (`scpool-test-<pid>`), removed
+/// when the process exits, as are those that test processes which died left there.
+/// Call it once per base.
+pub fn scratch_dir_in(base: &Path) -> PathBuf {
+    remove_stale_scratch_dirs(base);
+    let dir = base.join(format!("scpool-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creating the test scratch directory");
+    SCRATCH_DIRS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(dir.clone());
+    static CLEANUP: Once = Once::new();
+    CLEANUP.call_once(|| {
+        // SAFETY: registers a plain extern "C" function with no arguments; it runs
+        // once at process exit.
+        let rc = unsafe { libc::atexit(remove_scratch_dirs) };
+        assert_eq!(rc, 0, "atexit failed");
+    });
+    dir
+}
+
+/// Every scratch directory this process made.
+static SCRATCH_DIRS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+extern "C" fn remove_scratch_dirs() {
+    let dirs = SCRATCH_DIRS.lock().unwrap_or_else(|p| p.into_inner());
+    for dir in dirs.iter() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 /// Scratch directories of test processes that died without cleaning up.
