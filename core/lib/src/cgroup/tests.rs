@@ -83,6 +83,9 @@ fn container_cgroup(version: CgroupVersion, controllers: Box<dyn Controllers>) -
         dirs: Vec::new(),
         step: None,
         applied: None,
+        cpuset: None,
+        no_cpuset: Some("no cpuset in this test".into()),
+        fresh: true,
         leaf_parent: None,
         leaves: None,
     }
@@ -92,6 +95,7 @@ const LIMITS: RunLimits = RunLimits {
     memory: Some(64 << 20),
     processes: Some(16),
     cpu_rate: Some(0.5),
+    cpu_set: None,
 };
 
 #[test]
