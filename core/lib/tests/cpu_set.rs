@@ -183,3 +183,14 @@ fn a_program_beside_a_run_cannot_ask_for_a_cpu_set() {
     let err = c.spawn_alongside(&param).expect_err("refused");
     assert!(matches!(err, Error::Unsupported(_)), "{err:?}");
 }
+
+#[test]
+fn the_cpus_containers_may_use_are_those_a_run_without_a_set_has() {
+    let cpus = scpool_core::cgroup::cpus_for_containers(&Default::default()).unwrap();
+    let mut c = container();
+    assert_confined(&report(&mut c, Limits::default(), &[]), &cpus);
+    let mut off = scpool_core::CgroupConfig::default();
+    off.mode = CgroupMode::Off;
+    let err = scpool_core::cgroup::cpus_for_containers(&off).unwrap_err();
+    assert!(matches!(err, Error::Unsupported(_)), "{err:?}");
+}

@@ -13,7 +13,7 @@
 use super::knob::Knob;
 use super::CgroupVersion;
 use crate::cpu_set::CpuSet;
-use crate::error::doing;
+use crate::error::{doing, Error, Result};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -152,4 +152,38 @@ pub(super) fn missing(version: CgroupVersion, parent: Option<&Path>) -> String {
               cgroups in"
             .to_string(),
     }
+}
+
+/// The CPUs runs in containers made with `config` may be given (see
+/// [`Limits::cpu_set`](crate::Limits::cpu_set)): those of the cgroup their cgroups
+/// are made in. [`Error::Unsupported`] where they could have no cpuset.
+pub fn cpus_for_containers(config: &super::CgroupConfig) -> Result<CpuSet> {
+    let unsupported = |why: String| Error::Unsupported(format!("CPU sets: {why}"));
+    if config.mode == super::CgroupMode::Off {
+        return Err(unsupported("cgroups are turned off".into()));
+    }
+    let layout = super::layout_for(config).map_err(unsupported)?;
+    let configured = config.parent.as_deref();
+    let (parent, version) = match &layout {
+        super::Layout::V2 { mount, own } => {
+            let parent = super::parent_dir(own, configured, mount);
+            let offered = super::read_path(&parent.join("cgroup.controllers"))
+                .map_err(|e| Error::io("reading the controllers of the containers' parent", e))?;
+            if !offered.split_whitespace().any(|c| c == "cpuset") {
+                return Err(unsupported(missing(CgroupVersion::V2, Some(&parent))));
+            }
+            (parent, CgroupVersion::V2)
+        }
+        super::Layout::V1 { mounts, own } => {
+            let parent = own
+                .get("cpuset")
+                .map(|own| super::parent_dir(own, configured, &mounts["cpuset"]))
+                .filter(|parent| v1_usable_parent(parent))
+                .ok_or_else(|| unsupported(missing(CgroupVersion::V1, None)))?;
+            (parent, CgroupVersion::V1)
+        }
+    };
+    read_cpus(&parent, effective_name(version))
+        .map_err(|e| Error::io("reading the CPUs containers may use", e))?
+        .ok_or_else(|| unsupported(format!("{} has no CPU", parent.display())))
 }

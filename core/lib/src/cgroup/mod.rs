@@ -31,6 +31,7 @@ mod v2;
 #[cfg(test)]
 mod tests;
 
+pub use cpuset::cpus_for_containers;
 pub use delegate::HOST_LEAF;
 pub use detect::Layout;
 pub(crate) use keeper::drop_stock;
