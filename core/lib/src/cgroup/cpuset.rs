@@ -7,8 +7,10 @@
 //! run that asks for a CPU set is refused, with the reason. Set on the container's
 //! cgroup, so the init, its prepared runner and every process of the run follow
 //! it (the kernel moves the tasks of a cgroup whose CPUs change). A run without a
-//! CPU set gets back every CPU of the parent: v2 by an empty cpuset.cpus, which
-//! follows the parent's; v1 by the parent's list, written again.
+//! CPU set gets back every CPU of the parent, its list written again: v1 the
+//! parent's cpuset.cpus; v2 the parent's effective CPUs (an empty cpuset.cpus
+//! would follow the parent, but the kernel refuses to empty it while the cgroup
+//! holds processes: ENOSPC on 6.1).
 
 use super::knob::Knob;
 use super::CgroupVersion;
@@ -77,8 +79,7 @@ impl Cpuset {
     pub fn apply(&self, cpus: Option<&CpuSet>) -> io::Result<()> {
         let value = match (cpus, self.version) {
             (Some(cpus), _) => cpus.to_string(),
-            // Empty: the parent's effective CPUs, following them as they change.
-            (None, CgroupVersion::V2) => "\n".to_string(),
+            (None, CgroupVersion::V2) => self.allowed()?.to_string(),
             (None, CgroupVersion::V1) => super::read_path(&self.parent.join("cpuset.cpus"))?,
         };
         self.cpus.write(&value)?;

@@ -268,7 +268,7 @@ fn cpuset_dirs(name: &str, files: &[(&str, &str)]) -> (FakeDir, PathBuf) {
 }
 
 #[test]
-fn v2_cpu_sets_are_written_and_lifted_by_an_empty_list() {
+fn v2_cpu_sets_are_written_and_lifted_by_the_parents_cpus() {
     let (parent, child) = cpuset_dirs("v2-cpuset", &[("cpuset.cpus.effective", "0-3\n")]);
     let put = |file: &str, text: &str| fs::write(child.join(file), text).unwrap();
     let get = |file: &str| fs::read_to_string(child.join(file)).unwrap();
@@ -292,7 +292,7 @@ fn v2_cpu_sets_are_written_and_lifted_by_an_empty_list() {
     put("cpuset.cpus", "");
     put("cpuset.cpus.effective", "0-3\n");
     cpuset.apply(None).unwrap();
-    assert_eq!(get("cpuset.cpus"), "\n", "empty: the parent's CPUs");
+    assert_eq!(get("cpuset.cpus"), "0-3", "the parent's effective CPUs");
     drop(parent);
 }
 
