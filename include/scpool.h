@@ -304,6 +304,12 @@ typedef struct scpool_limits {
   // Address space of each process, bytes (RLIMIT_AS): allocations beyond it
   // fail. Independent of `memory_bytes`. (Added after the first version.)
   uint64_t address_space_bytes;
+  // The CPUs the run may use, in the kernel's list syntax ("0", "0-1,3"): a
+  // hard limit (the container cgroup's cpuset). NULL: every CPU. Borrowed for
+  // the call. A list that does not parse, or names a CPU containers may not
+  // use, is SCPOOL_ERROR_INVALID_ARGUMENT; without a cpuset controller,
+  // SCPOOL_ERROR_UNSUPPORTED. (Added after the address-space limit.)
+  const char *cpu_set;
 } scpool_limits;
 
 // One classic BPF instruction, laid out as the kernel's `struct sock_filter`.

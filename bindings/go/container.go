@@ -291,6 +291,11 @@ func cLimits(a *arena, l *Limits) (*C.scpool_limits, error) {
 	cl.open_files = C.uint64_t(l.OpenFiles)
 	cl.stack_bytes = C.uint64_t(l.Stack)
 	cl.address_space_bytes = C.uint64_t(l.AddressSpace)
+	cpus, err := a.optCstr(l.CPUSet, "CPUSet")
+	if err != nil {
+		return nil, err
+	}
+	cl.cpu_set = cpus
 	return cl, nil
 }
 

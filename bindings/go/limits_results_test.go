@@ -36,6 +36,37 @@ func TestDefaultLimitsAndAddressSpace(t *testing.T) {
 	}
 }
 
+// CPUSet confines the run to its CPUs; the next run has every CPU again; bad lists
+// and CPUs the host lacks are the library's ErrInvalidArgument.
+func TestCPUSet(t *testing.T) {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := ""
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+			all = strings.TrimSpace(rest) + "\n"
+		}
+	}
+	cpus := []string{"/bin/sh", "-c", "sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status"}
+	c := acquire(t, pool)
+	r := run(t, c, RunParam{Args: cpus, Limits: Limits{CPUSet: "0"}})
+	if r.Status != StatusOK || string(r.Stdout) != "0\n" {
+		t.Fatalf("CPUSet 0: %s", show(r))
+	}
+	r = run(t, c, RunParam{Args: cpus})
+	if r.Status != StatusOK || string(r.Stdout) != all {
+		t.Fatalf("want %q: %s", all, show(r))
+	}
+	for _, bad := range []string{"x", "1-0", "4095", "0\x00"} {
+		_, err := c.Run(RunParam{Args: []string{"/bin/true"}, Limits: Limits{CPUSet: bad}})
+		if !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("CPUSet %q: %v", bad, err)
+		}
+	}
+}
+
 // A memory limit below the core's minimum is refused by the core, with its number.
 func TestMemoryLimitBelowMinimum(t *testing.T) {
 	c := acquire(t, pool)

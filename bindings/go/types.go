@@ -51,6 +51,11 @@ type Limits struct {
 	// AddressSpace is each process's address space in bytes (RLIMIT_AS):
 	// allocations beyond it fail. Independent of Memory.
 	AddressSpace uint64
+	// CPUSet is the CPUs the run may use, in the kernel's list syntax ("0",
+	// "0-1,3"), a hard limit (the container cgroup's cpuset); "" is every CPU.
+	// The library parses it: a bad list or a CPU containers may not use is an
+	// ErrInvalidArgument, no cpuset controller an ErrUnsupported.
+	CPUSet string
 }
 
 // check refuses what the C struct cannot carry (a negative duration). Value

@@ -37,6 +37,12 @@ pub struct limits {
     /// Address space of each process, bytes (RLIMIT_AS): allocations beyond it
     /// fail. Independent of `memory_bytes`. (Added after the first version.)
     pub address_space_bytes: u64,
+    /// The CPUs the run may use, in the kernel's list syntax ("0", "0-1,3"): a
+    /// hard limit (the container cgroup's cpuset). NULL: every CPU. Borrowed for
+    /// the call. A list that does not parse, or names a CPU containers may not
+    /// use, is SCPOOL_ERROR_INVALID_ARGUMENT; without a cpuset controller,
+    /// SCPOOL_ERROR_UNSUPPORTED. (Added after the address-space limit.)
+    pub cpu_set: *const c_char,
 }
 
 impl SizedStruct for limits {
@@ -151,6 +157,7 @@ fn limits_defaults() -> limits {
         open_files: 0,
         stack_bytes: 0,
         address_space_bytes: 0,
+        cpu_set: std::ptr::null(),
     }
 }
 
@@ -255,6 +262,13 @@ unsafe fn limits_from(p: *const limits) -> FfiResult<Limits> {
     limits.open_files = args::nonzero(l.open_files);
     limits.stack = args::nonzero(l.stack_bytes);
     limits.address_space = args::nonzero(l.address_space_bytes);
+    // SAFETY: NULL or a NUL-terminated string by the struct's contract.
+    if let Some(list) = unsafe { args::optional_string(l.cpu_set, "cpu_set") }? {
+        let list = list
+            .to_str()
+            .ok_or_else(|| FfiError::invalid("cpu_set is not UTF-8"))?;
+        limits.cpu_set = Some(scpool_core::CpuSet::parse(list)?);
+    }
     Ok(limits)
 }
 

@@ -1000,6 +1000,61 @@ static void test_container_ids(void)
 	scpool_container_release(a);
 }
 
+/* This process's CPUs as /proc/self/status lists them, with a newline. */
+static void own_cpus(char *out, size_t size)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[512];
+	out[0] = 0;
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "Cpus_allowed_list:", 18) == 0) {
+			const char *v = line + 18;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			snprintf(out, size, "%s", v);
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+}
+
+/* cpu_set confines the run to its CPUs; bad lists and CPUs the host lacks are invalid
+ * arguments; a caller built before the field, or a NULL, gets every CPU. */
+static void test_cpu_set(scpool_pool *pool)
+{
+	scpool_container *c = acquire(pool);
+	const char *argv[] = { "/bin/sh", "-c", "sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status",
+			       NULL };
+	char all[512];
+	own_cpus(all, sizeof(all));
+	scpool_limits limits;
+	CHECK_OK(scpool_limits_init(&limits));
+	CHECK(limits.cpu_set == NULL);
+	limits.cpu_set = "0";
+	scpool_result r;
+	CHECK_OK(run(c, argv, NULL, &limits, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, "0\n"));
+	scpool_result_free(&r);
+	/* A caller built before cpu_set: the field is not read. */
+	limits.struct_size = offsetof(scpool_limits, cpu_set);
+	CHECK_OK(run(c, argv, NULL, &limits, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, all));
+	scpool_result_free(&r);
+
+	CHECK_OK(scpool_limits_init(&limits));
+	limits.cpu_set = "0-";
+	CHECK_INVALID(run(c, argv, NULL, &limits, &r));
+	CHECK(strstr(scpool_last_error_message(), "\"0-\"") != NULL);
+	limits.cpu_set = "4095";
+	CHECK_INVALID(run(c, argv, NULL, &limits, &r));
+	CHECK(strstr(scpool_last_error_message(), "4095") != NULL);
+	limits.cpu_set = NULL;
+	CHECK_OK(run(c, argv, NULL, &limits, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && output_is(&r, all));
+	scpool_result_free(&r);
+	scpool_container_release(c);
+}
+
 /* Unset limits are the library's defaults, which the header names; a memory limit
  * below the minimum is refused by the library; the address-space limit is RLIMIT_AS. */
 static void test_limit_defaults_and_address_space(scpool_pool *pool)
@@ -1205,6 +1260,7 @@ int main(int argc, char **argv)
 	test_single_program_seccomp(pool);
 	test_fork_bomb(pool);
 	test_limit_defaults_and_address_space(pool);
+	test_cpu_set(pool);
 	test_cpu_split_and_accounting(pool);
 	scpool_pool_free(pool);
 	test_pool_lifecycle();

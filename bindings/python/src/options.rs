@@ -23,6 +23,7 @@ const COMMON: &[&str] = &[
     "output_limit",
     "process_limit",
     "cpu_rate",
+    "cpu_set",
     "open_files",
     "stack",
     "address_space_limit",
@@ -161,7 +162,28 @@ fn limits<'py>(get: &impl Fn(&str) -> PyResult<Option<Bound<'py, PyAny>>>) -> Py
     limits.stack = convert::count(get("stack")?.as_ref(), "stack")?;
     limits.address_space =
         convert::count(get("address_space_limit")?.as_ref(), "address_space_limit")?;
+    limits.cpu_set = cpu_set(get("cpu_set")?.as_ref())?;
     Ok(limits)
+}
+
+/// `cpu_set`: a CPU list such as "0-1,3" (the library parses it: one syntax for
+/// every language), or None for every CPU.
+fn cpu_set(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<scpool_core::CpuSet>> {
+    let Some(value) = value.filter(|v| !v.is_none()) else {
+        return Ok(None);
+    };
+    let list: String = value.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "cpu_set must be a CPU list such as \"0-1,3\", not {}",
+            value
+                .get_type()
+                .name()
+                .map_or("?".into(), |n| n.to_string())
+        ))
+    })?;
+    scpool_core::CpuSet::parse(&list)
+        .map(Some)
+        .map_err(|e| crate::errors::to_py(value.py(), e))
 }
 
 fn seccomp_policy(value: Option<&Bound<'_, PyAny>>) -> PyResult<SeccompPolicy> {

@@ -184,3 +184,33 @@ def test_a_cpu_rate_throttles_without_killing(box, host_ns) -> None:
     r = guarded(box, host_ns, "hostile_spin", "cpu", "0.2", cpu_rate=0.25)
     assert r.status is Status.OK, r
     assert r.wall_time >= 0.6, r
+
+
+def _own_cpus() -> str:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("Cpus_allowed_list:"):
+                return line.split(":", 1)[1].strip()
+    raise AssertionError("no Cpus_allowed_list")
+
+
+def test_a_cpu_set_confines_the_run_and_the_next_run_has_every_cpu(box) -> None:
+    show = ["/bin/sh", "-c", "sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status"]
+    r = box.run(show, env=[PATH_ENV], cpu_set="0")
+    assert (r.status, r.stdout) == (Status.OK, b"0\n"), r
+    r = box.run(show, env=[PATH_ENV])
+    assert r.stdout == (_own_cpus() + "\n").encode(), r
+    for bad, says in [("", "empty"), ("x", '"x"'), ("1-0", "backwards"), ("4095", "not among")]:
+        try:
+            box.run(["/bin/true"], cpu_set=bad)
+        except scpool.InvalidArgument as e:
+            assert says in str(e), e
+        else:
+            raise AssertionError(f"cpu_set={bad!r} was accepted")
+    try:
+        box.run(["/bin/true"], cpu_set=0)
+    except TypeError as e:
+        assert "cpu_set" in str(e), e
+    else:
+        raise AssertionError("cpu_set=0 was accepted")
+    assert_still_works(box)

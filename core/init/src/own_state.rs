@@ -5,19 +5,34 @@
 //! when every process of the run is gone and nothing can change it any more. A
 //! difference means the container may not be reused: a lowered hard limit cannot be
 //! raised again without a privilege the init lacks.
+//!
+//! The affinity is the exception: the host's cpuset for a run (a CPU set limit)
+//! changes it legitimately, so it is not compared; after each run the init asks
+//! for its starting mask again instead, which the kernel cuts to the cgroup's
+//! CPUs, and a narrowing from outside never reaches the next runner.
 
 /// Resource limits the kernel knows (RLIM_NLIMITS).
 pub const RLIMITS: u32 = 16;
 
-#[derive(PartialEq, Eq, Clone)]
+#[derive(Clone)]
 pub struct OwnState {
     /// (soft, hard) per resource.
     pub limits: [(u64, u64); RLIMITS as usize],
     policy: i32,
     nice: i32,
+    /// Not compared (see the module's comment).
     affinity: [u64; 16],
     ioprio: i32,
 }
+
+impl PartialEq for OwnState {
+    fn eq(&self, other: &Self) -> bool {
+        (self.limits, self.policy, self.nice, self.ioprio)
+            == (other.limits, other.policy, other.nice, other.ioprio)
+    }
+}
+
+impl Eq for OwnState {}
 
 fn limit(resource: u32) -> (u64, u64) {
     let mut lim = libc::rlimit {
@@ -56,6 +71,23 @@ impl OwnState {
             nice,
             affinity,
             ioprio,
+        }
+    }
+}
+
+impl OwnState {
+    /// Asks for the starting affinity again; the kernel keeps only the CPUs of
+    /// the cgroup's cpuset (none in common: the call fails and the cpuset's CPUs
+    /// stay, which is what the run's limit asks for).
+    pub fn restore_affinity(&self) {
+        // SAFETY: sched_setaffinity reads a mask of the size passed.
+        unsafe {
+            libc::syscall(
+                libc::SYS_sched_setaffinity,
+                0,
+                std::mem::size_of_val(&self.affinity),
+                self.affinity.as_ptr(),
+            );
         }
     }
 }

@@ -222,6 +222,9 @@ pub fn run(
     deaths.sigsys_killed |= reaper.sigsys_killed.load(Ordering::SeqCst);
     sys::kill_all_and_reap();
     // Nothing of the run is left that could still change the init.
+    if creds.user_namespace {
+        own.restore_affinity();
+    }
     let init_tampered = creds.user_namespace && OwnState::capture() != *own;
     let after = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap_or(before);
     let init_after = getrusage(UsageWho::RUSAGE_SELF).ok();

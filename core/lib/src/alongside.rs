@@ -16,7 +16,8 @@
 //!   memory the program was forked from. The container's cgroup counts it with
 //!   the rest, and its limits (memory, processes, CPU rate) hold it as they are;
 //!   of the request's limits, those that are rlimits apply, and the wall-time
-//!   limit while [`Alongside::wait`] waits.
+//!   limit while [`Alongside::wait`] waits. A CPU set is refused: the program
+//!   runs on the CPUs of the container's run.
 //! - When it ends, what is left of its process group is killed; a process that
 //!   left its session lives on until the container's run ends or it is reset.
 //! - The init kills it as it kills everything but itself: when the container's
@@ -143,6 +144,8 @@ impl ExecHandle {
         let how = Enforcement {
             no_cgroup: self.no_cgroup.as_deref(),
             own_uid: self.own_uid,
+            // It joins the cgroup as it is, on the CPUs of the container's run.
+            no_cpuset: Some("a program beside a run shares the CPUs of the container's run"),
         };
         let request = crate::validate::execve(param, how)?;
         let loan = self.loans.0.read().unwrap_or_else(PoisonError::into_inner);

@@ -192,6 +192,10 @@ impl Container {
         Enforcement {
             no_cgroup: self.no_cgroup.as_deref(),
             own_uid: self.own_uid,
+            no_cpuset: match &self.cgroup {
+                Some(cgroup) => cgroup.no_cpuset(),
+                None => self.no_cgroup.as_deref(),
+            },
         }
     }
 
@@ -231,6 +235,9 @@ impl Container {
         self.ensure_usable()?;
 
         let called_ns = monotonic_ns();
+        if let (Some(cgroup), Some(cpus)) = (&self.cgroup, &param.limits.cpu_set) {
+            cgroup.check_cpu_set(cpus)?;
+        }
         let baseline = match &mut self.cgroup {
             Some(cgroup) => match cgroup.begin_run(param.limits.cgroup_limits(self.helpers)) {
                 Ok(baseline) => Some(baseline),

@@ -1,6 +1,7 @@
 //! Limits of one run: which the cgroup enforces, which become rlimits.
 
 use crate::cgroup::RunLimits;
+use crate::cpu_set::CpuSet;
 use crate::error::{Error, Result};
 use crate::protocol::Rlimit;
 use std::time::Duration;
@@ -43,6 +44,8 @@ pub(crate) struct Enforcement<'a> {
     /// The program's uid is the container's alone (not shared with the host or with
     /// other containers), so per-uid limits such as RLIMIT_NPROC are its own.
     pub own_uid: bool,
+    /// Why a CPU set cannot be enforced, when it cannot.
+    pub no_cpuset: Option<&'a str>,
 }
 
 /// Limits of one run. `None` means the default of [`defaults`] where there is one,
@@ -77,6 +80,13 @@ pub struct Limits {
     pub open_files: Option<u64>,
     /// Stack size in bytes (RLIMIT_STACK). Default [`defaults::STACK`].
     pub stack: Option<u64>,
+    /// The CPUs the run's processes may run on, a hard limit: the container's
+    /// cgroup cpuset (cpuset.cpus), which no process inside can widen
+    /// (sched_setaffinity only chooses within it). Every CPU must be one the
+    /// library's own cgroup may use; without a cpuset controller the run is
+    /// refused ([`Error::Unsupported`]). `None`: every CPU the library's cgroup
+    /// may use.
+    pub cpu_set: Option<CpuSet>,
 }
 
 const INFINITY: u64 = libc::RLIM_INFINITY;
@@ -131,6 +141,11 @@ impl Limits {
                 return needs("CPU rate");
             }
         }
+        if let (Some(cpus), Some(why)) = (&self.cpu_set, how.no_cpuset) {
+            return Err(Error::Unsupported(format!(
+                "a CPU set limit ({cpus}) needs the cgroup cpuset controller: {why}"
+            )));
+        }
         Ok(())
     }
 
@@ -146,6 +161,7 @@ impl Limits {
                     .saturating_add(helpers),
             ),
             cpu_rate: self.cpu_rate,
+            cpu_set: self.cpu_set.clone(),
         }
     }
 

@@ -444,6 +444,8 @@ fn limits(cmd: &crate::model::Cmd) -> Limits {
     limits.stack = set(cmd.stack_limit);
     limits.processes = set(cmd.proc_limit).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
     limits.cpu_rate = set(cmd.cpu_rate_limit).map(|n| n as f64 / 1000.0);
+    // Checked when the request was planned.
+    limits.cpu_set = crate::cpus::parse(&cmd.cpu_set_limit).ok().flatten();
     if cmd.strict_memory_limit || cmd.address_space_limit {
         limits.address_space = limits.memory;
     }

@@ -134,6 +134,10 @@ impl Drop for CancelOnDrop {
 /// Queues, runs and answers one request (shared by /run and /ws).
 pub async fn execute(state: &Arc<AppState>, request: Request) -> Result<Vec<CmdResult>, ApiError> {
     let plan = plan(request, &state.exec.store, state.parallelism)
+        .and_then(|plan| {
+            crate::cpus::check(&plan, &state.exec.pool.config().container.cgroup)?;
+            Ok(plan)
+        })
         .map_err(|BadRequest(m)| ApiError(StatusCode::BAD_REQUEST, m))?;
     tracing::debug!(request_id = %plan.request_id, cmds = plan.cmds.len(), "run");
     let needed = u32::try_from(plan.cmds.len()).unwrap_or(u32::MAX);

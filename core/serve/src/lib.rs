@@ -9,6 +9,7 @@
 mod bench;
 mod cancel;
 mod collect;
+mod cpus;
 mod exec;
 mod http;
 mod links;

@@ -137,9 +137,7 @@ fn plan_cmd(cmd: Cmd, store: &FileStore) -> Result<CmdPlan, BadRequest> {
     if cmd.tty {
         return unsupported("tty");
     }
-    if !cmd.cpu_set_limit.is_empty() {
-        return unsupported("cpuSetLimit");
-    }
+    crate::cpus::parse(&cmd.cpu_set_limit)?;
     if !cmd.copy_out_dir.is_empty() {
         return unsupported("copyOutDir");
     }

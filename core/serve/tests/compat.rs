@@ -658,3 +658,50 @@ fn limits_reach_the_program() {
     cmd["realCpuLimit"] = json!(SECOND / 2);
     assert_eq!(c.run_one(cmd)["status"], "Time Limit Exceeded");
 }
+
+/// This process's CPUs, as /proc/self/status lists them ("0-1").
+fn own_cpus() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn cpu_set_limit_confines_the_program_to_its_cpus() {
+    let s = server(small_config());
+    let mut c = Client::new(&s);
+    let all = own_cpus();
+    let last = all.rsplit([',', '-']).next().unwrap().to_owned();
+    let show = "sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status; nproc";
+    let mut cmd = sh(show);
+    cmd["cpuSetLimit"] = json!(last);
+    let r = c.run_one(cmd);
+    assert_eq!(r["status"], "Accepted", "{r}");
+    assert_eq!(r["files"]["stdout"], format!("{last}\n1\n"), "{r}");
+    // The next command, in whichever container, has every CPU again.
+    let r = c.run_one(sh(show));
+    let count = scpool_core::CpuSet::parse(&all).unwrap().len();
+    assert_eq!(r["files"]["stdout"], format!("{all}\n{count}\n"), "{r}");
+
+    for (bad, says) in [
+        ("x", "not a CPU number"),
+        ("1-0", "backwards"),
+        ("9999", "largest number"),
+        ("4095", "does not let containers use"),
+    ] {
+        let mut cmd = sh("true");
+        cmd["cpuSetLimit"] = json!(bad);
+        let reply = c.post_json("/run", &json!({ "cmd": [cmd] }));
+        assert_eq!(reply.status, 400, "{bad}");
+        let message = reply.json().as_str().unwrap().to_owned();
+        assert!(
+            message.contains("cpuSetLimit") && message.contains(says),
+            "{message}"
+        );
+    }
+    assert_eq!(c.run_one(sh("true"))["status"], "Accepted");
+}

@@ -39,7 +39,7 @@ def run(args: Sequence[Union[str, bytes, "os.PathLike[str]"]], **options: Any) -
     """Runs one program in a container of the default pool and returns its
     `Result`. Takes the keywords of `Container.run` (stdin, env, cwd, cpu_time_limit,
     wall_time_limit, memory_limit, output_limit, process_limit, cpu_rate,
-    open_files, stack, address_space_limit, seccomp)."""
+    cpu_set, open_files, stack, address_space_limit, seccomp)."""
     return default_pool().run(args, **options)
 
 

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 /// Controllers a container uses.
 pub const V1_CONTROLLERS: [&str; 4] = ["cpu", "cpuacct", "memory", "pids"];
 pub const V2_CONTROLLERS: [&str; 3] = ["cpu", "memory", "pids"];
+/// v1 controllers used when the host has them: without them only the limits that
+/// need them are refused (see `cpuset`).
+pub const V1_OPTIONAL: [&str; 1] = ["cpuset"];
 
 /// Where the cgroups of our containers go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +141,7 @@ pub fn detect(
 
     let mut own = BTreeMap::new();
     let mut points = BTreeMap::new();
-    for controller in V1_CONTROLLERS {
+    let hierarchy = |controller: &str| {
         let path = memberships
             .iter()
             .find(|(c, _)| c.iter().any(|n| n == controller))?
@@ -147,8 +150,18 @@ pub fn detect(
         let mount = mounts
             .iter()
             .find(|m| m.fstype == "cgroup" && m.options.iter().any(|o| o == controller))?;
-        own.insert(controller, own_dir(mount, path)?);
-        points.insert(controller, mount.point.clone());
+        Some((own_dir(mount, path)?, mount.point.clone()))
+    };
+    for controller in V1_CONTROLLERS {
+        let (dir, point) = hierarchy(controller)?;
+        own.insert(controller, dir);
+        points.insert(controller, point);
+    }
+    for controller in V1_OPTIONAL {
+        if let Some((dir, point)) = hierarchy(controller) {
+            own.insert(controller, dir);
+            points.insert(controller, point);
+        }
     }
     Some(Layout::V1 {
         mounts: points,
@@ -248,6 +261,23 @@ mod tests {
         );
         assert_eq!(own["cpu"], Path::new("/sys/fs/cgroup/cpu"));
         assert_eq!(own["pids"], Path::new("/sys/fs/cgroup/pids"));
+        assert!(
+            !own.contains_key("cpuset"),
+            "no cpuset hierarchy is mounted"
+        );
+    }
+
+    #[test]
+    fn v1_takes_the_cpuset_hierarchy_when_there_is_one() {
+        let mountinfo = format!(
+            "{V1_MOUNTINFO}34 31 0:31 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset\n"
+        );
+        let cgroup = format!("3:cpuset:/judge\n{V1_CGROUP}");
+        let Layout::V1 { own, mounts } = detect(&mountinfo, &cgroup, |_| None).unwrap() else {
+            panic!("expected v1")
+        };
+        assert_eq!(own["cpuset"], Path::new("/sys/fs/cgroup/cpuset/judge"));
+        assert_eq!(mounts["cpuset"], Path::new("/sys/fs/cgroup/cpuset"));
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! per idle container ran hosts out of descriptors). The directories are removed
 //! when the container is destroyed.
 
+mod cpuset;
 mod delegate;
 mod detect;
 mod keeper;
@@ -30,6 +31,7 @@ mod v2;
 #[cfg(test)]
 mod tests;
 
+pub use cpuset::cpus_for_containers;
 pub use delegate::HOST_LEAF;
 pub use detect::Layout;
 pub(crate) use keeper::drop_stock;
@@ -37,6 +39,8 @@ pub use keeper::flush;
 pub(crate) use step::ThreadStep;
 pub use teardown::teardown_for_exit;
 
+use crate::cpu_set::CpuSet;
+use crate::error::Error;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -86,11 +90,12 @@ pub struct CgroupConfig {
 }
 
 /// Limits that live in the cgroup, applied at the start of each run.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct RunLimits {
     pub memory: Option<u64>,
     pub processes: Option<u32>,
     pub cpu_rate: Option<f64>,
+    pub cpu_set: Option<CpuSet>,
 }
 
 /// Counters read when a run starts.
@@ -181,6 +186,11 @@ pub(crate) struct ContainerCgroup {
     /// v1: how a thread steps in and out to clone the init inside.
     step: Option<ThreadStep>,
     applied: Option<RunLimits>,
+    cpuset: Option<cpuset::Cpuset>,
+    /// Why there is no cpuset, when there is none.
+    no_cpuset: Option<String>,
+    /// No run has begun: the cpuset has every CPU of its parent.
+    fresh: bool,
     /// v2 without a resettable memory.peak, or asked for a process peak: the
     /// directory that gets run leaves once the init is settled.
     leaf_parent: Option<PathBuf>,
@@ -254,11 +264,16 @@ fn mkdir(dir: &Path) -> io::Result<()> {
 fn make_dirs(parents: &keeper::Parents, name: &str) -> io::Result<()> {
     if parents.v2 {
         v2_enable_controllers(&parents.dirs[0], !parents.configured)?;
+        cpuset::v2_enable(&parents.dirs[0]);
     }
     let mut made = Cleanup(Vec::new());
     for dir in keeper::dirs_of(parents, name) {
         mkdir(&dir)?;
         made.0.push(dir);
+        let dir = made.0.last().expect("just pushed");
+        if !parents.v2 && dir.join("cpuset.mems").exists() {
+            cpuset::v1_prepare(dir)?;
+        }
     }
     made.0.clear();
     Ok(())
@@ -333,6 +348,9 @@ impl ContainerCgroup {
                     let mut dirs: Vec<PathBuf> = Vec::new();
                     for (c, own) in own {
                         let dir = parent_dir(own, configured, &mounts[c]);
+                        if *c == "cpuset" && !cpuset::v1_usable_parent(&dir) {
+                            continue;
+                        }
                         if !dirs.contains(&dir) {
                             dirs.push(dir);
                             homes.push(own.clone());
@@ -357,7 +375,8 @@ impl ContainerCgroup {
         let made = Cleanup(keeper::dirs_of(&parents, &name));
         let mut leaf_parent = None;
         let mut leaves = None;
-        let (version, controllers, step): (_, Box<dyn Controllers>, _) = match layout {
+        let (version, controllers, step, cpuset_dir): (_, Box<dyn Controllers>, _, _) = match layout
+        {
             Layout::V2 { .. } => {
                 let v2 = v2::V2::open(&made.0[0])?;
                 if !v2.peak_resettable() || config.process_peak {
@@ -367,6 +386,7 @@ impl ContainerCgroup {
                     CgroupVersion::V2,
                     Box::new(v2) as Box<dyn Controllers>,
                     None,
+                    Some(made.0[0].clone()),
                 )
             }
             Layout::V1 { mounts, own } => {
@@ -379,10 +399,21 @@ impl ContainerCgroup {
                     into: made.0.iter().map(|d| d.join("tasks")).collect(),
                     home: homes.iter().map(|d| d.join("tasks")).collect(),
                 });
-                (CgroupVersion::V1, Box::new(v1), step)
+                let cpuset_dir = own
+                    .contains_key("cpuset")
+                    .then(|| dir("cpuset"))
+                    .filter(|d| made.0.contains(d));
+                (CgroupVersion::V1, Box::new(v1), step, cpuset_dir)
             }
         };
         controllers.close_files();
+        let cpuset = match &cpuset_dir {
+            Some(dir) => cpuset::Cpuset::open(dir, version)?,
+            None => None,
+        };
+        let no_cpuset = cpuset
+            .is_none()
+            .then(|| cpuset::missing(version, cpuset_dir.as_deref().and_then(Path::parent)));
         let mut made = made;
         Ok(Self {
             version,
@@ -390,6 +421,9 @@ impl ContainerCgroup {
             dirs: std::mem::take(&mut made.0),
             step,
             applied: None,
+            cpuset,
+            no_cpuset,
+            fresh: true,
             leaf_parent,
             leaves,
         })
@@ -446,13 +480,72 @@ impl ContainerCgroup {
     pub fn begin_run(&mut self, limits: RunLimits) -> io::Result<Baseline> {
         let begun = self.begin_run_files(limits);
         if begun.is_err() {
-            self.controllers.close_files();
+            self.close_files();
         }
         begun
     }
 
+    fn close_files(&self) {
+        self.controllers.close_files();
+        if let Some(cpuset) = &self.cpuset {
+            cpuset.close();
+        }
+    }
+
+    /// Why a run cannot be given a CPU set here, when it cannot.
+    pub fn no_cpuset(&self) -> Option<&str> {
+        self.no_cpuset.as_deref()
+    }
+
+    /// Checks that every CPU of `cpus` is one the container may be given (the
+    /// parent's): v2 would take others and silently fall back to the parent's.
+    pub fn check_cpu_set(&self, cpus: &CpuSet) -> crate::Result<()> {
+        if self
+            .applied
+            .as_ref()
+            .is_some_and(|a| a.cpu_set.as_ref() == Some(cpus))
+        {
+            return Ok(());
+        }
+        let Some(cpuset) = &self.cpuset else {
+            return Err(Error::Unsupported(format!(
+                "a CPU set limit needs the cgroup cpuset controller: {}",
+                self.no_cpuset.as_deref().unwrap_or("it is missing")
+            )));
+        };
+        let allowed = cpuset
+            .allowed()
+            .map_err(|e| Error::io("reading the CPUs containers may use", e))?;
+        let outside = cpus.outside(&allowed);
+        if let Ok(shown) = CpuSet::from_cpus(outside) {
+            return Err(Error::invalid(format!(
+                "CPU set {cpus}: CPU {shown} is not among the CPUs this host lets containers \
+                 use ({allowed})"
+            )));
+        }
+        Ok(())
+    }
+
     fn begin_run_files(&mut self, limits: RunLimits) -> io::Result<Baseline> {
         let previous = self.applied.take();
+        // A new cgroup has every CPU of its parent.
+        let previous_cpus = previous
+            .as_ref()
+            .map_or(self.fresh.then_some(None), |p| Some(p.cpu_set.clone()));
+        self.fresh = false;
+        if previous_cpus.as_ref() != Some(&limits.cpu_set) {
+            match (&self.cpuset, &limits.cpu_set) {
+                (Some(cpuset), cpus) => cpuset.apply(cpus.as_ref())?,
+                (None, None) => {}
+                (None, Some(_)) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::Unsupported,
+                        "this container's cgroup has no cpuset",
+                    ))
+                }
+            }
+        }
+        let previous = previous.as_ref();
         let c = &self.controllers;
         if previous.map(|p| p.memory) != Some(limits.memory) {
             c.apply_memory(limits.memory)?;
@@ -464,6 +557,7 @@ impl ContainerCgroup {
             c.apply_cpu_rate(limits.cpu_rate)?;
         }
         c.reset_counters()?;
+        let memory_limit = limits.memory;
         self.applied = Some(limits);
         let held = c.current_memory()?;
         let base = Baseline {
@@ -478,10 +572,7 @@ impl ContainerCgroup {
         // Until the runner has raised its OOM score it shares the init's memory, and
         // the OOM killer would take both: with less room than that, the run does not
         // start (the caller reports MEMORY_LIMIT_EXCEEDED).
-        if limits
-            .memory
-            .is_some_and(|limit| held.saturating_add(INIT_ROOM) > limit)
-        {
+        if memory_limit.is_some_and(|limit| held.saturating_add(INIT_ROOM) > limit) {
             return Err(io::Error::from(io::ErrorKind::ResourceBusy));
         }
         Ok(base)
@@ -495,7 +586,7 @@ impl ContainerCgroup {
     /// Memory charged to the cgroup now (outside a run: the file is closed again).
     pub fn current_memory(&self) -> io::Result<u64> {
         let current = self.controllers.current_memory();
-        self.controllers.close_files();
+        self.close_files();
         current
     }
 
@@ -507,7 +598,7 @@ impl ContainerCgroup {
     /// files.
     pub fn end_run(&mut self, base: &Baseline) -> io::Result<Usage> {
         let usage = self.end_run_figures(base);
-        self.controllers.close_files();
+        self.close_files();
         usage
     }
 
@@ -516,9 +607,12 @@ impl ContainerCgroup {
             // A charge the container's limit refuses is first added to the leaf and
             // then taken back, but the leaf's watermark keeps it (up to a 2 MiB huge
             // page above the limit): the run never held more than its limit.
-            Some(leaves) if leaves.hold_memory() => leaves
-                .peak()?
-                .min(self.applied.and_then(|a| a.memory).unwrap_or(u64::MAX)),
+            Some(leaves) if leaves.hold_memory() => leaves.peak()?.min(
+                self.applied
+                    .as_ref()
+                    .and_then(|a| a.memory)
+                    .unwrap_or(u64::MAX),
+            ),
             _ => self.controllers.peak_memory()?,
         };
         let usage = Usage {
@@ -543,7 +637,7 @@ impl ContainerCgroup {
         // run is alive for the OOM killer to take: the init's own next allocation
         // would make it the victim. Lift the limit until the next run applies one
         // (refused there, as MEMORY_LIMIT_EXCEEDED, if the files still exceed it).
-        if let Some(limit) = self.applied.and_then(|applied| applied.memory) {
+        if let Some(limit) = self.applied.as_ref().and_then(|applied| applied.memory) {
             if left.saturating_add(INIT_ROOM) > limit {
                 self.controllers.apply_memory(None)?;
                 if let Some(applied) = &mut self.applied {

@@ -83,6 +83,9 @@ fn container_cgroup(version: CgroupVersion, controllers: Box<dyn Controllers>) -
         dirs: Vec::new(),
         step: None,
         applied: None,
+        cpuset: None,
+        no_cpuset: Some("no cpuset in this test".into()),
+        fresh: true,
         leaf_parent: None,
         leaves: None,
     }
@@ -92,6 +95,7 @@ const LIMITS: RunLimits = RunLimits {
     memory: Some(64 << 20),
     processes: Some(16),
     cpu_rate: Some(0.5),
+    cpu_set: None,
 };
 
 #[test]
@@ -255,4 +259,100 @@ fn configured_parents_live_under_the_mount() {
         parent_dir(own, Some(Path::new("/judge")), mount),
         Path::new("/sys/fs/cgroup/judge")
     );
+}
+
+/// A parent cpuset directory with `files` and a container's cpuset directory in it.
+fn cpuset_dirs(name: &str, files: &[(&str, &str)]) -> (FakeDir, PathBuf) {
+    let parent = FakeDir::new(name, files);
+    let child = parent.path.join("scpool-1-0");
+    fs::create_dir(&child).unwrap();
+    (parent, child)
+}
+
+#[test]
+fn v2_cpu_sets_are_written_and_lifted_by_the_parents_cpus() {
+    let (parent, child) = cpuset_dirs("v2-cpuset", &[("cpuset.cpus.effective", "0-3\n")]);
+    let put = |file: &str, text: &str| fs::write(child.join(file), text).unwrap();
+    let get = |file: &str| fs::read_to_string(child.join(file)).unwrap();
+    put("cpuset.cpus", "");
+    let cpuset = cpuset::Cpuset::open(&child, CgroupVersion::V2)
+        .unwrap()
+        .expect("a cpuset");
+    assert_eq!(cpuset.allowed().unwrap().to_string(), "0-3");
+    // The kernel takes it: the cgroup has CPU 2 alone.
+    put("cpuset.cpus.effective", "2\n");
+    cpuset.apply(Some(&CpuSet::parse("2").unwrap())).unwrap();
+    assert_eq!(get("cpuset.cpus"), "2");
+    // A set the kernel did not give exactly is an error, never a wider set.
+    let err = cpuset
+        .apply(Some(&CpuSet::parse("1-2").unwrap()))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("cpuset.cpus.effective is 2"),
+        "{err}"
+    );
+    put("cpuset.cpus", "");
+    put("cpuset.cpus.effective", "0-3\n");
+    cpuset.apply(None).unwrap();
+    assert_eq!(get("cpuset.cpus"), "0-3", "the parent's effective CPUs");
+    drop(parent);
+}
+
+#[test]
+fn v1_cpusets_start_and_end_with_the_parents_cpus() {
+    let (parent, child) = cpuset_dirs(
+        "v1-cpuset",
+        &[
+            ("cpuset.cpus", "0-3\n"),
+            ("cpuset.mems", "0\n"),
+            ("cpuset.effective_cpus", "0-3\n"),
+        ],
+    );
+    cpuset::v1_prepare(&child).unwrap();
+    let get = |file: &str| fs::read_to_string(child.join(file)).unwrap();
+    assert_eq!(
+        (get("cpuset.cpus"), get("cpuset.mems")),
+        ("0-3\n".into(), "0\n".into())
+    );
+    assert!(cpuset::v1_usable_parent(&parent.path));
+
+    let rest = v1_dir("v1-cpuset-rest");
+    let p = &rest.path;
+    let mut cgroup = container_cgroup(
+        CgroupVersion::V1,
+        Box::new(v1::V1::open(p, p, p, p).unwrap()),
+    );
+    cgroup.cpuset = cpuset::Cpuset::open(&child, CgroupVersion::V1).unwrap();
+    cgroup.no_cpuset = None;
+    let put = |file: &str, text: &str| fs::write(child.join(file), text).unwrap();
+    // A new cgroup has the parent's CPUs: a run without a set writes nothing.
+    put("cpuset.cpus", "untouched");
+    let base = cgroup.begin_run(LIMITS).unwrap();
+    cgroup.end_run(&base).unwrap();
+    assert_eq!(get("cpuset.cpus"), "untouched");
+
+    let one = RunLimits {
+        cpu_set: Some(CpuSet::parse("1").unwrap()),
+        ..LIMITS
+    };
+    cgroup.check_cpu_set(&CpuSet::parse("1").unwrap()).unwrap();
+    assert!(matches!(
+        cgroup.check_cpu_set(&CpuSet::parse("3-4").unwrap()),
+        Err(Error::InvalidArgument(m)) if m.contains("CPU 4 is not among") && m.contains("(0-3)")
+    ));
+    put("cpuset.cpus", "");
+    put("cpuset.effective_cpus", "1\n");
+    let base = cgroup.begin_run(one.clone()).unwrap();
+    cgroup.end_run(&base).unwrap();
+    assert_eq!(get("cpuset.cpus"), "1");
+    // The same set again: not written again.
+    put("cpuset.cpus", "untouched");
+    let base = cgroup.begin_run(one).unwrap();
+    cgroup.end_run(&base).unwrap();
+    assert_eq!(get("cpuset.cpus"), "untouched");
+    // Without a set, the parent's list again.
+    put("cpuset.cpus", "");
+    put("cpuset.effective_cpus", "0-3\n");
+    cgroup.begin_run(LIMITS).unwrap();
+    assert_eq!(get("cpuset.cpus"), "0-3\n");
 }
