@@ -357,10 +357,11 @@ impl Container {
         match self.call(&reset, &[], CONTROL_TIMEOUT)? {
             (Response::ResetDone, _) => {
                 self.keys_possible = false;
-                if let Some(cgroup) = &self.cgroup {
+                if let Some(cgroup) = &mut self.cgroup {
                     // The next borrower's figures must not start from this loan's
                     // page cache (see `ContainerCgroup::reclaim_cache`).
                     cgroup.reclaim_cache();
+                    cgroup.prepare_next_run();
                 }
                 Ok(())
             }

@@ -625,8 +625,7 @@ impl ContainerCgroup {
             },
         };
         if let Some(leaves) = &mut self.leaves {
-            // On failure the next run makes its leaf itself, or reports why not.
-            let _ = leaves.rotate();
+            leaves.finish();
         }
         // One cheap read decides; memory.stat is read only when much is left.
         let left = self.controllers.current_memory()?;
@@ -646,6 +645,15 @@ impl ContainerCgroup {
             }
         }
         Ok(usage)
+    }
+
+    /// Between loans: the last run's leaf is removed and the next run's made, so a
+    /// pooled run finds its leaf ready. On failure the next run makes its leaf
+    /// itself, or reports why not.
+    pub fn prepare_next_run(&mut self) {
+        if let Some(leaves) = &mut self.leaves {
+            let _ = leaves.rotate();
+        }
     }
 
     /// Gives back the page cache charged to the cgroup when there is more than

@@ -98,6 +98,9 @@ pub(super) struct RunLeaves {
     kind: Kind,
     next: u64,
     leaf: Option<Leaf>,
+    /// The leaf of a run that ended, removed (and the next made) at the reset, off
+    /// a pool's path, or when the next run comes first.
+    finished: Option<Leaf>,
 }
 
 impl RunLeaves {
@@ -123,6 +126,7 @@ impl RunLeaves {
             kind: Kind::Unified,
             next: 0,
             leaf: None,
+            finished: None,
         };
         leaves.prepare()?;
         Ok((leaves, init_dir))
@@ -136,6 +140,7 @@ impl RunLeaves {
             kind: Kind::V1Pids,
             next: 0,
             leaf: None,
+            finished: None,
         };
         leaves.prepare()?;
         Ok(leaves)
@@ -148,6 +153,8 @@ impl RunLeaves {
     }
 
     fn prepare(&mut self) -> io::Result<()> {
+        // A finished run's leaf goes before the next is made: one at a time.
+        self.finished = None;
         if self.leaf.is_none() {
             let dir = self.parent.join(format!("run-{}", self.next));
             self.next += 1;
@@ -180,14 +187,26 @@ impl RunLeaves {
         }
     }
 
-    /// Removes the finished run's leaf and makes the next one.
-    pub fn rotate(&mut self) -> io::Result<()> {
-        self.leaf = None;
-        self.prepare()
+    /// The run in the current leaf ended and its figures are read: the leaf is
+    /// done with, but removed later (`rotate`, or the next run's `procs`), so that
+    /// the rmdir and the next mkdir are not between the run's end and its result.
+    pub fn finish(&mut self) {
+        if let Some(leaf) = self.leaf.take() {
+            self.finished = Some(leaf);
+        }
     }
 
-    /// Removes the current leaf (before the container's cgroup is removed).
+    /// Removes a finished run's leaf and makes the next one.
+    pub fn rotate(&mut self) -> io::Result<()> {
+        if self.leaf.is_none() {
+            self.prepare()?;
+        }
+        Ok(())
+    }
+
+    /// Removes the leaves (before the container's cgroup is removed).
     pub fn clear(&mut self) {
         self.leaf = None;
+        self.finished = None;
     }
 }
