@@ -4,7 +4,8 @@
 //! fileId; then POST /run of it by fileId, with stdin and two collectors as a
 //! judge sends it, from 1 and from 2 keep-alive clients, next to the library's
 //! pooled run of the same program (acquire, run it from a sealed memfd as the
-//! service runs a stored program, release) on a pool of its own.
+//! service runs a stored program, release) on a pool of its own, with the
+//! service's container settings.
 
 use crate::{start, ServeConfig, ServeError};
 use scpool_core::{ExecveParam, Pool, PoolConfig, Status};
@@ -161,6 +162,8 @@ fn pooled_runs(program: &[u8], requests: usize) -> Result<Summary, ServeError> {
     let e = |e: scpool_core::Error| ServeError(e.to_string());
     let mut config = PoolConfig::default();
     config.min_idle = 2;
+    // The service's containers, per-run process counting included.
+    config.container = ServeConfig::default().container;
     let pool = Pool::new(config).map_err(e)?;
     let mut limits = scpool_core::Limits::default();
     limits.cpu_time = Some(Duration::from_secs(1));
