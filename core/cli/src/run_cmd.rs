@@ -103,6 +103,7 @@ pub fn limits(options: &RunArgs) -> Limits {
     limits.output = options.output_limit;
     limits.processes = options.process_limit;
     limits.cpu_rate = options.cpu_rate;
+    limits.cpu_set = options.cpu_set.clone();
     limits
 }
 

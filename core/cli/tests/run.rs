@@ -129,3 +129,32 @@ fn the_cgroup_parent_reaches_the_library() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains(parent), "{err}");
 }
+
+#[test]
+fn a_cpu_set_confines_the_program_and_a_cpu_the_host_lacks_is_refused() {
+    let cpus = |args: &[&str]| {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["/bin/grep", "Cpus_allowed_list", "/proc/self/status"]);
+        scpool(&all)
+    };
+    let out = cpus(&["--cpu-set", "0"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(stdout(&out).split_whitespace().last(), Some("0"), "{out:?}");
+    // Every CPU without the option.
+    let every = std::fs::read_to_string("/sys/fs/cgroup/cpuset/cpuset.effective_cpus")
+        .or_else(|_| std::fs::read_to_string("/sys/devices/system/cpu/online"))
+        .unwrap();
+    let out = cpus(&[]);
+    assert_eq!(
+        stdout(&out).split_whitespace().last(),
+        Some(every.trim()),
+        "{out:?}"
+    );
+    let out = cpus(&["--cpu-set", "4095"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("4095"), "the message names the CPU: {err}");
+    let out = cpus(&["--cpu-set", "x"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}

@@ -4,7 +4,7 @@ use crate::seconds::parse_seconds;
 use crate::size::parse_size;
 use clap::builder::{OsStringValueParser, TypedValueParser};
 use clap::Args;
-use scpool_core::{CgroupMode, SeccompPolicy, DEFAULT_CWD};
+use scpool_core::{CgroupMode, CpuSet, SeccompPolicy, DEFAULT_CWD};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -87,6 +87,10 @@ pub struct RunArgs {
     /// At most CORES of CPU (e.g. 0.5): slower, not killed
     #[arg(long, allow_hyphen_values = true, value_name = "CORES", value_parser = parse_cores)]
     pub cpu_rate: Option<f64>,
+    /// Only these CPUs (a cpuset list such as 0 or 0-1,3): a hard limit, through the
+    /// cgroup's cpuset
+    #[arg(long, allow_hyphen_values = true, value_name = "LIST", value_parser = parse_cpu_set)]
+    pub cpu_set: Option<CpuSet>,
     /// default (deny escape system calls with EPERM), strict (allow-list for
     /// single-process programs; anything else is DISALLOWED_SYSCALL),
     /// single-program (default, and any exec after the program's own is
@@ -217,6 +221,12 @@ fn parse_cores(text: &str) -> Result<f64, String> {
         .map_err(|_| format!("invalid number '{text}'"))
 }
 
+/// A CPU list, parsed by the library (whether this host has the CPUs is checked
+/// when the run asks for them).
+fn parse_cpu_set(text: &str) -> Result<CpuSet, String> {
+    CpuSet::parse(text).map_err(|e| e.to_string())
+}
+
 /// The built-in policies by the library's names (a custom program has no name).
 fn parse_seccomp(text: &str) -> Result<SeccompPolicy, String> {
     text.parse()
@@ -332,6 +342,7 @@ mod tests {
                 output_limit: None,
                 process_limit: None,
                 cpu_rate: None,
+                cpu_set: None,
                 seccomp: SeccompPolicy::Default,
                 cgroup: CgroupMode::Auto,
                 cgroup_parent: None,
@@ -390,6 +401,8 @@ mod tests {
         let options = run_options(&["--cpu-rate", "0.5", "--seccomp=strict", "x"]);
         assert_eq!(options.cpu_rate, Some(0.5));
         assert_eq!(options.seccomp, SeccompPolicy::Strict);
+        let options = run_options(&["--cpu-set", "0-1,3", "x"]);
+        assert_eq!(options.cpu_set, Some(CpuSet::parse("0-1,3").unwrap()));
         let options = run_options(&["--seccomp", "single-program", "x"]);
         assert_eq!(options.seccomp, SeccompPolicy::SingleProgram);
         let options = run_options(&["--seccomp=off", "x"]);
@@ -405,6 +418,7 @@ mod tests {
         assert_eq!(run_options(&["--cgroup=off", "x"]).cgroup, CgroupMode::Off);
         for (args, expected) in [
             (&["--cpu-rate", "fast", "x"][..], "invalid number"),
+            (&["--cpu-set", "1-0", "x"][..], "1-0"),
             (&["--seccomp", "lax", "x"][..], SeccompPolicy::NAMES),
             (&["--cgroup", "on", "x"][..], CgroupMode::NAMES),
             (&["--cgroup-parent", "judge", "x"][..], "absolute"),
