@@ -126,9 +126,7 @@ where
     O: Write + Send + 'static,
     E: Write + Send + 'static,
 {
-    let t0 = std::time::Instant::now();
     let config = crate::run_config::container_config(options)?;
-    let t1 = t0.elapsed();
     let mut container =
         Container::new(&config).map_err(|e| CliError::from_core("creating the container", e))?;
     for copy in &options.copy_in {
@@ -138,7 +136,6 @@ where
     let stdout = Pump::start(stdout_sink, output_limit).map_err(pipe_failed)?;
     let stderr = Pump::start(stderr_sink, output_limit).map_err(pipe_failed)?;
 
-    let t2 = t0.elapsed();
     let outcome = container.execve(&launch.param(options, stdout.write_end(), stderr.write_end()));
     let copy_out_errors = match outcome {
         Ok(_) => options
@@ -150,21 +147,9 @@ where
     };
     // Destroying the container kills whatever of the run still holds the pipes, so
     // the drains are sure to reach end of file.
-    let t3 = t0.elapsed();
     drop(container);
-    let t4 = t0.elapsed();
     let stdout = stdout.finish();
     let stderr = stderr.finish();
-    if std::env::var_os("TIMES").is_some() {
-        eprintln!(
-            "T {} {} {} {} {}",
-            t1.as_micros(),
-            t2.as_micros(),
-            t3.as_micros(),
-            t4.as_micros(),
-            t0.elapsed().as_micros()
-        );
-    }
 
     let mut result = outcome.map_err(|e| CliError::from_core("cannot run the program", e))?;
     if stdout.over_limit || stderr.over_limit {
