@@ -7,6 +7,7 @@ use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Read, Seek, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 /// Creates a close-on-exec memfd. `executable` asks for MFD_EXEC, which kernels with
@@ -39,8 +40,13 @@ pub(crate) fn create(name: &str, executable: bool) -> io::Result<Memfd> {
     }
 }
 
-/// Seals a memfd so nobody (the program included) can change it again.
+/// Seals a memfd so nobody (the program included) can change it again: the seals
+/// keep its bytes, and a read-only mode keeps its times and extended attributes from
+/// everyone but its owner (the host's user; a rootless program is that user too).
 pub(crate) fn seal(memfd: &Memfd) -> io::Result<()> {
+    let file = memfd.as_file();
+    let mode = file.metadata()?.permissions().mode() & 0o555;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))?;
     for seal in [
         FileSeal::SealShrink,
         FileSeal::SealGrow,
@@ -76,9 +82,11 @@ pub fn memfd_copy_of(path: impl AsRef<Path>) -> Result<OwnedFd> {
 
 /// A program's bytes in a sealed, executable memfd, ready to pass as
 /// [`ExecveParam::exec_file`](crate::ExecveParam::exec_file) to as many runs as
-/// want it, at once or in turn: nothing can change it, so a service keeps one per
-/// stored program instead of writing the program into each container. ELF only, as
-/// with [`memfd_copy_of`].
+/// want it, at once or in turn, so a service keeps one per stored program instead
+/// of writing the program into each container. No run can change its bytes, and a
+/// run whose program is another user than the host's (not rootless) cannot change
+/// its mode, times or attributes either (mode 0555, owned by the host's user). ELF
+/// only, as with [`memfd_copy_of`].
 pub fn program_memfd(bytes: &[u8]) -> Result<OwnedFd> {
     let context = "copying a program into a memfd";
     let mut file =
@@ -185,7 +193,7 @@ mod tests {
         file.read_to_end(&mut data).unwrap();
         assert_eq!(data, b"\x7fELF-program");
         let mode = file.metadata().unwrap().permissions().mode();
-        assert_eq!(mode & 0o111, 0o111, "executable: {mode:o}");
+        assert_eq!(mode & 0o7777, 0o555, "executable and read-only: {mode:o}");
         let err = file.write_all(b"x").unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EPERM));
         let path = format!("/proc/self/fd/{}", file.as_raw_fd());

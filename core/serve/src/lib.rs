@@ -190,7 +190,10 @@ pub fn start(config: ServeConfig) -> Result<Server, ServeError> {
         src_prefixes,
         copy_out_max: config.copy_out_max,
         output_limit: config.output_limit,
-        copy_in_programs: config.copy_in_programs,
+        // Rootless, a program runs as the service's own user, which owns the store's
+        // memfds and could change their mode and times for later runs: copy in.
+        // SAFETY: geteuid has no arguments and cannot fail.
+        copy_in_programs: config.copy_in_programs || unsafe { libc::geteuid() } != 0,
         host_paths,
     };
     let state = Arc::new(http::AppState {
