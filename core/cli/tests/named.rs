@@ -429,8 +429,11 @@ fn stop_ends_exec_d_programs_with_the_container_s_own() {
     std::io::Read::read_exact(&mut stdout, &mut line).unwrap();
     assert_eq!(&line, b"up\n");
     rt.ok(&["stop", "-t", "5", "both"]);
-    // SIGTERM ended both (sleep does not catch it): 128+15.
-    assert_eq!(exec.wait().unwrap().code(), Some(143));
+    // SIGTERM ended both (sleep does not catch it): 128+15. The end of the run
+    // kills what runs beside it, so on a busy machine the exec'd program may be
+    // killed (128+9) before it took its SIGTERM; either way it ended with the stop.
+    let beside = exec.wait().unwrap().code();
+    assert!(matches!(beside, Some(143 | 137)), "{beside:?}");
     let entry = rt.wait_state("both", "exited");
     assert_eq!(entry["exit_status"].as_u64(), Some(143));
     rt.ok(&["rm", "both"]);

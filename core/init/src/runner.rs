@@ -16,6 +16,10 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// The raw prlimit64 takes two 64-bit values, which `libc::rlimit` is on every
+/// target this builds for.
+const _: () = assert!(std::mem::size_of::<libc::rlimit>() == 16);
+
 /// The request, ready for the system calls of the child.
 pub struct Prepared {
     args: Vec<CString>,

@@ -45,6 +45,10 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 
+/// The raw prlimit64 takes two 64-bit values, which `libc::rlimit` is on every
+/// target this builds for.
+const _: () = assert!(std::mem::size_of::<libc::rlimit>() == 16);
+
 /// The loans of one container: each reset starts a new one, and a handle taken
 /// during an earlier loan starts nothing (in a pool, the next borrower's container
 /// is not the last one's to enter). A spawn holds the read side until its

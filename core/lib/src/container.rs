@@ -361,7 +361,11 @@ impl Container {
                     // The next borrower's figures must not start from this loan's
                     // page cache (see `ContainerCgroup::reclaim_cache`).
                     cgroup.reclaim_cache();
-                    cgroup.prepare_next_run();
+                    if let Err(e) = cgroup.prepare_next_run() {
+                        return Err(
+                            self.break_with(format!("giving the container every CPU again: {e}"))
+                        );
+                    }
                 }
                 Ok(())
             }

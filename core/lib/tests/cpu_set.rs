@@ -11,6 +11,7 @@ mod common;
 use common::*;
 use scpool_core::{CgroupMode, Container, ContainerConfig, CpuSet, Error, Limits, SeccompPolicy};
 use std::collections::HashMap;
+use std::os::fd::AsFd;
 
 /// The CPUs this process may use, as /proc/self/status lists them: what a
 /// container on this host has when its run asks for no set.
@@ -86,6 +87,10 @@ fn a_run_sees_and_runs_on_only_its_cpu_set_and_cannot_widen_it() {
 #[test]
 fn the_next_run_without_a_cpu_set_has_every_cpu_again() {
     let host = host_cpus();
+    if host.cpus().count() < 2 {
+        eprintln!("skipped: one CPU, every set is every CPU");
+        return;
+    }
     let last = CpuSet::from_cpus([host.cpus().last().unwrap()]).unwrap();
     let mut c = container();
     assert_confined(&report(&mut c, with_cpus(Some(last.clone())), &[]), &last);
@@ -116,6 +121,36 @@ fn a_pools_next_borrower_has_every_cpu_as_root_and_rootless() {
         assert_eq!(c.init_pid(), pid, "the same container: {:?}", pool.stats());
         assert_confined(&report(&mut c, Limits::default(), &[]), &host);
     }
+}
+
+/// The CPUs a program started beside the run (before any run) may use.
+fn cpus_beside(c: &Container) -> CpuSet {
+    let handle = c.exec_handle().unwrap();
+    let stdout = memfd_with("out", b"");
+    let mut param = scpool_core::ExecveParam::new(["/bin/cat", "/proc/self/status"]);
+    param.files = vec![stdout.as_fd(), stdout.as_fd()];
+    let r = handle.spawn(&param).unwrap().wait().unwrap();
+    assert_ok(&r);
+    let mut stdout = stdout;
+    let status = String::from_utf8(read_all(&mut stdout)).unwrap();
+    CpuSet::parse(status_field(&status, "Cpus_allowed_list").unwrap()).unwrap()
+}
+
+#[test]
+fn after_a_reset_a_program_beside_the_next_borrowers_first_run_has_every_cpu() {
+    let host = host_cpus();
+    if host.cpus().count() < 2 {
+        eprintln!("skipped: one CPU, every set is every CPU");
+        return;
+    }
+    let first = CpuSet::from_cpus([host.cpus().next().unwrap()]).unwrap();
+    let pool = pool_of_one(false);
+    let mut c = pool.acquire().unwrap();
+    assert_confined(&report(&mut c, with_cpus(Some(first.clone())), &[]), &first);
+    assert_eq!(cpus_beside(&c), first, "beside the loan's own run");
+    drop(c);
+    let c = pool.acquire().unwrap();
+    assert_eq!(cpus_beside(&c), host, "the next borrower, before any run");
 }
 
 #[test]

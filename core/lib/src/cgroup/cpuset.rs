@@ -99,6 +99,14 @@ impl Cpuset {
         Ok(())
     }
 
+    /// Whether the cgroup really has exactly `cpus` now: a CPU taken offline, or
+    /// a parent narrowed since the set was written, changes what v2 gives (it
+    /// falls back to the parent's CPUs), so a set kept from the last run is
+    /// checked again before the next.
+    pub fn holds(&self, cpus: &CpuSet) -> io::Result<bool> {
+        Ok(read_cpus(&self.dir, effective_name(self.version))?.as_ref() == Some(cpus))
+    }
+
     pub fn close(&self) {
         self.cpus.close();
     }
@@ -132,9 +140,9 @@ pub(super) fn v1_prepare(dir: &Path) -> io::Result<()> {
 /// cpuset (runs that ask for a CPU set are refused). cpuset is a threaded
 /// controller, which the kernel enables even where the parent holds processes.
 pub(super) fn v2_enable(parent: &Path) {
-    let offered = std::fs::read_to_string(parent.join("cgroup.controllers")).unwrap_or_default();
+    let offered = super::read_path(&parent.join("cgroup.controllers")).unwrap_or_default();
     let control = parent.join("cgroup.subtree_control");
-    let enabled = std::fs::read_to_string(&control).unwrap_or_default();
+    let enabled = super::read_path(&control).unwrap_or_default();
     let has = |text: &str| text.split_whitespace().any(|c| c == "cpuset");
     if has(&offered) && !has(&enabled) {
         let _ = crate::eintr::retry(|| std::fs::write(&control, "+cpuset"));

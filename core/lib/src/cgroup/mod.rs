@@ -533,7 +533,13 @@ impl ContainerCgroup {
             .as_ref()
             .map_or(self.fresh.then_some(None), |p| Some(p.cpu_set.clone()));
         self.fresh = false;
-        if previous_cpus.as_ref() != Some(&limits.cpu_set) {
+        let kept = match (&self.cpuset, &limits.cpu_set) {
+            (Some(cpuset), Some(cpus)) if previous_cpus.as_ref() == Some(&limits.cpu_set) => {
+                cpuset.holds(cpus)?
+            }
+            _ => previous_cpus.as_ref() == Some(&limits.cpu_set),
+        };
+        if !kept {
             match (&self.cpuset, &limits.cpu_set) {
                 (Some(cpuset), cpus) => cpuset.apply(cpus.as_ref())?,
                 (None, None) => {}
@@ -603,30 +609,14 @@ impl ContainerCgroup {
     }
 
     fn end_run_figures(&mut self, base: &Baseline) -> io::Result<Usage> {
-        let peak = match &self.leaves {
-            // A charge the container's limit refuses is first added to the leaf and
-            // then taken back, but the leaf's watermark keeps it (up to a 2 MiB huge
-            // page above the limit): the run never held more than its limit.
-            Some(leaves) if leaves.hold_memory() => leaves.peak()?.min(
-                self.applied
-                    .as_ref()
-                    .and_then(|a| a.memory)
-                    .unwrap_or(u64::MAX),
-            ),
-            _ => self.controllers.peak_memory()?,
-        };
-        let usage = Usage {
-            cpu_ns: self.cpu_used(base)?,
-            peak_memory: peak.saturating_sub(base.memory),
-            oom_killed: self.controllers.oom_kills()? > base.oom_kills,
-            peak_processes: match &self.leaves {
-                Some(leaves) => leaves.process_peak()?,
-                None => None,
-            },
-        };
+        let usage = self.run_usage(base);
+        // Whatever the reads gave, the run's leaf is done with: its counters (no
+        // kernel resets pids.peak, nor memory.peak before 6.12) are never another
+        // run's.
         if let Some(leaves) = &mut self.leaves {
             leaves.finish();
         }
+        let usage = usage?;
         // One cheap read decides; memory.stat is read only when much is left.
         let left = self.controllers.current_memory()?;
         if left > 4 * CACHE_KEPT {
@@ -647,13 +637,53 @@ impl ContainerCgroup {
         Ok(usage)
     }
 
-    /// Between loans: the last run's leaf is removed and the next run's made, so a
-    /// pooled run finds its leaf ready. On failure the next run makes its leaf
-    /// itself, or reports why not.
-    pub fn prepare_next_run(&mut self) {
+    /// The run's figures, read before its leaf is finished.
+    fn run_usage(&self, base: &Baseline) -> io::Result<Usage> {
+        let peak = match &self.leaves {
+            // A charge the container's limit refuses is first added to the leaf and
+            // then taken back, but the leaf's watermark keeps it (up to a 2 MiB huge
+            // page above the limit): the run never held more than its limit.
+            Some(leaves) if leaves.hold_memory() => leaves.peak()?.min(
+                self.applied
+                    .as_ref()
+                    .and_then(|a| a.memory)
+                    .unwrap_or(u64::MAX),
+            ),
+            _ => self.controllers.peak_memory()?,
+        };
+        Ok(Usage {
+            cpu_ns: self.cpu_used(base)?,
+            peak_memory: peak.saturating_sub(base.memory),
+            oom_killed: self.controllers.oom_kills()? > base.oom_kills,
+            peak_processes: match &self.leaves {
+                Some(leaves) => leaves.process_peak()?,
+                None => None,
+            },
+        })
+    }
+
+    /// Between loans: the next borrower starts on every CPU (a program it starts
+    /// beside a run, before any run, too), and the last run's leaf is removed and
+    /// the next run's made, so a pooled run finds its leaf ready (on failure the
+    /// next run makes its leaf itself, or reports why not).
+    pub fn prepare_next_run(&mut self) -> io::Result<()> {
         if let Some(leaves) = &mut self.leaves {
             let _ = leaves.rotate();
         }
+        let Some(applied) = self.applied.as_mut().filter(|a| a.cpu_set.is_some()) else {
+            return Ok(());
+        };
+        let Some(cpuset) = &self.cpuset else {
+            return Ok(());
+        };
+        let every_cpu = cpuset.apply(None);
+        cpuset.close();
+        match every_cpu {
+            Ok(()) => applied.cpu_set = None,
+            // The next run writes every limit again.
+            Err(_) => self.applied = None,
+        }
+        every_cpu
     }
 
     /// Gives back the page cache charged to the cgroup when there is more than

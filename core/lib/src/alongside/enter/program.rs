@@ -7,6 +7,10 @@ use crate::protocol::ExecStage;
 use std::os::fd::AsRawFd;
 use std::os::fd::RawFd;
 
+/// The raw prlimit64 takes two 64-bit values, which `libc::rlimit` is on every
+/// target this builds for.
+const _: () = assert!(std::mem::size_of::<libc::rlimit>() == 16);
+
 /// The program's process: the same steps as a run's runner in the init, then exec.
 pub(super) fn program(plan: &Plan, report: RawFd) -> ! {
     let floor = (plan.files.len() as i32).max(3);
