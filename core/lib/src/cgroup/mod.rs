@@ -527,6 +527,17 @@ impl ContainerCgroup {
     }
 
     fn begin_run_files(&mut self, limits: RunLimits) -> io::Result<Baseline> {
+        // Until the runner has raised its OOM score it shares the init's memory, and
+        // the OOM killer would take both: with less room than that, the run does not
+        // start (the caller reports MEMORY_LIMIT_EXCEEDED). Checked before the limit
+        // is written: a limit below what the cgroup holds (files this loan left in
+        // /w) sends cgroup v2 into reclaim and the OOM killer at once, and leaves the
+        // init stuck on its next page until the limit is lifted.
+        if let Some(limit) = limits.memory {
+            if self.controllers.current_memory()?.saturating_add(INIT_ROOM) > limit {
+                return Err(io::Error::from(io::ErrorKind::ResourceBusy));
+            }
+        }
         let previous = self.applied.take();
         // A new cgroup has every CPU of its parent.
         let previous_cpus = previous
@@ -575,10 +586,13 @@ impl ContainerCgroup {
                 _ => held,
             },
         };
-        // Until the runner has raised its OOM score it shares the init's memory, and
-        // the OOM killer would take both: with less room than that, the run does not
-        // start (the caller reports MEMORY_LIMIT_EXCEEDED).
+        // Checked again with the limit in place (the init may have grown since).
         if memory_limit.is_some_and(|limit| held.saturating_add(INIT_ROOM) > limit) {
+            // Lifted again until the next run, as after a run that left too much.
+            c.apply_memory(None)?;
+            if let Some(applied) = &mut self.applied {
+                applied.memory = None;
+            }
             return Err(io::Error::from(io::ErrorKind::ResourceBusy));
         }
         Ok(base)
