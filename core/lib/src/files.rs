@@ -275,25 +275,10 @@ pub(crate) fn make_dir(
     path: &Path,
 ) -> Result<()> {
     let context = || format!("making directory {}", path.display());
-    let parent = retry(|| nix::sys::stat::fstat(dir)).map_err(|e| Error::io(context(), e))?;
-    if !program_may_write(&parent, settings) {
-        return Err(Error::Open {
-            path: path.display().to_string(),
-            errno: libc::EACCES,
-            message: format!("{}: the program may not write its parent", path.display()),
-        });
-    }
+    require_program_may_write(dir, settings, path, context)?;
     let _ids = AsProgram::assume(settings);
-    match retry(|| nix::sys::stat::mkdirat(dir, name, Mode::S_IRWXU)) {
-        Ok(()) => {}
-        Err(errno) => {
-            return Err(Error::Open {
-                path: path.display().to_string(),
-                errno: errno as i32,
-                message: format!("{}: {}", path.display(), errno.desc()),
-            })
-        }
-    }
+    retry(|| nix::sys::stat::mkdirat(dir, name, Mode::S_IRWXU))
+        .map_err(|errno| refused(path, errno))?;
     let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
     let made = openat(dir, name, flags, 0).map_err(|e| Error::io(context(), e))?;
     set_mode(&made, mode).map_err(|e| Error::io(context(), e))
@@ -307,21 +292,39 @@ pub(crate) fn make_symlink(
     settings: &FileSettings,
     path: &Path,
 ) -> Result<()> {
-    let parent = retry(|| nix::sys::stat::fstat(dir))
-        .map_err(|e| Error::io(format!("making symlink {}", path.display()), e))?;
-    if !program_may_write(&parent, settings) {
-        return Err(Error::Open {
-            path: path.display().to_string(),
-            errno: libc::EACCES,
-            message: format!("{}: the program may not write its parent", path.display()),
-        });
-    }
+    require_program_may_write(dir, settings, path, || {
+        format!("making symlink {}", path.display())
+    })?;
     let _ids = AsProgram::assume(settings);
-    retry(|| nix::unistd::symlinkat(target, dir, name)).map_err(|errno| Error::Open {
+    retry(|| nix::unistd::symlinkat(target, dir, name)).map_err(|errno| refused(path, errno))
+}
+
+/// EACCES unless the program may write the directory `dir`, where `path` is to be
+/// made.
+fn require_program_may_write(
+    dir: BorrowedFd<'_>,
+    settings: &FileSettings,
+    path: &Path,
+    context: impl Fn() -> String,
+) -> Result<()> {
+    let parent = retry(|| nix::sys::stat::fstat(dir)).map_err(|e| Error::io(context(), e))?;
+    if program_may_write(&parent, settings) {
+        return Ok(());
+    }
+    Err(Error::Open {
+        path: path.display().to_string(),
+        errno: libc::EACCES,
+        message: format!("{}: the program may not write its parent", path.display()),
+    })
+}
+
+/// A system call on `path` the kernel refused.
+fn refused(path: &Path, errno: nix::errno::Errno) -> Error {
+    Error::Open {
         path: path.display().to_string(),
         errno: errno as i32,
         message: format!("{}: {}", path.display(), errno.desc()),
-    })
+    }
 }
 
 /// Sets exactly `mode` on an entry the host made (the host's umask must not decide).
