@@ -20,6 +20,16 @@ fn host_cpus() -> CpuSet {
     CpuSet::parse(status_field(&status, "Cpus_allowed_list").unwrap()).unwrap()
 }
 
+/// Whether `host` has one CPU, where every set is every CPU and a test of "every
+/// CPU again" could not fail; says it skips.
+fn one_cpu(host: &CpuSet) -> bool {
+    let one = host.cpus().count() < 2;
+    if one {
+        eprintln!("skipped: one CPU, every set is every CPU");
+    }
+    one
+}
+
 fn with_cpus(cpus: Option<CpuSet>) -> Limits {
     set!(Limits::default(), cpu_set = cpus)
 }
@@ -87,8 +97,7 @@ fn a_run_sees_and_runs_on_only_its_cpu_set_and_cannot_widen_it() {
 #[test]
 fn the_next_run_without_a_cpu_set_has_every_cpu_again() {
     let host = host_cpus();
-    if host.cpus().count() < 2 {
-        eprintln!("skipped: one CPU, every set is every CPU");
+    if one_cpu(&host) {
         return;
     }
     let last = CpuSet::from_cpus([host.cpus().last().unwrap()]).unwrap();
@@ -139,8 +148,7 @@ fn cpus_beside(c: &Container) -> CpuSet {
 #[test]
 fn after_a_reset_a_program_beside_the_next_borrowers_first_run_has_every_cpu() {
     let host = host_cpus();
-    if host.cpus().count() < 2 {
-        eprintln!("skipped: one CPU, every set is every CPU");
+    if one_cpu(&host) {
         return;
     }
     let first = CpuSet::from_cpus([host.cpus().next().unwrap()]).unwrap();
