@@ -135,3 +135,13 @@ pub fn host_gone() -> ! {
     kill_all_and_reap();
     std::process::exit(0)
 }
+
+/// Lets the host thread a reply just woke run before the init goes on with work of
+/// its own (the next standby runner). The reply's wake-up is a synchronous one: the
+/// kernel often queues the woken thread on the init's CPU, expecting the sender to
+/// sleep next, and without preempting the init (a task of another cgroup) it waits
+/// for that work. On a 2-vCPU VM that was 40-100 µs of each run's reply.
+pub fn yield_to_host() {
+    // sched_yield always succeeds; when nothing else waits for this CPU it returns at once.
+    let _ = nix::sched::sched_yield();
+}
