@@ -450,16 +450,17 @@ func (c *Container) Run(param RunParam) (*Result, error) {
 func takeResult(r *C.scpool_result) (*Result, error) {
 	defer C.scpool_result_free(r)
 	res := &Result{
-		Status:     Status(r.status),
-		ExitCode:   int(r.exit_code),
-		Signal:     int(r.signal),
-		CPUTime:    durOf(r.cpu_time_ns),
-		WallTime:   durOf(r.wall_time_ns),
-		SetupTime:  durOf(r.setup_time_ns),
-		Memory:     uint64(r.memory_bytes),
-		UserTime:   durOf(r.user_time_ns),
-		SystemTime: durOf(r.system_time_ns),
-		Accounting: Accounting(r.accounting),
+		Status:        Status(r.status),
+		ExitCode:      int(r.exit_code),
+		Signal:        int(r.signal),
+		CPUTime:       durOf(r.cpu_time_ns),
+		WallTime:      durOf(r.wall_time_ns),
+		SetupTime:     durOf(r.setup_time_ns),
+		Memory:        uint64(r.memory_bytes),
+		UserTime:      durOf(r.user_time_ns),
+		SystemTime:    durOf(r.system_time_ns),
+		Accounting:    Accounting(r.accounting),
+		PeakProcesses: int64(r.peak_processes),
 	}
 	var err error
 	if r.stdout_data != nil {

@@ -115,6 +115,31 @@ func (c *Container) Mkdir(path string, mode uint32) error {
 	})
 }
 
+// Symlink makes the symbolic link link inside the container, pointing at target,
+// owned by the program's user. Target is stored as given, never resolved here (the
+// kernel resolves it inside the container when the program follows the link). The
+// link's parent must exist and be writable by the program, no component of link
+// may be a symlink, and an entry already at link is not replaced (ErrOpen, EEXIST).
+func (c *Container) Symlink(target, link string) error {
+	return c.with(func(p *C.scpool_container) error {
+		var a arena
+		defer a.free()
+		ctarget, err := a.cstr(target, "target")
+		if err != nil {
+			return err
+		}
+		clink, err := a.cstr(link, "link")
+		if err != nil {
+			return err
+		}
+		var e C.gosp_err
+		if C.gosp_symlink(p, ctarget, clink, &e) != 0 {
+			return takeErr(&e)
+		}
+		return nil
+	})
+}
+
 // ListDir lists the directory path inside the container, sorted by name.
 func (c *Container) ListDir(path string) ([]DirEntry, error) {
 	var out []DirEntry

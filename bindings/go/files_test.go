@@ -69,6 +69,25 @@ func TestMkdirListDirWriteFileModeAndTrees(t *testing.T) {
 		t.Fatalf("%s", show(r))
 	}
 
+	// A symlink, stored as given and followed inside the container, owned likewise.
+	if err := c.Symlink("d/x", "/w/ln"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Symlink("d/x", "/w/ln"); !errors.Is(err, ErrOpen) || !errors.Is(err, syscall.EEXIST) {
+		t.Fatalf("second Symlink: %v", err)
+	}
+	if err := c.Symlink("d/x", "/w/ln/under"); !errors.Is(err, ErrOpen) {
+		t.Fatalf("Symlink under a symlink: %v", err)
+	}
+	if err := c.Symlink("d/x", "/w/ln\x00"); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("Symlink with a NUL: %v", err)
+	}
+	r = run(t, c, RunParam{Args: []string{"/bin/sh", "-c", "/bin/readlink /w/ln; /bin/cat /w/ln; echo; /usr/bin/stat -c %u /w/ln; /usr/bin/id -u"}})
+	lines = strings.Split(strings.TrimSpace(string(r.Stdout)), "\n")
+	if len(lines) != 4 || lines[0] != "d/x" || lines[1] != "abc" || lines[2] != lines[3] {
+		t.Fatalf("%s", show(r))
+	}
+
 	host := t.TempDir()
 	in := filepath.Join(host, "in")
 	if err := os.MkdirAll(filepath.Join(in, "sub"), 0o755); err != nil {

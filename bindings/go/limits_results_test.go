@@ -114,3 +114,43 @@ func TestCPUSplitAndAccounting(t *testing.T) {
 		}
 	}
 }
+
+// kernelAtLeast says whether the running kernel is major.minor or later.
+func kernelAtLeast(major, minor int) bool {
+	release, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return false
+	}
+	var got [2]int
+	for i, part := range strings.SplitN(strings.TrimSpace(string(release)), ".", 3)[:2] {
+		got[i], _ = strconv.Atoi(strings.TrimRightFunc(part, func(r rune) bool { return r < '0' || r > '9' }))
+	}
+	return got[0] > major || (got[0] == major && got[1] >= minor)
+}
+
+// ProcessPeak: each run reports its own most processes at once, never an earlier
+// run's; -1 where no counter of the run alone exists.
+func TestProcessPeak(t *testing.T) {
+	c, err := NewContainer(ContainerConfig{ProcessPeak: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	children := "sleep 1000 & a=$!; sleep 1000 & b=$!; sleep 1000 & c=$!; kill $a $b $c; wait; true"
+	r := run(t, c, RunParam{Args: []string{"/bin/sh", "-c", children}})
+	if r.Status != StatusOK {
+		t.Fatalf("%s", show(r))
+	}
+	// A cgroup of the run's own on a kernel that keeps pids.peak (6.1+).
+	counted := r.Accounting != AccountingNone && kernelAtLeast(6, 1)
+	if counted && (r.PeakProcesses < 4 || r.PeakProcesses > 5) || !counted && r.PeakProcesses != -1 {
+		t.Fatalf("peak %d (counted %v) for a shell with 3 children", r.PeakProcesses, counted)
+	}
+	want := int64(-1)
+	if counted {
+		want = 1
+	}
+	if r = run(t, c, RunParam{Args: []string{"/bin/true"}}); r.Status != StatusOK || r.PeakProcesses != want {
+		t.Fatalf("peak %d, want %d: %s", r.PeakProcesses, want, show(r))
+	}
+}

@@ -62,6 +62,7 @@ func cContainerConfig(a *arena, cfg *ContainerConfig, extra []Mount) (*C.scpool_
 		c.mounts_len = C.size_t(len(mounts))
 	}
 	c.replace_default_mounts = cbool(cfg.ReplaceDefaultMounts)
+	c.process_peak = cbool(cfg.ProcessPeak)
 	var err error
 	if c.rootfs, err = a.optCstr(cfg.Rootfs, "Rootfs"); err != nil {
 		return nil, err

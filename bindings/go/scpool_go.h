@@ -84,6 +84,9 @@ static inline int gosp_write_file_mode(scpool_container *c, const char *path, co
 static inline int gosp_mkdir(scpool_container *c, const char *path, uint32_t mode, gosp_err *e) {
 	return gosp_check(scpool_container_mkdir(c, path, mode), e);
 }
+static inline int gosp_symlink(scpool_container *c, const char *target, const char *link, gosp_err *e) {
+	return gosp_check(scpool_container_symlink(c, target, link), e);
+}
 static inline int gosp_list_dir(scpool_container *c, const char *path, scpool_dir_entry **entries, size_t *n,
 				gosp_err *e) {
 	return gosp_check(scpool_container_list_dir(c, path, entries, n), e);

@@ -144,6 +144,33 @@ pub unsafe extern "C" fn scpool_container_mkdir(
     })
 }
 
+/// Makes the symbolic link `link` inside the container, pointing at `target`, owned
+/// by the program's user. `target` is stored as given, never resolved here (the
+/// program's kernel resolves it inside the container). The link's parent must exist
+/// and be writable by the program, no component of `link` may be a symlink, and an
+/// entry already at `link` is not replaced (SCPOOL_ERROR_OPEN, EEXIST).
+///
+/// Thread safety: one thread per handle.
+///
+/// # Safety
+/// `c` is NULL or a live container; `target` and `link` strings.
+#[no_mangle]
+pub unsafe extern "C" fn scpool_container_symlink(
+    c: *mut container,
+    target: *const c_char,
+    link: *const c_char,
+) -> error {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let c = unsafe { live(c) }?;
+        // SAFETY: forwarded contract.
+        let target = unsafe { args::path(target, "target") }?;
+        // SAFETY: forwarded contract.
+        let link = unsafe { args::path(link, "link") }?;
+        Ok(c.symlink(target, link)?)
+    })
+}
+
 /// Lists the directory `path` inside the container, sorted by name, without "."
 /// and "..": `*entries` (NULL when empty; free with `scpool_dir_entries_free()`)
 /// and `*count`. More than 10000 entries is SCPOOL_ERROR_INVALID_ARGUMENT.

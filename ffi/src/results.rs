@@ -86,6 +86,10 @@ pub struct result {
     pub system_time_ns: u64,
     /// What measured these figures: a `scpool_accounting`.
     pub accounting: u32,
+    /// The most processes and threads the run had at once, or -1 where no counter
+    /// of this run alone exists (see `scpool_container_config.process_peak`).
+    /// (Added after the first version.)
+    pub peak_processes: i64,
 }
 
 impl SizedStruct for result {
@@ -250,6 +254,9 @@ pub(crate) unsafe fn write_result(out: *mut result, len: usize, r: &RunResult) -
         user_time_ns: nanos(r.user_time),
         system_time_ns: nanos(r.system_time),
         accounting: accounting::from(r.accounting) as u32,
+        peak_processes: r
+            .peak_processes
+            .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX)),
     };
     // SAFETY: checked by check_result_out; the owned pointers lie within FIRST_SIZE.
     unsafe { args::write_sized(out, &written, len) };
@@ -310,6 +317,7 @@ pub unsafe extern "C" fn scpool_result_init(r: *mut result) -> error {
             user_time_ns: 0,
             system_time_ns: 0,
             accounting: accounting::None as u32,
+            peak_processes: -1,
         };
         // SAFETY: non-NULL and writable by the contract.
         unsafe { r.write_unaligned(empty) };

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "scpool.h"
@@ -308,6 +309,19 @@ static void test_file_helpers(scpool_pool *pool)
 				 "/w/d /w/d/x | /bin/sed \"s/ $u\\$/ program/\"", NULL };
 	CHECK_OK(run(c, owners, NULL, NULL, &r));
 	CHECK(output_is(&r, "750 program\n600 program\n"));
+	scpool_result_free(&r);
+
+	/* A symlink, stored as given, followed by the program inside the container. */
+	CHECK_OK(scpool_container_symlink(c, "d/x", "/w/ln"));
+	CHECK_CODE(scpool_container_symlink(c, "d/x", "/w/ln"), SCPOOL_ERROR_OPEN);
+	CHECK(scpool_last_error_errno() == EEXIST);
+	CHECK_CODE(scpool_container_symlink(c, "d/x", "/w/ln/under"), SCPOOL_ERROR_OPEN);
+	CHECK_CODE(scpool_container_symlink(c, NULL, "/w/ln2"), SCPOOL_ERROR_INVALID_ARGUMENT);
+	const char *follow[] = { "/bin/sh", "-c", "u=$(/usr/bin/id -u); /bin/readlink /w/ln; "
+				 "/bin/cat /w/ln; echo; /usr/bin/stat -c %u /w/ln | /bin/sed \"s/^$u\\$/program/\"",
+				 NULL };
+	CHECK_OK(run(c, follow, NULL, NULL, &r));
+	CHECK(output_is(&r, "d/x\nabc\nprogram\n"));
 	scpool_result_free(&r);
 
 	char host[] = "/tmp/scpool-c-tree-XXXXXX";
@@ -629,6 +643,48 @@ static void test_own_container(void)
 	c = (scpool_container *)1;
 	CHECK_CODE(scpool_container_new(&config, &c), SCPOOL_ERROR_SETUP);
 	CHECK(strstr(scpool_last_error_message(), "/no/such/dir") != NULL);
+}
+
+/* The kernel's version as major * 1000 + minor. */
+static int kernel_version(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+	if (uname(&u) == 0)
+		sscanf(u.release, "%d.%d", &major, &minor);
+	return major * 1000 + minor;
+}
+
+/* process_peak: each run's most processes at once, its own and no earlier run's. */
+static void test_process_peak(void)
+{
+	scpool_result r;
+	CHECK_OK(scpool_result_init(&r));
+	CHECK(r.peak_processes == -1);
+	scpool_container_config config;
+	CHECK_OK(scpool_container_config_init(&config));
+	CHECK(config.process_peak == 0);
+	config.process_peak = 1;
+	scpool_container *c = NULL;
+	CHECK_OK(scpool_container_new(&config, &c));
+	const char *children[] = { "/bin/sh", "-c", "sleep 1000 & a=$!; sleep 1000 & b=$!; "
+				   "sleep 1000 & c=$!; kill $a $b $c; wait; true", NULL };
+	const char *alone[] = { "/bin/true", NULL };
+	CHECK_OK(run(c, children, NULL, NULL, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK);
+	/* A peak needs a cgroup of the run's own on a kernel that keeps pids.peak (6.1+). */
+	int counted = r.accounting != SCPOOL_ACCOUNTING_NONE && kernel_version() >= 6001;
+	if (counted) {
+		/* The shell and its three children (a shell may count a helper). */
+		CHECK(r.peak_processes >= 4 && r.peak_processes <= 5);
+	} else {
+		CHECK(r.peak_processes == -1);
+	}
+	scpool_result_free(&r);
+	CHECK_OK(run(c, alone, NULL, NULL, &r));
+	CHECK(r.status == SCPOOL_STATUS_OK && r.peak_processes == (counted ? 1 : -1));
+	scpool_result_free(&r);
+	scpool_container_release(c);
 }
 
 /* The programs' directory as an image's one layer: its files are the whole root. */
@@ -1266,6 +1322,7 @@ int main(int argc, char **argv)
 	test_pool_lifecycle();
 	test_cancel_acquire();
 	test_own_container();
+	test_process_peak();
 	test_image_layers();
 	test_container_ids();
 	test_dead_init();

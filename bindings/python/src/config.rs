@@ -34,6 +34,7 @@ pub struct PoolKeywords<'py> {
     pub setup_timeout: Option<Bound<'py, PyAny>>,
     pub cgroup: Option<Bound<'py, PyAny>>,
     pub cgroup_parent: Option<Bound<'py, PyAny>>,
+    pub process_peak: Option<Bound<'py, PyAny>>,
 }
 
 fn usize_of(value: &Option<Bound<'_, PyAny>>, what: &str) -> PyResult<Option<usize>> {
@@ -132,6 +133,9 @@ impl PoolKeywords<'_> {
         if let Some(parent) = &self.cgroup_parent {
             container.cgroup.parent =
                 Some(PathBuf::from(convert::os_string(parent, "cgroup_parent")?));
+        }
+        if let Some(b) = convert::flag(self.process_peak.as_ref(), "process_peak")? {
+            container.cgroup.process_peak = b;
         }
         Ok(config)
     }

@@ -249,6 +249,23 @@ impl PyContainer {
         self.with(py, |c| c.mkdir(&path, mode))
     }
 
+    /// Makes the symbolic link `link` inside the container, pointing at `target`,
+    /// owned by the program's user. `target` is stored as given, never resolved
+    /// here (the kernel resolves it inside the container when the program follows
+    /// the link). The link's parent must exist and be writable by the program, no
+    /// component of `link` may be a symlink, and an entry already at `link` is not
+    /// replaced (`scpool.OpenError`, errno EEXIST).
+    fn symlink(
+        &self,
+        py: Python<'_>,
+        target: &Bound<'_, PyAny>,
+        link: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let target = PathBuf::from(convert::os_string(target, "target")?);
+        let link = PathBuf::from(convert::os_string(link, "link")?);
+        self.with(py, |c| c.symlink(&target, &link))
+    }
+
     /// Lists a directory inside the container, sorted by name: a list of
     /// `(name, kind, size, mode)` where kind is "file", "directory", "symlink",
     /// "fifo", "socket", "char_device" or "block_device" (links are not followed).

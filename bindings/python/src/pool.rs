@@ -82,6 +82,7 @@ impl PyPool {
         setup_timeout = None,
         cgroup = None,
         cgroup_parent = None,
+        process_peak = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
@@ -110,6 +111,7 @@ impl PyPool {
         setup_timeout: Option<Bound<'py, PyAny>>,
         cgroup: Option<Bound<'py, PyAny>>,
         cgroup_parent: Option<Bound<'py, PyAny>>,
+        process_peak: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Py<Self>> {
         let keywords = PoolKeywords {
             size,
@@ -136,6 +138,7 @@ impl PyPool {
             setup_timeout,
             cgroup,
             cgroup_parent,
+            process_peak,
         };
         let config = keywords.to_config()?;
         let pool = py.detach(|| Pool::new(config)).or_raise(py)?;

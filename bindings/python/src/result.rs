@@ -40,6 +40,10 @@ pub struct PyRunResult {
     /// Peak memory of all the run's processes together.
     #[pyo3(get)]
     memory: u64,
+    /// The most processes and threads the run had at once, or None where no
+    /// counter of this run alone exists (see `Pool(process_peak=True)`).
+    #[pyo3(get)]
+    peak_processes: Option<u64>,
     /// Made once: every access returns the same object (no copy of a large output).
     stdout: Py<PyBytes>,
     stderr: Py<PyBytes>,
@@ -62,6 +66,7 @@ impl PyRunResult {
             wall_time: r.wall_time.as_secs_f64(),
             setup_time: r.setup_time.as_secs_f64(),
             memory: r.memory,
+            peak_processes: r.peak_processes,
             stdout: PyBytes::new(py, &r.stdout).unbind(),
             stderr: PyBytes::new(py, &r.stderr).unbind(),
             message: r.message,
@@ -115,6 +120,9 @@ impl PyRunResult {
             self.stdout.bind(py).as_bytes().len(),
             self.stderr.bind(py).as_bytes().len(),
         );
+        if let Some(peak) = self.peak_processes {
+            text.push_str(&format!(", peak_processes={peak}"));
+        }
         if !self.message.is_empty() {
             text.push_str(&format!(", message={:?}", self.message));
         }

@@ -78,6 +78,26 @@ def test_mkdir_write_file_mode_and_listdir(box) -> None:
     assert r.stdout.decode() == f"750 {ids}\n755 {ids}\n600 {ids}\nran\n"
 
 
+def test_symlink_is_stored_as_given_and_followed_inside(box) -> None:
+    box.mkdir("/w/d")
+    box.write_file("/w/d/x", b"abc")
+    box.symlink("d/x", "/w/ln")
+    with pytest.raises(scpool.OpenError) as again:
+        box.symlink("d/x", "/w/ln")
+    assert again.value.errno == errno.EEXIST
+    with pytest.raises(scpool.OpenError):
+        box.symlink("d/x", "/w/ln/under")
+    with pytest.raises(scpool.OpenError) as nul:
+        box.symlink("d/x", "/w/nul\0")
+    assert nul.value.errno == errno.EINVAL
+    with pytest.raises(TypeError):
+        box.symlink(1, "/w/other")
+    assert ("ln", "symlink") in [(name, kind) for name, kind, _, _ in box.listdir("/w")]
+    r = sh(box, "readlink /w/ln && cat /w/ln && echo && stat -c '%u' /w/ln")
+    uid = program_ids(box).split(":")[0]
+    assert r.stdout.decode() == f"d/x\nabc\n{uid}\n"
+
+
 
 def test_copy_in_and_copy_out_round_trip_a_tree(box, tmp_path: Path) -> None:
     src = tmp_path / "in"

@@ -110,6 +110,32 @@ def test_without_cgroups_the_accounting_is_none() -> None:
         assert r.user_time + r.system_time == pytest.approx(r.cpu_time, abs=1e-9)
 
 
+def kernel_at_least(major: int, minor: int) -> bool:
+    release = os.uname().release.split(".")
+    return (int(release[0]), int(release[1].split("-")[0])) >= (major, minor)
+
+
+CHILDREN = "sleep 1000 & a=$!; sleep 1000 & b=$!; sleep 1000 & c=$!; kill $a $b $c; wait; true"
+
+
+def test_process_peak_reports_each_runs_own_peak() -> None:
+    with scpool.Pool(size=1, process_peak=True) as pool, pool.acquire(timeout=30) as c:
+        r = c.run(["/bin/sh", "-c", CHILDREN], env=[PATH_ENV])
+        assert r.status is Status.OK, r
+        # A cgroup of the run's own on a kernel that keeps pids.peak (6.1+).
+        counted = r.accounting != "none" and kernel_at_least(6, 1)
+        if counted:
+            # The shell and its three children (a shell may count a helper).
+            assert r.peak_processes in (4, 5), r
+        else:
+            assert r.peak_processes is None, r
+        r = c.run(["/bin/true"])
+        assert r.status is Status.OK, r
+        assert r.peak_processes == (1 if counted else None)
+    with pytest.raises(TypeError):
+        scpool.Pool(size=1, process_peak="yes")
+
+
 def test_a_container_whose_init_died_while_idle_is_never_handed_out() -> None:
     with scpool.Pool(size=1) as pool:
         with pool.acquire(timeout=30) as c:
