@@ -55,6 +55,7 @@ struct RunJson<'a> {
     #[serde(serialize_with = "seconds")]
     wall_time: Duration,
     memory: u64,
+    peak_processes: Option<u64>,
     #[serde(serialize_with = "seconds")]
     setup_time: Duration,
     accounting: &'static str,
@@ -76,6 +77,7 @@ pub fn to_json(result: &RunResult) -> String {
         system_time: result.system_time,
         wall_time: result.wall_time,
         memory: result.memory,
+        peak_processes: result.peak_processes,
         setup_time: result.setup_time,
         accounting: result.accounting.name(),
         stdout: String::from_utf8_lossy(&result.stdout),
@@ -157,7 +159,7 @@ mod tests {
     fn json_has_every_field() {
         assert_eq!(
             to_json(&result(Status::Ok, Some(0), None)),
-            r#"{"status":"OK","exit_code":0,"signal":null,"cpu_time":0.003000000,"user_time":0.002000000,"system_time":0.001000000,"wall_time":0.004500000,"memory":2097152,"setup_time":0.000250000,"accounting":"cgroup-v1","stdout":"hi\n","stderr":"\"oops\"�"}"#
+            r#"{"status":"OK","exit_code":0,"signal":null,"cpu_time":0.003000000,"user_time":0.002000000,"system_time":0.001000000,"wall_time":0.004500000,"memory":2097152,"peak_processes":null,"setup_time":0.000250000,"accounting":"cgroup-v1","stdout":"hi\n","stderr":"\"oops\"�"}"#
         );
         let mut killed = result(Status::WallTimeLimitExceeded, None, Some(9));
         killed.message = "wall time limit of 500ms exceeded".into();

@@ -11,6 +11,7 @@ pub fn container_config(options: &RunArgs) -> Result<ContainerConfig, CliError> 
     let mut config = ContainerConfig::default();
     config.cgroup.mode = options.cgroup.clone();
     config.cgroup.parent = options.cgroup_parent.clone();
+    config.cgroup.process_peak = options.process_peak;
     let layers = match &options.image {
         Some(image) => image_layers(image, options.store.as_deref())?,
         None => options.image_layers.clone(),

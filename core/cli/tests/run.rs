@@ -75,6 +75,48 @@ fn json_splits_cpu_time_and_names_the_accounting() {
     );
 }
 
+/// Whether the running kernel is `major.minor` or later.
+fn kernel_at_least(major: u32, minor: u32) -> bool {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut parts = release.trim().split(['.', '-']);
+    let mut next = || parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (next(), next()) >= (major, minor)
+}
+
+#[test]
+fn process_peak_reports_the_runs_own_peak_and_null_without_it() {
+    let children = "sleep 1000 & a=$!; sleep 1000 & b=$!; sleep 1000 & c=$!; kill $a $b $c; wait";
+    let out = scpool(&["run", "--json", "--process-peak", "/bin/sh", "-c", children]);
+    let json = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{json}");
+    if kernel_at_least(6, 1) {
+        // The shell and its three children (a shell may count a helper).
+        let peak = number(&json, "peak_processes");
+        assert!(peak == 4.0 || peak == 5.0, "{json}");
+    } else {
+        assert!(json.contains(r#""peak_processes":null"#), "{json}");
+    }
+    // Without the option a v1 host has no per-run counter (v2 before 6.12 has one).
+    let out = scpool(&["run", "--json", "/bin/true"]);
+    let json = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{json}");
+    if json.contains(r#""accounting":"cgroup-v1""#) {
+        assert!(json.contains(r#""peak_processes":null"#), "{json}");
+    }
+    // Without cgroups nothing counts.
+    let out = scpool(&[
+        "run",
+        "--json",
+        "--process-peak",
+        "--cgroup",
+        "off",
+        "/bin/true",
+    ]);
+    let json = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{json}");
+    assert!(json.contains(r#""peak_processes":null"#), "{json}");
+}
+
 #[test]
 fn cgroup_off_runs_without_accounting_and_refuses_cgroup_limits() {
     let out = scpool(&["run", "--json", "--cgroup", "off", "/bin/true"]);

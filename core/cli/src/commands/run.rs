@@ -106,6 +106,11 @@ pub struct RunArgs {
     /// instead of scpool's own cgroup
     #[arg(long, allow_hyphen_values = true, value_name = "PATH", value_parser = OsStringValueParser::new().try_map(cgroup_parent))]
     pub cgroup_parent: Option<PathBuf>,
+    /// Count the run's processes in a cgroup of its own, so that --json reports
+    /// peak_processes, the most processes and threads alive at once (kernels 6.1+;
+    /// null where not counted)
+    #[arg(long)]
+    pub process_peak: bool,
     /// The program reads a sealed in-memory copy of FILE (at most 1G; default:
     /// empty input)
     #[arg(long, allow_hyphen_values = true, value_name = "FILE", value_parser = OsStringValueParser::new().try_map(host_path))]
@@ -346,6 +351,7 @@ mod tests {
                 seccomp: SeccompPolicy::Default,
                 cgroup: CgroupMode::Auto,
                 cgroup_parent: None,
+                process_peak: false,
                 stdin: None,
                 env: os(&[DEFAULT_ENV]),
                 cwd: PathBuf::from("/w"),
