@@ -240,7 +240,7 @@ typedef struct scpool_container_config {
   // `SCPOOL_ERROR_SETUP`. (Added after the first version.)
   const char *image;
   // Non-zero: count each run's processes in a cgroup of the run's own, so that
-  // `scpool_result.peak_processes` is known (kernels 6.1+ on cgroup v2, any v1).
+  // `scpool_result.peak_processes` is known (kernels 6.1+, cgroup v1 or v2).
   // Runs then take the ordinary path instead of the standby runner (about 5-10%
   // slower). Default 0. (Added after the first version.)
   int process_peak;

@@ -183,7 +183,7 @@ type ContainerConfig struct {
 	// CgroupParent is where container cgroups are made; "" means this process's.
 	CgroupParent string
 	// ProcessPeak counts each run's processes in a cgroup of the run's own, so that
-	// Result.PeakProcesses is known (kernels 6.1+ on cgroup v2, any v1). Runs then
+	// Result.PeakProcesses is known (kernels 6.1+, cgroup v1 or v2). Runs then
 	// take the ordinary path instead of the standby runner (about 5-10% slower).
 	ProcessPeak bool
 }
