@@ -217,8 +217,7 @@ fn serve(
             Request::Execve(req) => {
                 let response = run::run(req, fds, channel, sigchld, creds, own, &mut runners);
                 send(channel, &response, &[]);
-                // Off the caller's path: the answer is out, and its reader runs first.
-                sys::yield_to_host();
+                // Off the caller's path: the answer is out.
                 runners.standbys.after_run(creds);
             }
             // A kill that raced with the end of its run: nothing is running now.
@@ -237,7 +236,6 @@ fn serve(
                     Err(e) => error(ErrorKind::System, e.errno as i32, e.to_string()),
                 };
                 send(channel, &response, &[]);
-                sys::yield_to_host();
                 runners.standbys.after_reset(creds);
             }
             Request::Shutdown => sys::host_gone(),

@@ -403,6 +403,8 @@ impl Standbys {
         if self.unusable.as_ref() == Some(filter) {
             return;
         }
+        // Refills follow replies: the host thread a reply woke runs first.
+        crate::sys::yield_to_host();
         self.current = Standby::prepare(filter.clone(), creds);
     }
 
